@@ -1,0 +1,284 @@
+"""ChatConsumer: one browser tab's WebSocket at /ws/chat/.
+
+Thin on purpose: each `on_<event>` method takes a frame validated by
+rooms/protocol.py, calls a service or selector, and answers. Frames for the
+room arrive from the process hub (rooms/hub.py) through `offer`, which keeps
+chat messages gap-free and in order: anything missed is read back from the
+database before live traffic continues.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import ValidationError
+
+from rooms import identity, presence, selectors, services
+from rooms.hub import Hub, get_hub
+from rooms.models import Room, clean_username
+from rooms.protocol import ChatError, Code, encode, parse_frame, room_data
+
+logger = logging.getLogger(__name__)
+
+# Sockets get no channel of their own: the process hub holds the one
+# subscription and hands each socket its frames (rooms/hub.py).
+NO_CHANNEL_LAYER = "chatsite.hub-delivers"
+CATCH_UP_BATCH = 200
+PENDING_LIMIT = 1000
+
+db = database_sync_to_async
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    room: Room | None = None
+    hub: Hub | None = None
+
+    # --- connection lifecycle -----------------------------------------------
+
+    async def connect(self):
+        """Called when the browser opens the socket: accept, then send the lobby."""
+        self.joining = False
+        self.pending: list[dict[str, Any]] = []
+        self.seen_seq = 0
+        self.target_seq = 0
+        self.members_version = -1
+        self.catch_up_task: asyncio.Task | None = None
+        self.actor, self.username = await identity.actor_for_scope(self.scope)
+        self.hub = await get_hub()
+        self.connection_id = self.hub.connection_id()
+        await self.accept()
+        self.hub.add_socket(self)
+        await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
+
+    async def disconnect(self, code):
+        """Called when the socket closes, for whatever reason: leave the room."""
+        if self.hub is None:
+            return
+        self.hub.remove_socket(self)
+        if self.room is not None:
+            await self._leave()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
+        event = None
+        try:
+            event, data = parse_frame(text_data, bytes_data)
+            await getattr(self, f"on_{event}")(data)
+        except ChatError as error:
+            payload = error.as_data()
+            if event:
+                payload.setdefault("event", event)
+            await self.send_event("error", payload)
+        except Exception:
+            logger.exception("%s failed for %s", event or "frame", self.actor.label)
+            await self.send_event("error", {**ChatError(Code.INTERNAL_ERROR).as_data(), "event": event})
+
+    # --- client events ------------------------------------------------------
+
+    async def on_join_room(self, data):
+        """join_room: enter a room by name or code (creating a named one if asked)."""
+        username = await self._take_username(data.get("username"))
+        room = await db(services.room_for_join)(
+            room_name=data["room_name"], create=data.get("create", False), actor=self.actor
+        )
+        if self.room is not None:
+            await self._leave()
+        await self._enter(room, username, since_id=data.get("since_id"))
+
+    async def on_leave_room(self, data):
+        """leave_room: back to the lobby, socket still open."""
+        room = self._require_room()
+        await self._leave()
+        await self.send_event("leave_confirm", {"room": room.name})
+
+    async def on_create_room(self, data):
+        """create_room: a new private room with a random code (join it next)."""
+        if data.get("username") is not None:
+            await self._take_username(data["username"])
+        room = await db(services.room_create_private)(actor=self.actor)
+        await self.send_event("room_created", {"room": room_data(room, 0)})
+
+    async def on_send_message(self, data):
+        """send_message: store, then the room hears it; the sender gets `ack` for a client_id."""
+        client_id = data.get("client_id", "")
+        try:
+            room = self._require_room()
+            message, _ = await db(services.message_post)(
+                room=room, actor=self.actor, username=self.username, text=data["text"], client_id=client_id
+            )
+        except ChatError as error:
+            if client_id:
+                error.extra["client_id"] = client_id
+            raise
+        if client_id:
+            await self.send_event("ack", {"client_id": client_id, "id": message.id})
+
+    async def on_history(self, data):
+        """history: an older page of the current room, oldest first."""
+        room = self._require_room()
+        messages, has_more = await db(selectors.room_history)(
+            room=room, before_id=data.get("before_id"), limit=data.get("limit")
+        )
+        await self.send_event("history", {"room": room.name, "messages": messages, "has_more": has_more})
+
+    # --- joining and leaving ------------------------------------------------
+
+    async def _take_username(self, requested: str | None) -> str:
+        if requested is None:
+            if not self.username:
+                raise ChatError(Code.INVALID_USERNAME, "Pick a display name first.")
+            return self.username
+        try:
+            username = clean_username(requested)
+        except ValidationError as error:
+            raise ChatError(Code.INVALID_USERNAME, error.messages[0]) from None
+        if username != self.username:
+            await identity.remember_username(self.scope, username)
+            self.username = username
+        return username
+
+    def _require_room(self) -> Room:
+        if self.room is None or self.joining:
+            raise ChatError(Code.NOT_IN_ROOM)
+        return self.room
+
+    async def _enter(self, room: Room, username: str, *, since_id: int | None) -> None:
+        # Subscribe first and hold live frames, so nothing slips between the
+        # snapshot below and the first live frame.
+        self.room, self.joining, self.pending = room, True, []
+        local = await self.hub.enter_room(self, room.pk)
+        entered = None
+        try:
+            entered = await db(presence.presence_enter)(
+                room=room,
+                actor=self.actor,
+                username=username,
+                connection_id=self.connection_id,
+                process_id=self.hub.process_id,
+            )
+            snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id)
+        except BaseException:
+            self.room, self.joining = None, False
+            await self.hub.leave_room(self, room.pk)
+            if entered is not None:
+                await db(presence.presence_leave)(connection_id=self.connection_id)
+            raise
+        self.seen_seq = self.target_seq = snapshot.start_seq
+        self.members_version = entered.version
+        if snapshot.resync:
+            await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
+        await self.send_event(
+            "join_confirm",
+            {
+                "room": room_data(room, entered.users),
+                "username": username,
+                "members": entered.members,
+                "history": snapshot.history,
+                "has_more": snapshot.has_more,
+                "resumed": snapshot.resumed,
+            },
+        )
+        self.joining = False
+        pending, self.pending = self.pending, []
+        for message in pending:
+            await self.offer(message)
+        self.fall_behind(max(local.latest_seq, snapshot.last_seq))
+
+    async def _leave(self) -> None:
+        room, self.room = self.room, None
+        self.joining = False
+        if self.catch_up_task is not None:
+            self.catch_up_task.cancel()
+            self.catch_up_task = None
+        await self.hub.leave_room(self, room.pk)
+        await db(presence.presence_leave)(connection_id=self.connection_id)
+
+    # --- frames from the hub ------------------------------------------------
+
+    async def send_event(self, event: str, data: dict[str, Any]) -> None:
+        await self.send_text(encode(event, data))
+
+    async def send_text(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def offer(self, message: dict[str, Any]) -> None:
+        """A room frame from the hub: send it unless it is stale, ours to skip, or out of order."""
+        if self.joining:
+            if len(self.pending) < PENDING_LIMIT:
+                self.pending.append(message)
+            return
+        seq = message.get("seq")
+        if seq is not None:
+            if seq <= self.seen_seq:
+                return  # already in the history we sent, or already delivered
+            if seq != self.seen_seq + 1 or self.catch_up_task is not None:
+                self.fall_behind(seq)  # a gap: read it back from the database, in order
+                return
+            self.seen_seq = self.target_seq = seq
+        else:
+            exclude = message.get("exclude")
+            if exclude is not None and exclude == self.actor.guest_key:
+                return
+            version = message.get("version")
+            if version is not None:
+                if version <= self.members_version:
+                    return
+                self.members_version = version
+        await self.send_text(message["text"])
+
+    def fall_behind(self, seq: int) -> None:
+        """The room has messages up to `seq` this socket has not been sent: fetch them."""
+        if self.room is None or self.joining or seq <= self.seen_seq:
+            return
+        self.target_seq = max(self.target_seq, seq)
+        if self.catch_up_task is None:
+            self.catch_up_task = asyncio.get_running_loop().create_task(self._catch_up(self.room))
+
+    async def _catch_up(self, room: Room) -> None:
+        try:
+            while self.room is room and self.seen_seq < self.target_seq:
+                target = self.target_seq
+                batch = await db(selectors.messages_after)(
+                    room=room, after_seq=self.seen_seq, upto_seq=target, limit=CATCH_UP_BATCH
+                )
+                if self.room is not room:
+                    return
+                for _, data in batch:
+                    await self.send_event("receive_message", data)
+                self.seen_seq = batch[-1][0] if len(batch) == CATCH_UP_BATCH else target
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("catch-up failed for %s; the next frame retries", self.actor.label, exc_info=True)
+        finally:
+            if self.catch_up_task is asyncio.current_task():
+                self.catch_up_task = None
+
+    def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool:
+        if room_id is not None and (self.room is None or self.room.pk != room_id):
+            return False
+        if guest_key is None and user_id is None:
+            return True
+        return guest_key == self.actor.guest_key or (user_id is not None and user_id == self.actor.user_id)
+
+    async def evict(self, text: str, *, close_code: int | None) -> None:
+        """Removed by a moderator or a shutdown: tell the client, leave the room, maybe close."""
+        if text:
+            await self.send_text(text)
+        if self.room is not None:
+            await self._leave()
+        if close_code is not None:
+            await self.close(code=close_code)
+
+
+class RefuseConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: refuse the handshake (HTTP 403), no traceback."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    async def connect(self):
+        await self.close()

@@ -1,0 +1,246 @@
+"""The process hub: one channel-layer subscription per server process.
+
+Channels' usual pattern gives every socket its own channel and adds it to the
+room's group, so a message to a 200-person room becomes 200 channel-layer
+sends, each copied, queued and dispatched through the consumer; past the
+layer's capacity the rest are dropped without a word. Here each process holds
+one channel, subscribed to the lobby group and to the group of every room it
+has a socket in, and fans a frame out to its own sockets, encoded once.
+
+The hub also runs the process's housekeeping: the presence heartbeat, the
+sweep of crashed processes, the purge of empty private rooms, and a check of
+every local room's newest message against the database, which refills any
+message the channel layer lost (capacity, a Redis restart).
+"""
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from rooms import presence, selectors
+from rooms.events import LOBBY_GROUP, room_group
+
+if TYPE_CHECKING:
+    from rooms.consumers import ChatConsumer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalRoom:
+    sockets: set["ChatConsumer"] = field(default_factory=set)
+    latest_seq: int = 0  # newest message seq this process has heard of
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.thread_id = threading.get_ident()
+        self.layer = get_channel_layer()
+        self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.sockets: set[ChatConsumer] = set()
+        self.rooms: dict[int, LocalRoom] = {}
+        self.lobby_versions: dict[int, int] = {}
+        self.channel = ""
+        self.process_id = ""
+        self.tasks: list[asyncio.Task] = []
+        self.ready: asyncio.Task | None = None
+        self._counter = 0
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Register this process, subscribe to the lobby, start the background tasks."""
+        self.process_id = await database_sync_to_async(presence.process_register)()
+        self.channel = await self.layer.new_channel("hub.")
+        await self._subscribe(LOBBY_GROUP)
+        self.tasks = [
+            self.loop.create_task(self._receive_loop(), name="hub-receive"),
+            self.loop.create_task(self._publish_loop(), name="hub-publish"),
+            self.loop.create_task(self._housekeeping_loop(), name="hub-housekeeping"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []
+
+    def connection_id(self) -> str:
+        self._counter += 1
+        return f"{self.process_id}-{self._counter}"
+
+    # --- membership --------------------------------------------------------
+
+    def add_socket(self, socket: "ChatConsumer") -> None:
+        self.sockets.add(socket)
+
+    def remove_socket(self, socket: "ChatConsumer") -> None:
+        self.sockets.discard(socket)
+
+    async def enter_room(self, socket: "ChatConsumer", room_id: int) -> LocalRoom:
+        local = self.rooms.get(room_id)
+        if local is None:
+            local = self.rooms[room_id] = LocalRoom()
+            await self._subscribe(room_group(room_id))
+        local.sockets.add(socket)
+        return local
+
+    async def leave_room(self, socket: "ChatConsumer", room_id: int) -> None:
+        local = self.rooms.get(room_id)
+        if local is None:
+            return
+        local.sockets.discard(socket)
+        if not local.sockets:
+            del self.rooms[room_id]
+            try:
+                await self.layer.group_discard(room_group(room_id), self.channel)
+            except Exception:
+                logger.warning("could not unsubscribe from room %s", room_id, exc_info=True)
+
+    async def _subscribe(self, group: str) -> None:
+        try:
+            await self.layer.group_add(group, self.channel)
+        except Exception:
+            # Housekeeping subscribes again; the database refills what is missed.
+            logger.warning("could not subscribe to %s", group, exc_info=True)
+
+    # --- traffic -----------------------------------------------------------
+
+    async def _publish_loop(self) -> None:
+        """Send what services queued, in the order they committed."""
+        while True:
+            group, message = await self.outbox.get()
+            try:
+                await self.layer.group_send(group, message)
+            except Exception:
+                logger.warning("could not publish to %s", group, exc_info=True)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("channel layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self.dispatch(message)
+            except Exception:
+                logger.exception("hub could not deliver %s", message.get("type"))
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "hub.room":
+            local = self.rooms.get(message["room"])
+            if local is None:
+                return
+            seq = message.get("seq")
+            if seq is not None and seq > local.latest_seq:
+                local.latest_seq = seq
+            for socket in list(local.sockets):
+                await socket.offer(message)
+        elif kind == "hub.lobby":
+            room_id = message.get("room")
+            if room_id is not None:
+                version = message.get("version") or 0
+                if version < self.lobby_versions.get(room_id, -1):
+                    return  # an older count overtaken by a newer one
+                self.lobby_versions[room_id] = version
+            text = message["text"]
+            for socket in list(self.sockets):
+                await socket.send_text(text)
+        elif kind == "hub.evict":
+            for socket in list(self.sockets):
+                if socket.matches(
+                    room_id=message.get("room"), guest_key=message.get("guest"), user_id=message.get("user")
+                ):
+                    await socket.evict(message["text"], close_code=message.get("close"))
+
+    # --- housekeeping ------------------------------------------------------
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(housekeeping_interval())
+            try:
+                await self.housekeeping()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("housekeeping failed; retrying next round", exc_info=True)
+
+    async def housekeeping(self) -> None:
+        alive = await database_sync_to_async(presence.process_heartbeat)(process_id=self.process_id)
+        if not alive:
+            await self._declared_dead()
+        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
+            await self._subscribe(group)
+        await database_sync_to_async(presence.presence_sweep)()
+        await database_sync_to_async(presence.rooms_purge_empty)()
+        await self.refill()
+
+    async def refill(self) -> None:
+        """Compare each local room's newest message with the database; catch up the stragglers."""
+        if not self.rooms:
+            return
+        tails = await database_sync_to_async(selectors.room_tails)(room_ids=list(self.rooms))
+        for room_id, last_seq in tails.items():
+            local = self.rooms.get(room_id)
+            if local is None:
+                continue
+            local.latest_seq = max(local.latest_seq, last_seq)
+            for socket in list(local.sockets):
+                socket.fall_behind(local.latest_seq)
+
+    async def _declared_dead(self) -> None:
+        """Another process swept us (we missed heartbeats): start afresh, and have clients reconnect."""
+        logger.warning("process %s was declared dead; re-registering and dropping its sockets", self.process_id)
+        self.process_id = await database_sync_to_async(presence.process_register)()
+        for socket in list(self.sockets):
+            await socket.evict("", close_code=1012)
+
+
+def housekeeping_interval() -> float:
+    """Often enough to beat the presence timeout and the empty-room grace period."""
+    return max(0.2, min(5.0, settings.PRESENCE_TIMEOUT_SECONDS / 4, settings.ROOM_EMPTY_GRACE_SECONDS / 2 or 5.0))
+
+
+_hub: Hub | None = None
+
+
+async def get_hub() -> Hub:
+    """This process's hub, started on first use (the first WebSocket)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop or (_hub.ready.done() and _hub.ready.exception()):
+        _hub = Hub(loop)
+        _hub.ready = loop.create_task(_hub.start())
+    hub = _hub
+    await asyncio.shield(hub.ready)
+    return hub
+
+
+def current() -> Hub | None:
+    """The running hub of this process, if a WebSocket has started one."""
+    hub = _hub
+    if hub is None or hub.ready is None or not hub.ready.done() or hub.ready.exception():
+        return None
+    if hub.loop.is_closed() or not hub.loop.is_running():
+        return None
+    return hub
+
+
+async def reset() -> None:
+    """Stop and forget the hub (tests start each one afresh)."""
+    global _hub
+    hub, _hub = _hub, None
+    if hub is not None and hub.loop is asyncio.get_running_loop():
+        await hub.stop()

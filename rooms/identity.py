@@ -1,0 +1,95 @@
+"""Who is acting: a guest's session, or a logged-in user, never a display name.
+
+A guest gets a random id in their Django session the first time they open a
+page; it survives login (Django keeps session data when it cycles the key), so
+"my messages" and "my room" stay mine. A socket that arrives with no session
+cookie at all gets an id for that connection only.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+
+GUEST_KEY = "chatsite_guest"
+USERNAME_KEY = "chatsite_username"
+OWNED_ROOMS_KEY = "chatsite_owned_rooms"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The party behind an action, as every service sees it."""
+
+    guest_key: str
+    user_id: int | None = None
+    is_staff: bool = False
+    ip: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"user {self.user_id}" if self.user_id else f"guest {self.guest_key[:8]}"
+
+
+def _new_guest_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def ensure_guest(session) -> str:
+    """Return the session's guest id, creating (and saving) it if needed."""
+    key = session.get(GUEST_KEY)
+    if not key:
+        key = session[GUEST_KEY] = _new_guest_key()
+        session.save()
+    return key
+
+
+def actor_for_request(request) -> Actor:
+    user = request.user
+    return Actor(
+        guest_key=ensure_guest(request.session),
+        user_id=user.pk if user.is_authenticated else None,
+        is_staff=bool(user.is_authenticated and user.is_staff),
+        ip=request.META.get("REMOTE_ADDR", ""),
+    )
+
+
+def _live_session(scope):
+    """The socket's Django session, or None when it has no valid cookie."""
+    session = scope.get("session")
+    if session is None:
+        return None
+    session.get(GUEST_KEY)  # loads it; an unknown or expired key leaves session_key None
+    return session if session.session_key else None
+
+
+def _scope_actor(scope) -> tuple[Actor, str | None]:
+    session = _live_session(scope)
+    if session is not None:
+        guest_key, username = ensure_guest(session), session.get(USERNAME_KEY)
+    else:
+        guest_key, username = "anon-" + _new_guest_key(), None
+    user = scope.get("user")
+    authenticated = bool(user is not None and user.is_authenticated)
+    client = scope.get("client") or ("", 0)
+    actor = Actor(
+        guest_key=guest_key,
+        user_id=user.pk if authenticated else None,
+        is_staff=bool(authenticated and user.is_staff),
+        ip=str(client[0]),
+    )
+    return actor, username
+
+
+@database_sync_to_async
+def actor_for_scope(scope) -> tuple[Actor, str | None]:
+    """The actor behind a WebSocket and the display name their session holds."""
+    return _scope_actor(scope)
+
+
+@database_sync_to_async
+def remember_username(scope, username: str) -> None:
+    """Keep the display name in the session, so the next page load knows it."""
+    session = _live_session(scope)
+    if session is not None and session.get(USERNAME_KEY) != username:
+        session[USERNAME_KEY] = username
+        session.save()

@@ -1,0 +1,209 @@
+"""The WebSocket protocol: frame parsing, payload schemas, error codes, encoding.
+
+Every frame is JSON text `{"event": NAME, "data": {...}}` (docs/protocol.md).
+`parse_frame` turns raw text into a validated `(event, data)` pair or raises
+`ChatError` with a stable code; nothing else in chatsite inspects raw frames.
+Services raise the same `ChatError`, so every mistake reaches the client the
+same way: an `error` event, with the socket left open.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+# Hard caps on what a client may send, checked before and after json.loads.
+MAX_FRAME_CHARS = 64 * 1024
+MAX_JSON_DEPTH = 4
+MAX_CLIENT_ID_LENGTH = 64
+
+
+class Code:
+    """Stable error codes; clients switch on these, so never rename one."""
+
+    BAD_FRAME = "bad_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    UNKNOWN_EVENT = "unknown_event"
+    INVALID_USERNAME = "invalid_username"
+    USERNAME_TAKEN = "username_taken"
+    ROOM_NOT_FOUND = "room_not_found"
+    INVALID_ROOM_NAME = "invalid_room_name"
+    NOT_IN_ROOM = "not_in_room"
+    INVALID_MESSAGE = "invalid_message"
+    MESSAGE_TOO_LONG = "message_too_long"
+    MESSAGE_NOT_FOUND = "message_not_found"
+    EDIT_WINDOW_CLOSED = "edit_window_closed"
+    FORBIDDEN = "forbidden"
+    BANNED = "banned"
+    ROOM_LOCKED = "room_locked"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+
+
+DEFAULT_MESSAGES = {
+    Code.BAD_FRAME: "That frame is not a valid chatsite event.",
+    Code.FRAME_TOO_LARGE: "That frame is too large.",
+    Code.UNKNOWN_EVENT: "Unknown event.",
+    Code.INVALID_USERNAME: "Pick a display name.",
+    Code.USERNAME_TAKEN: "Someone in this room already uses that name.",
+    Code.ROOM_NOT_FOUND: "No room by that name or code.",
+    Code.INVALID_ROOM_NAME: "That is not a valid room name.",
+    Code.NOT_IN_ROOM: "Join a room first.",
+    Code.INVALID_MESSAGE: "A message cannot be empty.",
+    Code.MESSAGE_TOO_LONG: "That message is too long.",
+    Code.MESSAGE_NOT_FOUND: "No such message in this room.",
+    Code.EDIT_WINDOW_CLOSED: "That message can no longer be edited.",
+    Code.FORBIDDEN: "You are not allowed to do that.",
+    Code.BANNED: "You are banned from this room.",
+    Code.ROOM_LOCKED: "This room is read-only for now.",
+    Code.RATE_LIMITED: "You are sending too fast.",
+    Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
+}
+
+
+class ChatError(Exception):
+    """A client mistake or a refused action, carried to the client as `error`."""
+
+    def __init__(self, code: str, message: str | None = None, **extra: Any):
+        self.code = code
+        self.message = message or DEFAULT_MESSAGES.get(code, code)
+        self.extra = extra
+        super().__init__(f"{code}: {self.message}")
+
+    def as_data(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = False
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, event: str, name: str, value: Any) -> Any:
+        # bool is an int in Python; a JSON true is never a number here.
+        if not isinstance(value, self.kind) or (self.kind is int and isinstance(value, bool)):
+            raise ChatError(Code.BAD_FRAME, f"{event}.{name} must be {_TYPE_NAMES[self.kind]}.")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ChatError(Code.BAD_FRAME, f"{event}.{name} is too long.")
+        if self.minimum is not None and value < self.minimum:
+            raise ChatError(Code.BAD_FRAME, f"{event}.{name} must be at least {self.minimum}.")
+        if self.maximum is not None and value > self.maximum:
+            raise ChatError(Code.BAD_FRAME, f"{event}.{name} must be at most {self.maximum}.")
+        return value
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
+_ID = Field(int, required=True, minimum=1, maximum=2**63 - 1)
+_NAME = Field(str, max_length=200)  # raw cap; the real rules live in models.clean_*
+
+# Client → server events and their `data` fields. Unknown fields are ignored,
+# so a newer client can talk to an older server.
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "join_room": {
+        "room_name": Field(str, required=True, max_length=200),
+        "username": _NAME,
+        "create": Field(bool),
+        "since_id": Field(int, minimum=0, maximum=2**63 - 1),
+    },
+    "leave_room": {},
+    "create_room": {"username": _NAME},
+    "send_message": {
+        "text": Field(str, required=True, max_length=MAX_FRAME_CHARS),
+        "client_id": Field(str, max_length=MAX_CLIENT_ID_LENGTH),
+    },
+    "history": {
+        "before_id": Field(int, minimum=1, maximum=2**63 - 1),
+        "limit": Field(int, minimum=1, maximum=10_000),
+    },
+}
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def parse_frame(text: str | None, binary: bytes | None = None) -> tuple[str, dict[str, Any]]:
+    """Validate one client frame; return (event, data) or raise ChatError."""
+    if text is None:
+        raise ChatError(Code.BAD_FRAME, "Send JSON text frames, not binary ones.")
+    if len(text) > MAX_FRAME_CHARS:
+        raise ChatError(Code.FRAME_TOO_LARGE, f"Frames are limited to {MAX_FRAME_CHARS} characters.")
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ChatError(Code.BAD_FRAME, "That frame is not valid JSON.") from None
+    if not isinstance(frame, dict):
+        raise ChatError(Code.BAD_FRAME, 'A frame must be an object: {"event": ..., "data": {...}}.')
+    if _depth(frame) > MAX_JSON_DEPTH:
+        raise ChatError(Code.BAD_FRAME, "That frame is nested too deeply.")
+    event = frame.get("event")
+    if not isinstance(event, str) or not event:
+        raise ChatError(Code.BAD_FRAME, "A frame needs an event name.")
+    data = frame.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ChatError(Code.BAD_FRAME, "data must be an object.")
+    schema = SCHEMAS.get(event)
+    if schema is None:
+        raise ChatError(Code.UNKNOWN_EVENT, f"Unknown event {event[:40]!r}.")
+    clean: dict[str, Any] = {}
+    for name, field in schema.items():
+        if name in data and data[name] is not None:
+            clean[name] = field.check(event, name, data[name])
+        elif field.required:
+            raise ChatError(Code.BAD_FRAME, f"{event} needs {name}.")
+    return event, clean
+
+
+def encode(event: str, data: dict[str, Any]) -> str:
+    """One server frame as JSON text."""
+    return json.dumps({"event": event, "data": data}, ensure_ascii=False, separators=(",", ":"))
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, the form browsers parse everywhere."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def room_data(room, users: int) -> dict[str, Any]:
+    return {"name": room.name, "title": room.title, "kind": room.kind, "users": users}
+
+
+def message_data(message, room_name: str) -> dict[str, Any]:
+    data = {
+        "id": message.id,
+        "room": room_name,
+        "username": message.username,
+        "text": message.text,
+        "ts": timestamp(message.created_at),
+    }
+    if message.client_id:
+        data["client_id"] = message.client_id
+    if message.edited_at:
+        data["edited_at"] = timestamp(message.edited_at)
+    return data
+
+
+def limit_history(limit: int | None) -> int:
+    if limit is None:
+        return settings.HISTORY_PAGE_SIZE
+    return min(limit, settings.HISTORY_MAX_PAGE)

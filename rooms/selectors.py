@@ -1,0 +1,111 @@
+"""Reads: what the lobby, a joining socket and a history page see.
+
+Each function takes keyword arguments, runs a fixed number of indexed queries
+whatever the room's size, and returns plain data ready for the protocol.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, Count, IntegerField, Value, When
+
+from rooms.models import Message, Presence, Room
+from rooms.protocol import message_data, room_data
+
+
+def room_by_name(*, name: str) -> Room | None:
+    """An open room by name or private code, case-insensitively."""
+    return Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).first()
+
+
+def public_rooms() -> list[dict[str, Any]]:
+    """Topic rooms in their configured order, then named rooms, busiest first."""
+    order = Case(
+        *[When(key=key, then=Value(i)) for i, key in enumerate(settings.TOPIC_ROOMS)],
+        default=Value(len(settings.TOPIC_ROOMS)),
+        output_field=IntegerField(),
+    )
+    rooms = (
+        Room.objects.filter(kind__in=[Room.Kind.TOPIC, Room.Kind.NAMED], closed_at__isnull=True)
+        .annotate(users=Count("presences"), topic_order=order)
+        .order_by("topic_order", "-users", "key")
+    )
+    return [room_data(room, room.users) for room in rooms]
+
+
+def room_user_count(*, room_id: int) -> int:
+    return Presence.objects.filter(room_id=room_id).count()
+
+
+def room_members(*, room_id: int) -> list[str]:
+    """Display names of everyone present, in the order they arrived."""
+    return list(Presence.objects.filter(room_id=room_id).order_by("joined_at", "id").values_list("username", flat=True))
+
+
+def _visible(room_id: int):
+    return Message.objects.filter(room_id=room_id, deleted_at__isnull=True)
+
+
+def room_history(
+    *, room: Room, before_id: int | None = None, limit: int | None = None, upto_seq: int | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of visible messages, oldest first, and whether older ones exist."""
+    limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
+    query = _visible(room.pk)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    if upto_seq is not None:
+        query = query.filter(seq__lte=upto_seq)
+    page = list(query.order_by("-id")[: limit + 1])
+    has_more = len(page) > limit
+    return [message_data(m, room.name) for m in reversed(page[:limit])], has_more
+
+
+def messages_after(*, room: Room, after_seq: int, upto_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Visible messages with after_seq < seq <= upto_seq, in order, as (seq, data)."""
+    query = _visible(room.pk).filter(seq__gt=after_seq, seq__lte=upto_seq).order_by("seq")[:limit]
+    return [(m.seq, message_data(m, room.name)) for m in query]
+
+
+@dataclass
+class JoinSnapshot:
+    """What a joining socket is told, and where its live stream starts."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    has_more: bool = False
+    start_seq: int = 0  # the socket has seen everything up to here
+    last_seq: int = 0  # the room's newest message when the snapshot was taken
+    resumed: bool = False
+    resync: bool = False
+    latest_id: int | None = None
+
+
+def join_snapshot(*, room: Room, since_id: int | None = None) -> JoinSnapshot:
+    """History for a joining socket: the recent page, or everything after since_id.
+
+    Reads the room's last_seq first, so every message up to it is committed
+    and anything later reaches the socket live or through catch-up.
+    """
+    last_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+    resync = False
+    if since_id is not None:
+        since_seq = (
+            Message.objects.filter(room_id=room.pk, id__lte=since_id)
+            .order_by("-id")
+            .values_list("seq", flat=True)
+            .first()
+        ) or 0
+        if last_seq - since_seq <= settings.RESUME_MAX:
+            return JoinSnapshot(start_seq=since_seq, last_seq=last_seq, resumed=True)
+        resync = True
+    history, has_more = room_history(room=room, upto_seq=last_seq)
+    latest_id = history[-1]["id"] if history else None
+    return JoinSnapshot(
+        history=history, has_more=has_more, start_seq=last_seq, last_seq=last_seq, resync=resync, latest_id=latest_id
+    )
+
+
+def room_tails(*, room_ids: list[int]) -> dict[int, int]:
+    """The newest message seq of each room: the hub's check for anything it missed."""
+    return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
