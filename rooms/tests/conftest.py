@@ -1,0 +1,62 @@
+"""Fixtures for browser tests: one real daphne server and one headless Chromium per session."""
+
+import os
+import shutil
+
+import pytest
+
+from rooms.tests.servers import ChatServer, migrate, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "test_browser" in item.nodeid.split("::")[0]:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chat_server(tmp_path_factory):
+    """chatsite on daphne with its own SQLite file and the in-memory channel layer."""
+    workdir = tmp_path_factory.mktemp("chat-server")
+    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", ROOM_EMPTY_GRACE_SECONDS="2")
+    migrate(env)
+    server = ChatServer(env, workdir / "daphne.log").start()
+    yield server
+    server.stop()
+    faults = server.faults()
+    assert not faults, "the server logged faults:\n" + "\n".join(faults)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, chat_server):
+    """A fresh browser profile (its own cookies, so its own session) per call."""
+    contexts = []
+
+    def _open(path: str = "/", **context_options):
+        context = browser.new_context(base_url=chat_server.url, **context_options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.dialogs = []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -1,0 +1,90 @@
+"""Services: the one place each action happens."""
+
+import pytest
+from django.core.management import call_command
+
+from rooms import services
+from rooms.identity import Actor
+from rooms.models import Message, Room
+from rooms.protocol import ChatError
+
+pytestmark = pytest.mark.django_db
+
+ANN = Actor(guest_key="guest-ann")
+BOB = Actor(guest_key="guest-bob")
+
+
+def general():
+    return Room.objects.get(key="general")
+
+
+def test_topic_rooms_exist_after_migrate_and_follow_the_setting(settings):
+    assert set(Room.objects.filter(kind="topic").values_list("name", flat=True)) == {
+        "general",
+        "tech",
+        "sports",
+        "music",
+        "gaming",
+    }
+    settings.TOPIC_ROOMS = [*settings.TOPIC_ROOMS, "movies"]
+    call_command("migrate", verbosity=0)
+    assert Room.objects.get(key="movies").kind == "topic"
+
+
+def test_message_post_assigns_gap_free_seq_per_room():
+    room = general()
+    other = Room.objects.get(key="tech")
+    seqs = [services.message_post(room=room, actor=ANN, username="ann", text=f"t{i}")[0].seq for i in range(3)]
+    services.message_post(room=other, actor=ANN, username="ann", text="elsewhere")
+    seqs.append(services.message_post(room=room, actor=BOB, username="bob", text="t3")[0].seq)
+    assert seqs == [1, 2, 3, 4]
+    room.refresh_from_db()
+    assert room.last_seq == 4
+
+
+def test_message_post_trims_trailing_whitespace_only():
+    message, created = services.message_post(room=general(), actor=ANN, username="ann", text="  indented\n\n ")
+    assert created
+    assert message.text == "  indented"
+
+
+def test_same_client_id_from_the_same_guest_is_stored_once():
+    first, created = services.message_post(room=general(), actor=ANN, username="ann", text="hi", client_id="x1")
+    again, created_again = services.message_post(room=general(), actor=ANN, username="ann", text="hi", client_id="x1")
+    assert created and not created_again
+    assert again.pk == first.pk
+    # Another guest may use the same client_id: it is scoped to the sender.
+    theirs, created_theirs = services.message_post(room=general(), actor=BOB, username="bob", text="hi", client_id="x1")
+    assert created_theirs and theirs.pk != first.pk
+    assert Message.objects.count() == 2
+    assert general().last_seq == 2
+
+
+def test_a_closed_room_takes_no_messages():
+    room = general()
+    Room.objects.filter(pk=room.pk).update(closed_at="2026-01-01T00:00:00Z")
+    with pytest.raises(ChatError) as caught:
+        services.message_post(room=room, actor=ANN, username="ann", text="hello?")
+    assert caught.value.code == "room_not_found"
+    assert not Message.objects.exists()
+
+
+def test_private_rooms_get_unique_codes_and_an_owner():
+    rooms = [services.room_create_private(actor=ANN) for _ in range(20)]
+    assert len({room.name for room in rooms}) == 20
+    assert all(room.kind == "private" and room.owner_key == "guest-ann" for room in rooms)
+
+
+def test_room_create_named_returns_the_existing_room_case_insensitively():
+    room, created = services.room_create_named(name="Quiz", actor=ANN)
+    same, created_again = services.room_create_named(name="QUIZ", actor=BOB)
+    assert created and not created_again
+    assert same.pk == room.pk
+    assert same.owner_key == "guest-ann"
+
+
+def test_room_for_join_only_creates_when_asked():
+    with pytest.raises(ChatError) as caught:
+        services.room_for_join(room_name="nope", create=False, actor=ANN)
+    assert caught.value.code == "room_not_found"
+    assert services.room_for_join(room_name="nope", create=True, actor=ANN).kind == "named"

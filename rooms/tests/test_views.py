@@ -1,0 +1,142 @@
+"""The lobby and room pages, as a visitor without JavaScript meets them."""
+
+import pytest
+from django.urls import reverse
+
+from rooms.identity import USERNAME_KEY
+from rooms.models import Room
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/"
+
+
+def post_home(client, **data):
+    return client.post(HOME, data)
+
+
+def test_home_lists_topic_rooms_and_the_forms(client):
+    response = client.get(HOME)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ["general", "tech", "sports", "music", "gaming"]:
+        assert f'value="{name}"' in html
+    assert 'name="username"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_entering_a_topic_room_keeps_the_name_in_the_session(client):
+    response = post_home(client, username="  ann ", enter="tech")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("rooms:room", kwargs={"name": "tech"})
+    assert client.session[USERNAME_KEY] == "ann"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b'id="chat-config"' in page.content
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("", "Pick a display name."),
+        ("x" * 33, "at most 32 characters"),
+        ("a\x07b", "control characters"),
+        ("a\x00b", "Null characters"),
+    ],
+)
+def test_a_bad_display_name_shows_next_to_the_field(client, username, message):
+    response = post_home(client, username=username, enter="general")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="username-error"' in html
+    assert message in html
+    assert USERNAME_KEY not in client.session
+
+
+def test_joining_by_code_in_any_case(client):
+    Room.objects.create(kind=Room.Kind.PRIVATE, name="K7QX9MPA", title="Private room K7QX9MPA")
+    response = post_home(client, username="ann", room="k7qx9mpa", action="join")
+    assert response["Location"] == "/r/K7QX9MPA/"
+
+
+def test_an_unknown_code_shows_an_error_next_to_the_field(client):
+    response = post_home(client, username="ann", room="ZZZZ2222", action="join")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="room-error"' in html
+    assert "No room called" in html
+
+
+def test_join_with_an_empty_code_asks_for_one(client):
+    response = post_home(client, username="ann", room="  ", action="join")
+    assert response.status_code == 400
+    assert "Type a room code or name." in response.content.decode()
+
+
+def test_creating_a_private_room_redirects_to_its_code(client):
+    response = post_home(client, username="ann", action="create_private")
+    assert response.status_code == 302
+    code = response["Location"].split("/")[2]
+    room = Room.objects.get(name=code)
+    assert room.kind == "private"
+    assert room.owner_key == client.session["chatsite_guest"]
+
+
+def test_creating_a_named_room(client):
+    response = post_home(client, username="ann", new_room="book-club", action="create_named")
+    assert response["Location"] == "/r/book-club/"
+    assert Room.objects.get(key="book-club").kind == "named"
+    # Asking again for the same name joins the existing room.
+    again = post_home(client, username="bob", new_room="Book-Club", action="create_named")
+    assert again["Location"] == "/r/book-club/"
+    assert Room.objects.filter(key="book-club").count() == 1
+
+
+@pytest.mark.parametrize("name", ["", "has space", "-dash", "x" * 33, "<script>"])
+def test_an_invalid_room_name_shows_next_to_the_field(client, name):
+    response = post_home(client, username="ann", new_room=name, action="create_named")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="new-room-error"' in html
+    assert "<script>" not in html.split('id="new-room-error"')[1].split("</p>")[0]
+
+
+def test_room_page_for_an_unknown_room_is_a_404_with_the_form(client):
+    response = client.get("/r/NOSUCH99/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "No room called" in html
+    assert 'name="username"' in html
+
+
+def test_room_page_without_a_name_asks_for_one_then_shows_the_room(client):
+    response = client.get("/r/general/")
+    assert response.status_code == 200
+    assert b'id="id_username"' in response.content
+    assert b"chat-config" not in response.content
+    bad = client.post("/r/general/", {"username": "   "})
+    assert bad.status_code == 400
+    good = client.post("/r/general/", {"username": "cat"})
+    assert good["Location"] == "/r/general/"
+    assert b"chat-config" in client.get("/r/general/").content
+
+
+def test_room_page_redirects_to_the_canonical_name(client):
+    session = client.session
+    session[USERNAME_KEY] = "ann"
+    session.save()
+    assert client.get("/r/GENERAL/")["Location"] == "/r/general/"
+
+
+def test_forms_need_a_csrf_token():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(HOME, {"username": "ann", "enter": "general"}).status_code == 403
+
+
+def test_a_hostile_display_name_is_escaped_in_the_page(client):
+    post_home(client, username="<img src=x onerror=alert(1)>", enter="general")
+    html = client.get("/r/general/").content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html or "\\u003Cimg" in html
