@@ -45,7 +45,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.pending: list[dict[str, Any]] = []
         self.seen_seq = 0
         self.target_seq = 0
-        self.members_version = -1
+        self.versions: dict[str, int] = {}
         self.catch_up_task: asyncio.Task | None = None
         self.actor, self.username = await identity.actor_for_scope(self.scope)
         self.hub = await get_hub()
@@ -168,7 +168,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await db(presence.presence_leave)(connection_id=self.connection_id)
             raise
         self.seen_seq = self.target_seq = snapshot.start_seq
-        self.members_version = entered.version
+        self.versions = {"members": entered.version, "count": entered.version}
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
         await self.send_event(
@@ -225,9 +225,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             version = message.get("version")
             if version is not None:
-                if version <= self.members_version:
-                    return
-                self.members_version = version
+                stream = message["stream"]
+                if version <= self.versions.get(stream, -1):
+                    return  # older than the state this socket already has
+                self.versions[stream] = version
         await self.send_text(message["text"])
 
     def fall_behind(self, seq: int) -> None:

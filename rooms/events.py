@@ -7,7 +7,7 @@ user's does. Each frame is encoded once here and fanned out as text by every
 process's hub (rooms/hub.py).
 
 Channel-layer messages:
-  hub.room   {room, text, seq?, version?, exclude?}  to the sockets in one room
+  hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
   hub.lobby  {text, room?, version?}                 to every socket
   hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
 """
@@ -39,18 +39,21 @@ def to_room(
     *,
     seq: int | None = None,
     version: int | None = None,
+    stream: str = "members",
     exclude: str | None = None,
 ) -> None:
     """Send `event` to everyone in the room (but the guest `exclude`) after commit.
 
-    `seq` marks a chat message (gap-free per room); `version` marks a member
-    list, so a late, older list never overwrites a newer one.
+    `seq` marks a chat message (gap-free per room). `version` marks a state
+    snapshot in `stream` (the member list, the count), so a late, older
+    snapshot never overwrites a newer one.
     """
     message = {"type": "hub.room", "room": room_id, "text": encode(event, data)}
     if seq is not None:
         message["seq"] = seq
     if version is not None:
         message["version"] = version
+        message["stream"] = stream
     if exclude is not None:
         message["exclude"] = exclude
     _on_commit(room_group(room_id), message)

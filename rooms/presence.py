@@ -91,7 +91,7 @@ def _announce(
     if room.is_public:
         events.to_lobby("room_update", update, room_id=room.pk, version=version)
     else:
-        events.to_room(room.pk, "room_update", update, version=version)
+        events.to_room(room.pk, "room_update", update, version=version, stream="count")
 
 
 def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: str, process_id: str) -> Entered:

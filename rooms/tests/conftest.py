@@ -5,7 +5,13 @@ import shutil
 
 import pytest
 
-from rooms.tests.servers import ChatServer, migrate, server_env
+from rooms.tests.servers import (
+    ChatServer,
+    create_postgres_database,
+    drop_postgres_database,
+    migrate,
+    server_env,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -60,3 +66,32 @@ def open_page(browser, chat_server):
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Start N daphne processes sharing one database (and Redis, for backend "redis-postgres")."""
+    started: list[ChatServer] = []
+    databases: list[str] = []
+
+    def _cluster(count: int, *, backend: str = "sqlite", **overrides: str) -> list[ChatServer]:
+        if backend == "sqlite":
+            env = server_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **overrides)
+        else:
+            redis_url, database_url = os.environ.get("REDIS_URL"), os.environ.get("DATABASE_URL", "")
+            if not redis_url or not database_url.startswith("postgres"):
+                pytest.fail("integration tests need REDIS_URL and a postgres:// DATABASE_URL (see README)")
+            databases.append(create_postgres_database(database_url))
+            env = server_env(DATABASE_URL=databases[-1], REDIS_URL=redis_url, **overrides)
+        migrate(env)
+        servers = [ChatServer(env, tmp_path / f"daphne-{len(started) + i}.log").start() for i in range(count)]
+        started.extend(servers)
+        return servers
+
+    yield _cluster
+    for server in started:
+        server.stop()
+    for url in databases:
+        drop_postgres_database(os.environ["DATABASE_URL"], url)
+    faults = [line for server in started for line in server.faults()]
+    assert not faults, "a server logged faults:\n" + "\n".join(faults)

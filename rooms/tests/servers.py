@@ -107,3 +107,27 @@ class ChatServer:
 
     def faults(self) -> list[str]:
         return [line for line in self.log().splitlines() if any(marker in line for marker in FAULT_MARKERS)]
+
+
+def create_postgres_database(database_url: str) -> str:
+    """A fresh, empty database beside the one in `database_url`; returns its URL."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"chatsite_it_{secrets.token_hex(4)}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_postgres_database(database_url: str, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -92,3 +92,47 @@ def test_private_room_by_code(open_page):
     bob.click("button[name=action][value=join]")
     expect(bob).to_have_url(re.compile(rf"/r/{code}/$"))
     expect(bob.locator("#member-list")).to_contain_text("ann")
+
+
+def test_presence_member_list_notices_and_live_lobby_counts(open_page):
+    lobby = open_page("/")
+    count = lobby.locator("#room-list li[data-room=tech] .count-value")
+    expect(count).to_have_text("0")
+
+    ann = open_page("/")
+    enter_room(ann, "ann", "tech")
+    expect(count).to_have_text("1")
+
+    bob = open_page("/")
+    enter_room(bob, "bob", "tech")
+    expect(ann.locator("#member-list .member")).to_have_text(["ann", "bob"])
+    expect(ann.locator(".notice").filter(has_text="bob joined")).to_be_visible()
+    expect(count).to_have_text("2")
+
+    bob.close()
+    expect(ann.locator(".notice").filter(has_text="bob left")).to_be_visible()
+    expect(ann.locator("#member-list .member")).to_have_text(["ann"])
+    expect(count).to_have_text("1")
+
+
+def test_switching_rooms_in_the_sidebar_keeps_one_socket_and_the_url_follows(open_page):
+    page = open_page("/")
+    enter_room(page, "zed", "general")
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    expect(page.locator("#sidebar-rooms li[data-room=music]")).to_be_visible()
+    page.evaluate("window.__samePage = true")
+
+    page.click("#sidebar-rooms li[data-room=music] a")
+    expect(page).to_have_url(re.compile(r"/r/music/$"))
+    expect(page.locator("#room-title")).to_have_text("Music")
+    expect(page.locator("#sidebar-rooms li[data-room=music] a")).to_have_attribute("aria-current", "page")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/r/general/$"))
+    expect(page.locator("#room-title")).to_have_text("General")
+    page.go_forward()
+    expect(page.locator("#room-title")).to_have_text("Music")
+
+    assert page.evaluate("window.__samePage") is True  # no reload happened
+    assert sockets == []  # still the socket the room page opened
