@@ -36,8 +36,13 @@ def chat_server(tmp_path_factory):
     assert not faults, "the server logged faults:\n" + "\n".join(faults)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium for one test module.
+
+    Module scope on purpose: Playwright's sync API keeps an event loop running
+    in this thread while it is open, which async tests cannot share.
+    """
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium).")
     from playwright.sync_api import sync_playwright
