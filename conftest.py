@@ -74,6 +74,13 @@ class ChatClient:
         await self.communicator.disconnect()
 
 
+@pytest.fixture(autouse=True)
+def _generous_flood_limits(settings):
+    """Most tests send faster than a person; flood-control tests set their own limits."""
+    settings.RATE_LIMIT_BURST = 100_000
+    settings.FRAME_RATE_BURST = 100_000
+
+
 @database_sync_to_async
 def make_session(username: str | None = None) -> str:
     session = SessionStore()

@@ -250,3 +250,17 @@ PRESENCE_TIMEOUT_SECONDS = env_float("PRESENCE_TIMEOUT_SECONDS", 60, minimum=1)
 ROOM_EMPTY_GRACE_SECONDS = env_float("ROOM_EMPTY_GRACE_SECONDS", 30, minimum=0)
 DELETE_EMPTY_NAMED_ROOMS = env_bool("DELETE_EMPTY_NAMED_ROOMS", False)
 RESUME_MAX = env_int("RESUME_MAX", 1000, minimum=1)
+EDIT_WINDOW_SECONDS = env_int("EDIT_WINDOW_SECONDS", 900)
+# Flood control, per connection: a token bucket for messages (send and edit) ...
+RATE_LIMIT_BURST = env_int("RATE_LIMIT_BURST", 10, minimum=1)
+RATE_LIMIT_PER_SECOND = env_float("RATE_LIMIT_PER_SECOND", 1.0, minimum=0.01)
+# ... and a looser one for every frame; a client far past it is disconnected.
+FRAME_RATE_BURST = env_int("FRAME_RATE_BURST", 60, minimum=1)
+FRAME_RATE_PER_SECOND = env_float("FRAME_RATE_PER_SECOND", 20.0, minimum=0.1)
+FLOOD_DISCONNECT_AFTER = env_int("FLOOD_DISCONNECT_AFTER", 200, minimum=1)
+# Guessing private codes: unknown-room joins allowed per minute, per session and per IP.
+JOIN_MISS_LIMIT = env_int("JOIN_MISS_LIMIT", 20, minimum=1)
+# A kicked member may not come back for this long.
+KICK_BAN_SECONDS = env_int("KICK_BAN_SECONDS", 300)
+SLOW_MODE_MAX_SECONDS = 3600
+TYPING_INTERVAL_SECONDS = 2.0

@@ -9,13 +9,15 @@ database before live traffic continues.
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from rooms import identity, presence, selectors, services
+from rooms import identity, presence, selectors, services, throttle
 from rooms.hub import Hub, get_hub
 from rooms.models import Room, clean_username
 from rooms.protocol import ChatError, Code, encode, parse_frame, room_data
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 NO_CHANNEL_LAYER = "chatsite.hub-delivers"
 CATCH_UP_BATCH = 200
 PENDING_LIMIT = 1000
+CLOSE_FLOOD = 4008
 
 db = database_sync_to_async
 
@@ -47,6 +50,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.target_seq = 0
         self.versions: dict[str, int] = {}
         self.catch_up_task: asyncio.Task | None = None
+        self.messages = throttle.message_bucket()
+        self.frames = throttle.frame_bucket()
+        self.flood_strikes = 0
+        self.last_refusal = 0.0
+        self.last_typing = 0.0
         self.actor, self.username = await identity.actor_for_scope(self.scope)
         self.hub = await get_hub()
         self.connection_id = self.hub.connection_id()
@@ -64,6 +72,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
+        if await self._flooding():
+            return
         event = None
         try:
             event, data = parse_frame(text_data, bytes_data)
@@ -76,6 +86,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("%s failed for %s", event or "frame", self.actor.label)
             await self.send_event("error", {**ChatError(Code.INTERNAL_ERROR).as_data(), "event": event})
+
+    async def _flooding(self) -> bool:
+        """Meter every frame; refuse the excess, and disconnect a client far past the limit."""
+        wait = self.frames.take()
+        if not wait:
+            return False
+        now = time.monotonic()
+        if now - self.last_refusal > 10:
+            self.flood_strikes = 0
+        self.flood_strikes += 1
+        self.last_refusal = now
+        if self.flood_strikes >= settings.FLOOD_DISCONNECT_AFTER:
+            logger.warning("disconnecting %s for flooding", self.actor.label)
+            await self.close(code=CLOSE_FLOOD)
+        elif self.flood_strikes == 1:
+            await self.send_event("error", throttle.rate_limited(wait).as_data())
+        return True
 
     # --- client events ------------------------------------------------------
 
@@ -107,6 +134,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = data.get("client_id", "")
         try:
             room = self._require_room()
+            self._meter_message()
             message, _ = await db(services.message_post)(
                 room=room, actor=self.actor, username=self.username, text=data["text"], client_id=client_id
             )
@@ -124,6 +152,46 @@ class ChatConsumer(AsyncWebsocketConsumer):
             room=room, before_id=data.get("before_id"), limit=data.get("limit")
         )
         await self.send_event("history", {"room": room.name, "messages": messages, "has_more": has_more})
+
+    async def on_edit_message(self, data):
+        """edit_message: change one's own message; the room hears `message_updated`."""
+        room = self._require_room()
+        self._meter_message()
+        await db(services.message_edit)(message_id=data["id"], room=room, actor=self.actor, text=data["text"])
+
+    async def on_delete_message(self, data):
+        """delete_message: one's own, or any in a room one moderates; the room hears `message_deleted`."""
+        room = self._require_room()
+        await db(services.message_delete)(message_id=data["id"], room=room, actor=self.actor)
+
+    async def on_typing(self, data):
+        """typing: tell the others, at most once per TYPING_INTERVAL_SECONDS; never stored."""
+        room = self._require_room()
+        now = time.monotonic()
+        if now - self.last_typing < settings.TYPING_INTERVAL_SECONDS:
+            return
+        self.last_typing = now
+        await db(services.typing_notify)(room=room, actor=self.actor, username=self.username)
+
+    async def on_kick_member(self, data):
+        """kick_member: the owner or staff removes someone from the room."""
+        room = self._require_room()
+        await db(services.member_kick)(room=room, actor=self.actor, username=data["username"])
+
+    async def on_lock_room(self, data):
+        """lock_room: the owner or staff makes the room read-only, or opens it again."""
+        room = self._require_room()
+        self.room = await db(services.room_set_locked)(room=room, actor=self.actor, locked=data["locked"])
+
+    async def on_set_slow_mode(self, data):
+        """set_slow_mode: the owner or staff spaces each member's messages by N seconds."""
+        room = self._require_room()
+        self.room = await db(services.room_set_slow_mode)(room=room, actor=self.actor, seconds=data["seconds"])
+
+    def _meter_message(self) -> None:
+        wait = self.messages.take()
+        if wait:
+            raise throttle.rate_limited(wait)
 
     # --- joining and leaving ------------------------------------------------
 
@@ -180,6 +248,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "history": snapshot.history,
                 "has_more": snapshot.has_more,
                 "resumed": snapshot.resumed,
+                "owner": services.can_moderate(self.actor, room),
+                "locked": room.locked,
+                "slow_mode": room.slow_mode_seconds,
+                "edit_window": settings.EDIT_WINDOW_SECONDS,
             },
         )
         self.joining = False

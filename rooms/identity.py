@@ -24,10 +24,14 @@ class Actor:
     user_id: int | None = None
     is_staff: bool = False
     ip: str = ""
+    user_name: str = ""
 
     @property
     def label(self) -> str:
-        return f"user {self.user_id}" if self.user_id else f"guest {self.guest_key[:8]}"
+        """How the audit log names this actor."""
+        if self.user_id:
+            return f"{'staff' if self.is_staff else 'user'} {self.user_name or self.user_id}"
+        return f"guest {self.guest_key[:8]}"
 
 
 def _new_guest_key() -> str:
@@ -50,6 +54,7 @@ def actor_for_request(request) -> Actor:
         user_id=user.pk if user.is_authenticated else None,
         is_staff=bool(user.is_authenticated and user.is_staff),
         ip=request.META.get("REMOTE_ADDR", ""),
+        user_name=user.get_username() if user.is_authenticated else "",
     )
 
 
@@ -76,6 +81,7 @@ def _scope_actor(scope) -> tuple[Actor, str | None]:
         user_id=user.pk if authenticated else None,
         is_staff=bool(authenticated and user.is_staff),
         ip=str(client[0]),
+        user_name=user.get_username() if authenticated else "",
     )
     return actor, username
 

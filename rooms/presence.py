@@ -69,7 +69,14 @@ def _lock_room(room_id: int, *, touch: bool = False) -> int | None:
 
 
 def _announce(
-    room: Room, *, version: int, members: list[str], kind: str | None = None, username: str = "", guest_key: str = ""
+    room: Room,
+    *,
+    version: int,
+    members: list[str],
+    kind: str | None = None,
+    username: str = "",
+    guest_key: str = "",
+    text: str = "",
 ) -> None:
     """Member list, count and (for a join or leave) the notice, after commit."""
     if kind is not None:
@@ -81,7 +88,7 @@ def _announce(
                 "room": room.name,
                 "kind": kind,
                 "username": username,
-                "text": f"{username} {verb}",
+                "text": text or f"{username} {verb}",
                 "ts": timestamp(timezone.now()),
             },
             exclude=guest_key,
@@ -166,6 +173,32 @@ def presence_leave(*, connection_id: str) -> bool:
                 guest_key=presence.guest_key,
             )
     return True
+
+
+def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
+    """Take a person out of a room, whatever sockets they have there (kick, ban).
+
+    Returns their display name, or None if they were not present. The room
+    hears `system_message` (leave, with `text`), `member_list` and `room_update`;
+    the person's own sockets are told through events.evict by the caller.
+    """
+    with transaction.atomic():
+        version = _lock_room(room.pk, touch=True)
+        presence = Presence.objects.filter(room_id=room.pk, guest_key=guest_key).first()
+        if presence is None:
+            return None
+        presence.delete()
+        if version is not None:
+            _announce(
+                room,
+                version=version,
+                members=room_members(room_id=room.pk),
+                kind="leave",
+                username=presence.username,
+                guest_key=guest_key,
+                text=text.format(username=presence.username),
+            )
+    return presence.username
 
 
 def presence_sweep() -> int:

@@ -34,6 +34,7 @@ class Code:
     INVALID_MESSAGE = "invalid_message"
     MESSAGE_TOO_LONG = "message_too_long"
     MESSAGE_NOT_FOUND = "message_not_found"
+    MEMBER_NOT_FOUND = "member_not_found"
     EDIT_WINDOW_CLOSED = "edit_window_closed"
     FORBIDDEN = "forbidden"
     BANNED = "banned"
@@ -54,6 +55,7 @@ DEFAULT_MESSAGES = {
     Code.INVALID_MESSAGE: "A message cannot be empty.",
     Code.MESSAGE_TOO_LONG: "That message is too long.",
     Code.MESSAGE_NOT_FOUND: "No such message in this room.",
+    Code.MEMBER_NOT_FOUND: "Nobody by that name is in this room.",
     Code.EDIT_WINDOW_CLOSED: "That message can no longer be edited.",
     Code.FORBIDDEN: "You are not allowed to do that.",
     Code.BANNED: "You are banned from this room.",
@@ -120,6 +122,12 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "before_id": Field(int, minimum=1, maximum=2**63 - 1),
         "limit": Field(int, minimum=1, maximum=10_000),
     },
+    "edit_message": {"id": _ID, "text": Field(str, required=True, max_length=MAX_FRAME_CHARS)},
+    "delete_message": {"id": _ID},
+    "typing": {},
+    "kick_member": {"username": Field(str, required=True, max_length=200)},
+    "lock_room": {"locked": Field(bool, required=True)},
+    "set_slow_mode": {"seconds": Field(int, required=True, minimum=0, maximum=3600)},
 }
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.utils import timezone
 
-from rooms.models import Message, Presence, Room
+from rooms.identity import Actor
+from rooms.models import Ban, Message, Presence, Room
 from rooms.protocol import message_data, room_data
 
 
@@ -109,3 +111,13 @@ def join_snapshot(*, room: Room, since_id: int | None = None) -> JoinSnapshot:
 def room_tails(*, room_ids: list[int]) -> dict[int, int]:
     """The newest message seq of each room: the hub's check for anything it missed."""
     return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
+
+
+def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
+    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+    who = Q(guest_key=actor.guest_key)
+    if actor.user_id is not None:
+        who |= Q(user_id=actor.user_id)
+    where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
+    current = Q(until__isnull=True) | Q(until__gt=timezone.now())
+    return Ban.objects.filter(who, where, current).order_by("until").first()

@@ -8,7 +8,16 @@ from rooms import services
 from rooms.forms import LobbyForm, NameForm
 from rooms.identity import USERNAME_KEY, actor_for_request
 from rooms.protocol import ChatError
-from rooms.selectors import public_rooms, room_by_name
+from rooms.selectors import public_rooms
+
+FIELD_FOR_ACTION = {"enter": "enter", "join": "room", "create_named": "new_room", "create_private": None}
+ERROR_STATUS = {"rate_limited": 429, "banned": 403}
+
+
+def _explain(error: ChatError, name: str) -> str:
+    if error.code == "room_not_found":
+        return f"No room called {name.strip()[:64]!r}. Check the code, or create it below."
+    return error.message
 
 
 def _lobby(request, form, *, status=200, room_error=""):
@@ -27,27 +36,29 @@ def home(request):
         return _lobby(request, form, status=400)
     request.session[USERNAME_KEY] = form.cleaned_data["username"]
     action = form.cleaned_data["action"]
+    wanted = ""
     try:
         if action == "create_private":
             room = services.room_create_private(actor=actor)
         elif action == "create_named":
             room, _ = services.room_create_named(name=form.cleaned_data["new_room"], actor=actor)
         else:
-            room = form.cleaned_data["target"]
+            wanted = form.cleaned_data["enter"] if action == "enter" else form.cleaned_data["room"]
+            room = services.room_for_join(room_name=wanted, create=False, actor=actor)
     except ChatError as error:
-        form.add_error("new_room" if action == "create_named" else None, error.message)
-        return _lobby(request, form, status=400)
+        form.add_error(FIELD_FOR_ACTION[action], _explain(error, wanted if action in ("enter", "join") else ""))
+        return _lobby(request, form, status=ERROR_STATUS.get(error.code, 400))
     return redirect("rooms:room", name=room.name)
 
 
 @require_http_methods(["GET", "POST"])
 def room(request, name):
-    actor_for_request(request)
-    room = room_by_name(name=name)
-    if room is None:
+    actor = actor_for_request(request)
+    try:
+        room = services.room_for_join(room_name=name, create=False, actor=actor)
+    except ChatError as error:
         form = LobbyForm(initial={"username": request.session.get(USERNAME_KEY, ""), "room": name})
-        error = f"No room called {name[:64]!r}. Check the code, or create it below."
-        return _lobby(request, form, status=404, room_error=error)
+        return _lobby(request, form, status=ERROR_STATUS.get(error.code, 404), room_error=_explain(error, name))
     if room.name != name:
         return redirect("rooms:room", name=room.name)
     username = request.session.get(USERNAME_KEY)

@@ -27,7 +27,11 @@ def pytest_collection_modifyitems(config, items):
 def chat_server(tmp_path_factory):
     """chatsite on daphne with its own SQLite file and the in-memory channel layer."""
     workdir = tmp_path_factory.mktemp("chat-server")
-    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", ROOM_EMPTY_GRACE_SECONDS="2")
+    env = server_env(
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        ROOM_EMPTY_GRACE_SECONDS="2",
+        RATE_LIMIT_BURST="1000",  # the tests type faster than people; flood control has its own tests
+    )
     migrate(env)
     server = ChatServer(env, workdir / "daphne.log").start()
     yield server

@@ -1,0 +1,294 @@
+"""The moderator's console. Every action goes through rooms/services.py, so it
+reaches open browsers at once, exactly as the same action by a user would, and
+lands in the audit log."""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from rooms import services
+from rooms.identity import actor_for_request
+from rooms.models import AuditEntry, Ban, Message, Room
+from rooms.protocol import ChatError
+
+
+def _run(modeladmin, request, objects, action, done: str) -> None:
+    """Apply a service to each object; report successes and refusals on the page."""
+    actor = actor_for_request(request)
+    count = 0
+    for obj in objects:
+        try:
+            action(obj, actor)
+            count += 1
+        except ChatError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if count:
+        modeladmin.message_user(request, f"{done}: {count}.", messages.SUCCESS)
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("closed", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(closed_at__isnull=True)
+        if self.value() == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "title",
+        "kind",
+        "live_members",
+        "message_count",
+        "created_at",
+        "last_active_at",
+        "locked",
+        "slow_mode_seconds",
+        "closed_at",
+    ]
+    list_filter = ["kind", "locked", OpenFilter]
+    search_fields = ["name", "title"]
+    fields = ["name", "title", "kind", "locked", "slow_mode_seconds", "created_at", "last_active_at", "closed_at"]
+    readonly_fields = ["name", "kind", "created_at", "last_active_at", "closed_at"]
+    actions = ["close_rooms", "lock_rooms", "unlock_rooms", "clear_history"]
+
+    def get_queryset(self, request):
+        messages_per_room = (
+            Message.objects.filter(room=OuterRef("pk"), deleted_at__isnull=True)
+            .order_by()
+            .values("room")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                live=Count("presences", distinct=True),
+                messages_n=Coalesce(Subquery(messages_per_room, output_field=IntegerField()), 0),
+            )
+        )
+
+    @admin.display(description="online now", ordering="live")
+    def live_members(self, room):
+        return room.live
+
+    @admin.display(description="messages", ordering="messages_n")
+    def message_count(self, room):
+        url = reverse("admin:rooms_message_changelist") + f"?room__id__exact={room.pk}"
+        return format_html('<a href="{}">{}</a>', url, room.messages_n)
+
+    def has_add_permission(self, request):
+        return False  # rooms are made by people chatting; topic rooms by settings
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # closing archives a room and tells its members; see the actions
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for_request(request)
+        if "locked" in form.changed_data:
+            services.room_set_locked(room=obj, actor=actor, locked=obj.locked)
+        if "slow_mode_seconds" in form.changed_data:
+            services.room_set_slow_mode(room=obj, actor=actor, seconds=obj.slow_mode_seconds)
+        if "title" in form.changed_data:
+            Room.objects.filter(pk=obj.pk).update(title=obj.title)
+
+    @admin.action(description="Close the selected rooms (members are told and removed)")
+    def close_rooms(self, request, queryset):
+        _run(self, request, queryset, lambda room, actor: services.room_close(room=room, actor=actor), "Closed")
+
+    @admin.action(description="Lock the selected rooms (read-only)")
+    def lock_rooms(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda room, actor: services.room_set_locked(room=room, actor=actor, locked=True),
+            "Locked",
+        )
+
+    @admin.action(description="Unlock the selected rooms")
+    def unlock_rooms(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda room, actor: services.room_set_locked(room=room, actor=actor, locked=False),
+            "Unlocked",
+        )
+
+    @admin.action(description="Clear the history of the selected rooms")
+    def clear_history(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda room, actor: services.room_clear_history(room=room, actor=actor),
+            "Cleared",
+        )
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "removed"
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Visible"), ("yes", "Removed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "room", "username", "excerpt", "created_at", "edited_at", "removed"]
+    list_filter = [DeletedFilter, "room__kind", "created_at"]
+    list_select_related = ["room"]
+    search_fields = ["text", "username", "room__name", "author_key"]
+    readonly_fields = [
+        "room",
+        "seq",
+        "username",
+        "author_key",
+        "author_user",
+        "text",
+        "client_id",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    actions = ["remove_messages", "ban_authors_from_room", "ban_authors_from_site"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="text")
+    def excerpt(self, message):
+        return message.text if len(message.text) <= 80 else message.text[:79] + "…"
+
+    @admin.display(description="removed", boolean=True)
+    def removed(self, message):
+        return message.deleted_at is not None
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # removal is soft, live and audited: see remove_messages
+        return actions
+
+    def delete_model(self, request, obj):
+        services.message_delete(message_id=obj.pk, actor=actor_for_request(request))
+
+    def delete_queryset(self, request, queryset):
+        self.remove_messages(request, queryset)
+
+    @admin.action(description="Remove the selected messages (disappear live)")
+    def remove_messages(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset.filter(deleted_at__isnull=True),
+            lambda message, actor: services.message_delete(message_id=message.pk, actor=actor),
+            "Removed",
+        )
+
+    @admin.action(description="Ban the authors from those rooms for 24 hours")
+    def ban_authors_from_room(self, request, queryset):
+        until = timezone.now() + timedelta(hours=24)
+        pairs = {(m.author_key, m.author_user_id, m.room_id): m.room for m in queryset.select_related("room")}
+        _run(
+            self,
+            request,
+            pairs.items(),
+            lambda pair, actor: services.ban_create(
+                actor=actor, guest_key=pair[0][0], user_id=pair[0][1], room=pair[1], until=until, reason="moderation"
+            ),
+            "Banned",
+        )
+
+    @admin.action(description="Ban the authors from the whole site")
+    def ban_authors_from_site(self, request, queryset):
+        authors = {(m.author_key, m.author_user_id) for m in queryset}
+        _run(
+            self,
+            request,
+            authors,
+            lambda author, actor: services.ban_create(
+                actor=actor, guest_key=author[0], user_id=author[1], reason="moderation"
+            ),
+            "Banned",
+        )
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "room", "until", "reason", "created_by", "created_at", "active"]
+    list_filter = ["room"]
+    search_fields = ["guest_key", "user__username", "reason"]
+    fields = ["guest_key", "user", "room", "until", "reason"]
+    raw_id_fields = ["user", "room"]
+
+    @admin.display(boolean=True)
+    def active(self, ban):
+        return ban.until is None or ban.until > timezone.now()
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else []  # to change a ban, lift it and ban again
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        ban = services.ban_create(
+            actor=actor_for_request(request),
+            guest_key=obj.guest_key,
+            user_id=obj.user_id,
+            room=obj.room,
+            until=obj.until,
+            reason=obj.reason,
+        )
+        obj.pk = ban.pk
+
+    def delete_model(self, request, obj):
+        services.ban_lift(ban=obj, actor=actor_for_request(request))
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for ban in queryset:
+            services.ban_lift(ban=ban, actor=actor)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "room", "target"]
+    list_filter = ["action"]
+    search_fields = ["actor", "action", "room", "target", "detail"]
+    readonly_fields = ["created_at", "actor", "action", "room", "target", "detail"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,87 @@
+"""Flood control: one path for every "too fast", answered as `rate_limited {retry_after}`.
+
+A token bucket per connection meters messages and frames; slow mode and code
+guessing are metered in the cache (Redis when REDIS_URL is set, so every
+process agrees).
+"""
+
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from rooms.protocol import ChatError, Code
+
+
+def rate_limited(retry_after: float, message: str | None = None) -> ChatError:
+    seconds = max(0.1, round(retry_after, 1))
+    return ChatError(
+        Code.RATE_LIMITED,
+        message or f"You are sending too fast; try again in {math.ceil(seconds)} s.",
+        retry_after=seconds,
+    )
+
+
+class TokenBucket:
+    """`burst` actions at once, refilled at `per_second`."""
+
+    __slots__ = ("burst", "per_second", "tokens", "updated")
+
+    def __init__(self, burst: int, per_second: float):
+        self.burst = burst
+        self.per_second = per_second
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def take(self) -> float:
+        """Spend one token: 0.0 if allowed, else the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+def message_bucket() -> TokenBucket:
+    return TokenBucket(settings.RATE_LIMIT_BURST, settings.RATE_LIMIT_PER_SECOND)
+
+
+def frame_bucket() -> TokenBucket:
+    return TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
+
+
+def slow_mode_check(*, room_id: int, guest_key: str, seconds: int) -> None:
+    """Raise rate_limited if this member posted in the room less than `seconds` ago."""
+    key = f"slow:{room_id}:{guest_key}"
+    now = time.time()
+    if cache.add(key, now, timeout=seconds):
+        return
+    since = cache.get(key) or now
+    raise rate_limited(seconds - (now - since), f"Slow mode is on: one message every {seconds} s.")
+
+
+def _miss_keys(guest_key: str, ip: str) -> list[str]:
+    keys = [f"miss:g:{guest_key}"]
+    if ip:
+        keys.append(f"miss:ip:{ip}")
+    return keys
+
+
+def guess_check(*, guest_key: str, ip: str) -> None:
+    """Raise rate_limited once a session or an IP has missed JOIN_MISS_LIMIT codes this minute."""
+    for key in _miss_keys(guest_key, ip):
+        if (cache.get(key) or 0) >= settings.JOIN_MISS_LIMIT:
+            raise rate_limited(60, "Too many unknown room codes; wait a minute before trying again.")
+
+
+def guess_missed(*, guest_key: str, ip: str) -> None:
+    for key in _miss_keys(guest_key, ip):
+        if cache.add(key, 1, timeout=60):
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=60)
