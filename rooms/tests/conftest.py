@@ -69,12 +69,19 @@ def open_page(browser, chat_server):
         page = context.new_page()
         page.dialogs = []
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: uncaught {error}"))
+        page.on(
+            "console",
+            lambda msg: "Content Security Policy" in msg.text and problems.append(f"{page.url}: {msg.text}"),
+        )
         page.goto(path)
         return page
 
+    problems: list[str] = []
     yield _open
     for context in contexts:
         context.close()
+    assert not problems, "the page had script errors or CSP violations:\n" + "\n".join(problems)
 
 
 @pytest.fixture
