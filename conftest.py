@@ -68,7 +68,9 @@ class ChatClient:
         if client_id:
             data["client_id"] = client_id
         await self.send("send_message", data)
-        return await self.expect("receive_message", skip=(*LOBBY_NOISE, "member_list", "system_message", "ack"))
+        return await self.expect(
+            "receive_message", skip=(*LOBBY_NOISE, "member_list", "system_message", "ack", "room_state", "typing")
+        )
 
     async def close(self) -> None:
         await self.communicator.disconnect()
