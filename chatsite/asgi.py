@@ -1,8 +1,9 @@
 """ASGI entry point: HTTP goes to Django, /ws/chat/ to the chat consumer.
 
 Run with `daphne chatsite.asgi:application` (or `manage.py runserver`, which is
-daphne's). The WebSocket side checks the Origin against ALLOWED_HOSTS before
-any consumer code runs, then loads the session and the user.
+daphne's). The WebSocket side checks the Origin (scheme, host and port must be
+this site's: rooms/security.py) before any consumer code runs, then loads the
+session and the user.
 """
 
 import os
@@ -14,13 +15,13 @@ django_asgi_app = get_asgi_application()  # sets Django up before the imports be
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from rooms.routing import websocket_urlpatterns  # noqa: E402
+from rooms.security import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -280,4 +280,10 @@ JOIN_MISS_LIMIT = env_int("JOIN_MISS_LIMIT", 20, minimum=1)
 # A kicked member may not come back for this long.
 KICK_BAN_SECONDS = env_int("KICK_BAN_SECONDS", 300)
 SLOW_MODE_MAX_SECONDS = 3600
+# Daphne's own WebSocket limits, in bytes, for `manage.py runserver` (the daphne
+# command line takes the same numbers as flags; see README). A frame may hold
+# rooms.protocol.MAX_FRAME_CHARS characters of up to 4 UTF-8 bytes each; past
+# this daphne closes the socket with 1009 before chatsite reads anything.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 256 * 1024
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 256 * 1024
 TYPING_INTERVAL_SECONDS = 2.0

@@ -131,18 +131,46 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 }
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of decoded JSON, without recursion."""
+class _Refused(ValueError):
+    """A frame that is JSON to Python's parser but not to the protocol."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"event": "a", "event": "b"} means different things to different parsers.
+    frame = dict(pairs)
+    if len(frame) != len(pairs):
+        raise _Refused("That frame repeats a key.")
+    return frame
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not JSON.")  # NaN, Infinity, -Infinity
+
+
+def _check_tree(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion; refuse strings no database can store.
+
+    A NUL character or an unpaired surrogate ("\\ud800") decodes to a Python str but
+    cannot be encoded as UTF-8 or stored in PostgreSQL, so it is refused here.
+    """
     deepest = 0
     stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
             deepest = max(deepest, level)
+            stack.extend((key, level) for key in item)
             stack.extend((child, level + 1) for child in item.values())
         elif isinstance(item, list):
             deepest = max(deepest, level)
             stack.extend((child, level + 1) for child in item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ChatError(Code.BAD_FRAME, "Strings cannot contain NUL characters.")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ChatError(Code.BAD_FRAME, "Strings cannot contain unpaired surrogates.") from None
     return deepest
 
 
@@ -153,12 +181,14 @@ def parse_frame(text: str | None, binary: bytes | None = None) -> tuple[str, dic
     if len(text) > MAX_FRAME_CHARS:
         raise ChatError(Code.FRAME_TOO_LARGE, f"Frames are limited to {MAX_FRAME_CHARS} characters.")
     try:
-        frame = json.loads(text)
+        frame = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except _Refused as error:
+        raise ChatError(Code.BAD_FRAME, str(error)) from None
     except (ValueError, RecursionError):
         raise ChatError(Code.BAD_FRAME, "That frame is not valid JSON.") from None
     if not isinstance(frame, dict):
         raise ChatError(Code.BAD_FRAME, 'A frame must be an object: {"event": ..., "data": {...}}.')
-    if _depth(frame) > MAX_JSON_DEPTH:
+    if _check_tree(frame) > MAX_JSON_DEPTH:
         raise ChatError(Code.BAD_FRAME, "That frame is nested too deeply.")
     event = frame.get("event")
     if not isinstance(event, str) or not event:

@@ -12,6 +12,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
 # Lines that mean the server hit an unhandled fault.
 FAULT_MARKERS = ("Traceback (most recent call last)", "Exception inside application", " ERROR ")
+# The WebSocket limits of the README's daphne command (settings.DAPHNE_WEBSOCKET_MAX_*_SIZE).
+DAPHNE_LIMITS = ["--websocket-max-message-size", "262144", "--websocket-max-frame-size", "262144"]
 
 
 def free_port() -> int:
@@ -63,7 +65,7 @@ class ChatServer:
     def start(self, timeout: float = 30) -> "ChatServer":
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "chatsite.asgi:application"],
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_LIMITS, "chatsite.asgi:application"],
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,
