@@ -1,0 +1,237 @@
+"""The moderator's console: the Django admin, driven through the test client as a
+staff user, with WebSocket clients in the room watching each action land live."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from rooms.models import AuditEntry, Message, Room
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOISE = ("room_list", "room_update", "member_list", "system_message", "ack", "typing")
+
+
+# --- a moderator with a browser -------------------------------------------------------
+
+
+class Moderator:
+    """A staff user's browser on the admin: the sync test client, called from async tests."""
+
+    def __init__(self, user, client: Client):
+        self.user = user
+        self.client = client
+
+    @property
+    def session_key(self) -> str:
+        return self.client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    async def get(self, path: str, **params):
+        return await sync_to_async(self.client.get)(path, params)
+
+    async def post(self, path: str, data: dict):
+        return await sync_to_async(self.client.post)(path, data)
+
+    async def action(self, model: str, action: str, objects) -> object:
+        """Tick `objects` on the changelist and run `action`, as the admin's action bar does."""
+        response = await self.post(
+            f"/admin/rooms/{model}/",
+            {"action": action, "_selected_action": [obj.pk for obj in objects], "index": 0},
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return response
+
+    async def page_messages(self) -> list[str]:
+        """The notices the admin shows on the next page (success and error lines)."""
+        html = (await self.get("/admin/")).content.decode()
+        return [_text(m) for m in re.findall(r'<li class="(?:success|error|warning|info)">(.*?)</li>', html, re.S)]
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@database_sync_to_async
+def _make_moderator(username: str, *, superuser: bool) -> Moderator:
+    users = get_user_model()
+    if superuser:
+        user = users.objects.create_superuser(username, f"{username}@example.com", "pw-not-used")
+    else:
+        user = users.objects.create_user(username, is_staff=True)
+    client = Client()
+    client.force_login(user)
+    return Moderator(user, client)
+
+
+@pytest.fixture
+async def staff() -> Moderator:
+    """A superuser logged in to the admin."""
+    return await _make_moderator("mod", superuser=True)
+
+
+class ChangeList(HTMLParser):
+    """The rows of an admin changelist: one dict per row, column name -> cell text."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.rows: list[dict[str, str]] = []
+        self.links: list[dict[str, str]] = []
+        self._in_results = False
+        self._cell: str | None = None
+        self._row_links: dict[str, str] = {}
+        self.feed(html)
+        keep = [i for i, row in enumerate(self.rows) if row]  # header rows have no field cells
+        self.rows = [self.rows[i] for i in keep]
+        self.links = [self.links[i] for i in keep]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "result_list":
+            self._in_results = True
+        elif self._in_results and tag == "tr" and self._cell is None:
+            self.rows.append({})
+            self._row_links = {}
+            self.links.append(self._row_links)
+        elif self._in_results and tag in ("td", "th") and self.rows:
+            fields = [c[len("field-") :] for c in (attrs.get("class") or "").split() if c.startswith("field-")]
+            if fields:
+                self._cell = fields[0]
+                self.rows[-1][self._cell] = ""
+        elif self._cell is not None and tag == "a" and "href" in attrs:
+            self._row_links[self._cell] = attrs["href"]
+        elif self._cell is not None and tag == "img":
+            self.rows[-1][self._cell] += attrs.get("alt", "")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._cell = None
+        elif tag == "table":
+            self._in_results = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self.rows[-1][self._cell] += data.strip()
+
+
+async def changelist(moderator: Moderator, model: str, **params) -> ChangeList:
+    response = await moderator.get(f"/admin/rooms/{model}/", **params)
+    assert response.status_code == 200
+    return ChangeList(response.content.decode())
+
+
+def by_name(page: ChangeList) -> dict[str, dict[str, str]]:
+    return {row["name"]: row for row in page.rows}
+
+
+# --- database helpers -----------------------------------------------------------------
+
+
+@database_sync_to_async
+def room(name: str) -> Room:
+    return Room.objects.get(key=name.lower())
+
+
+@database_sync_to_async
+def message(message_id: int) -> Message:
+    return Message.objects.get(pk=message_id)
+
+
+@database_sync_to_async
+def audit_log() -> list[tuple[str, str, str, str]]:
+    return list(AuditEntry.objects.order_by("created_at", "id").values_list("actor", "action", "room", "target"))
+
+
+@database_sync_to_async
+def guest_of(client) -> str:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from rooms.identity import GUEST_KEY
+
+    return SessionStore(session_key=client.session_key)[GUEST_KEY]
+
+
+# --- 1. rooms changelist ----------------------------------------------------------------
+
+
+async def test_room_changelist_shows_live_members_and_messages(joined, staff):
+    ann = await joined("general", "ann")
+    await joined("general", "bob")
+    await ann.say("one")
+    await ann.say("two")
+    rows = by_name(await changelist(staff, "room"))
+    general = rows["general"]
+    assert general["live_members"] == "2"
+    assert general["message_count"] == "2"
+    assert general["kind"] == "Topic"
+    assert rows["tech"]["live_members"] == "0"
+    assert {"created_at", "last_active_at"} <= set(general)
+
+
+@database_sync_to_async
+def make_rooms() -> tuple[Room, Room]:
+    """A named room and a private room, made the way people make them."""
+    from rooms import services
+    from rooms.identity import Actor
+
+    owner = Actor(guest_key="owner-guest")
+    named = services.room_create_named(name="book-club", actor=owner)[0]
+    private = services.room_create_private(actor=owner)
+    return named, private
+
+
+async def test_room_changelist_filters_by_kind_and_searches_name_code_and_title(staff):
+    named, private = await make_rooms()
+    everything = {row["name"] for row in (await changelist(staff, "room")).rows}
+    assert {"general", "tech", "book-club", private.name} <= everything
+
+    assert [row["name"] for row in (await changelist(staff, "room", kind__exact="private")).rows] == [private.name]
+    named_only = {row["name"] for row in (await changelist(staff, "room", kind__exact="named")).rows}
+    assert named_only == {"book-club"}
+    topics = {row["name"] for row in (await changelist(staff, "room", kind__exact="topic")).rows}
+    assert topics == {"general", "tech", "sports", "music", "gaming"}
+
+    assert [row["name"] for row in (await changelist(staff, "room", q="book")).rows] == ["book-club"]
+    assert [row["name"] for row in (await changelist(staff, "room", q=private.name.lower())).rows] == [private.name]
+    # Private rooms are titled "Private room <code>": a title search finds them all.
+    assert [row["name"] for row in (await changelist(staff, "room", q="private room")).rows] == [private.name]
+    assert (await changelist(staff, "room", q="no-such-room")).rows == []
+
+
+def test_room_changelist_queries_do_not_grow_with_rooms(django_assert_max_num_queries):
+    from rooms import presence, services
+    from rooms.identity import Actor
+
+    user = get_user_model().objects.create_superuser("mod", "mod@example.com", "pw-not-used")
+    client = Client()
+    client.force_login(user)
+    client.get("/admin/rooms/room/")  # warm up: the session's guest id, content types
+    process = presence.process_register()
+
+    def add_rooms(count: int) -> None:
+        start = Room.objects.count()
+        for i in range(start, start + count):
+            actor = Actor(guest_key=f"guest-{i}")
+            room = services.room_create_named(name=f"room-{i}", actor=actor)[0]
+            presence.presence_enter(
+                room=room, actor=actor, username=f"user{i}", connection_id=f"c{i}", process_id=process
+            )
+            services.message_post(room=room, actor=actor, username=f"user{i}", text="hi")
+
+    def queries() -> int:
+        with django_assert_max_num_queries(12) as captured:
+            response = client.get("/admin/rooms/room/")
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    add_rooms(1)
+    few = queries()
+    add_rooms(20)
+    rows = by_name(ChangeList(client.get("/admin/rooms/room/").content.decode()))
+    assert (rows["room-20"]["live_members"], rows["room-20"]["message_count"]) == ("1", "1")
+    assert queries() == few
