@@ -1,0 +1,1 @@
+"""Benchmarks for chatsite: load generator, reference server, runner (see bench/README.md)."""
