@@ -4,6 +4,8 @@ lands in the audit log."""
 
 from datetime import timedelta
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -13,7 +15,7 @@ from django.utils.html import format_html
 
 from rooms import services
 from rooms.identity import actor_for_request
-from rooms.models import AuditEntry, Ban, Message, Room
+from rooms.models import CONTROL_CHARS_RE, AuditEntry, Ban, Message, Room
 from rooms.protocol import ChatError
 
 
@@ -46,8 +48,29 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RoomForm(forms.ModelForm):
+    """The room change form: the same limits the services hold, as form errors rather than a 500."""
+
+    class Meta:
+        model = Room
+        fields = ["title", "locked", "slow_mode_seconds"]
+
+    def clean_title(self):
+        title = " ".join(self.cleaned_data["title"].split())
+        if not title or CONTROL_CHARS_RE.search(title):
+            raise forms.ValidationError("Give the room a title, without control characters.")
+        return title
+
+    def clean_slow_mode_seconds(self):
+        seconds = self.cleaned_data["slow_mode_seconds"]
+        if seconds > settings.SLOW_MODE_MAX_SECONDS:
+            raise forms.ValidationError(f"Slow mode takes 0 to {settings.SLOW_MODE_MAX_SECONDS} seconds.")
+        return seconds
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
+    form = RoomForm
     list_display = [
         "name",
         "title",
@@ -105,7 +128,7 @@ class RoomAdmin(admin.ModelAdmin):
         if "slow_mode_seconds" in form.changed_data:
             services.room_set_slow_mode(room=obj, actor=actor, seconds=obj.slow_mode_seconds)
         if "title" in form.changed_data:
-            Room.objects.filter(pk=obj.pk).update(title=obj.title)
+            services.room_set_title(room=obj, actor=actor, title=obj.title)
 
     @admin.action(description="Close the selected rooms (members are told and removed)")
     def close_rooms(self, request, queryset):

@@ -17,7 +17,16 @@ from django.utils import timezone
 
 from rooms import events, throttle
 from rooms.identity import Actor
-from rooms.models import AuditEntry, Ban, Message, Presence, Room, clean_room_name, new_room_code
+from rooms.models import (
+    CONTROL_CHARS_RE,
+    AuditEntry,
+    Ban,
+    Message,
+    Presence,
+    Room,
+    clean_room_name,
+    new_room_code,
+)
 from rooms.presence import presence_remove
 from rooms.protocol import ChatError, Code, message_data, room_data, timestamp
 from rooms.selectors import active_ban, room_by_name
@@ -298,6 +307,31 @@ def room_set_slow_mode(*, room: Room, actor: Actor, seconds: int) -> Room:
             room.save(update_fields=["slow_mode_seconds"])
             _announce_state(room)
             audit(actor=actor, action="slow_mode", room=room, detail=f"{seconds} s")
+    return room
+
+
+def room_set_title(*, room: Room, actor: Actor, title: str) -> Room:
+    """Rename a room's title (staff); the name or code stays, so links keep working.
+
+    A public room's new title reaches every socket as `room_update`; a private
+    room's only its members.
+    """
+    if not actor.is_staff:
+        raise ChatError(Code.FORBIDDEN, "Only moderators can rename rooms.")
+    title = " ".join(title.split())
+    if not title or len(title) > Room._meta.get_field("title").max_length or CONTROL_CHARS_RE.search(title):
+        raise ChatError(Code.INVALID_ROOM_NAME, "A room title is 1 to 64 characters, without control characters.")
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if room.title != title:
+            before, room.title = room.title, title
+            room.save(update_fields=["title"])
+            update = room_data(room, Presence.objects.filter(room_id=room.pk).count())
+            if room.is_public:
+                events.to_lobby("room_update", update, room_id=room.pk, version=room.presence_version)
+            else:
+                events.to_room(room.pk, "room_update", update)
+            audit(actor=actor, action="rename_room", room=room, detail=f"{before} -> {title}")
     return room
 
 

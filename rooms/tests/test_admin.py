@@ -15,7 +15,7 @@ from rooms.models import AuditEntry, Message, Room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOISE = ("room_list", "room_update", "member_list", "system_message", "ack", "typing")
+NOISE = ("room_list", "room_update", "room_removed", "member_list", "system_message", "ack", "typing")
 
 
 # --- a moderator with a browser -------------------------------------------------------
@@ -235,3 +235,152 @@ def test_room_changelist_queries_do_not_grow_with_rooms(django_assert_max_num_qu
     rows = by_name(ChangeList(client.get("/admin/rooms/room/").content.decode()))
     assert (rows["room-20"]["live_members"], rows["room-20"]["message_count"]) == ("1", "1")
     assert queries() == few
+
+
+# --- 2. room actions ----------------------------------------------------------------------
+
+
+async def test_closing_a_room_tells_its_members_removes_them_and_archives_it(connect, joined, staff):
+    ann = await connect(username="ann")
+    await ann.join("book-club", create=True)
+    bob = await joined("book-club", "bob")
+    sent = await ann.say("last words")
+    lobby = await connect(username="carol")  # on the home page, in no room
+    await lobby.collect()
+
+    await staff.action("room", "close_rooms", [await room("book-club")])
+    assert "Closed: 1." in await staff.page_messages()
+
+    for member in (ann, bob):
+        closed = await member.expect("room_closed", skip=(*NOISE, "receive_message"))
+        assert closed["room"] == "book-club"
+        assert closed["reason"]
+        # Still connected, but in no room.
+        await member.send("send_message", {"text": "anyone?"})
+        assert (await member.expect("error", skip=NOISE))["code"] == "not_in_room"
+    assert (await lobby.expect("room_removed", skip=("room_update",))) == {"name": "book-club"}
+
+    # Archived, not deleted: moderators keep the messages; nobody can join it or list it.
+    archived = await room("book-club")
+    assert archived.closed_at is not None
+    assert (await message(sent["id"])).text == "last words"
+    await lobby.send("join_room", {"room_name": "book-club"})
+    assert (await lobby.expect("error"))["code"] == "room_not_found"
+    newcomer = await connect(username="dan")
+    assert newcomer  # its room_list came first; book-club is not in it
+    rows = by_name(await changelist(staff, "room", status="closed"))
+    assert list(rows) == ["book-club"]
+    assert rows["book-club"]["live_members"] == "0"
+    assert await audit_log() == [("staff mod", "close_room", "book-club", "")]
+
+
+async def test_a_closed_room_is_not_in_the_room_list_of_new_sockets(connect, staff):
+    ann = await connect(username="ann")
+    await ann.join("book-club", create=True)
+    await staff.action("room", "close_rooms", [await room("book-club")])
+    await ann.expect("room_closed", skip=NOISE)
+    newcomer = await connect(username="dan")
+    await newcomer.send("leave_room")  # any answer shows the room_list frame came first
+    await newcomer.expect("error")
+    names = [r["name"] for r in (await database_sync_to_async(_public_rooms)())]
+    assert "book-club" not in names
+
+
+def _public_rooms():
+    from rooms.selectors import public_rooms
+
+    return public_rooms()
+
+
+async def test_closing_a_private_room_is_not_announced_to_the_lobby(connect, staff):
+    ann = await connect(username="ann")
+    await ann.send("create_room")
+    code = (await ann.expect("room_created"))["room"]["name"]
+    await ann.join(code)
+    lobby = await connect(username="carol")
+    await lobby.collect()
+    await staff.action("room", "close_rooms", [await room(code)])
+    assert (await ann.expect("room_closed", skip=NOISE))["room"] == code
+    assert await lobby.events(skip=()) == []
+
+
+async def test_lock_and_unlock_from_the_admin_take_effect_live(connect, joined, staff):
+    ann = await joined("general", "ann")
+    moderator = await connect(session=staff.session_key)
+    await moderator.join("general", "mod")
+    await ann.collect()
+
+    await staff.action("room", "lock_rooms", [await room("general")])
+    for client in (ann, moderator):
+        assert await client.expect("room_state", skip=NOISE) == {"room": "general", "locked": True, "slow_mode": 0}
+    await ann.send("send_message", {"text": "hello?", "client_id": "a1"})
+    error = await ann.expect("error", skip=NOISE)
+    assert (error["code"], error["client_id"]) == ("room_locked", "a1")
+    assert (await moderator.say("staff may speak"))["text"] == "staff may speak"
+    assert (await ann.expect("receive_message", skip=NOISE))["text"] == "staff may speak"
+    # A newcomer learns the state on joining.
+    assert await joined("general", "bob")  # noqa: B015 - joining works in a locked room
+    rows = by_name(await changelist(staff, "room", locked__exact="1"))
+    assert list(rows) == ["general"]
+
+    await staff.action("room", "unlock_rooms", [await room("general")])
+    assert (await ann.expect("room_state", skip=NOISE))["locked"] is False
+    assert (await ann.say("thanks"))["text"] == "thanks"
+    actions = [entry[1] for entry in await audit_log()]
+    assert actions == ["lock_room", "unlock_room"]
+
+
+async def test_the_room_change_form_locks_sets_slow_mode_and_renames_live(connect, joined, staff):
+    ann = await joined("general", "ann")
+    lobby = await connect(username="carol")
+    await lobby.collect()
+    general = await room("general")
+    response = await staff.post(
+        f"/admin/rooms/room/{general.pk}/change/",
+        {"title": "General chat", "locked": "on", "slow_mode_seconds": "5", "_save": "Save"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    state = await ann.expect("room_state", skip=NOISE)
+    assert state["locked"] is True
+    final = state if state["slow_mode"] == 5 else await ann.expect("room_state", skip=NOISE)
+    assert final == {"room": "general", "locked": True, "slow_mode": 5}
+    update = await lobby.expect("room_update")
+    assert (update["name"], update["title"], update["users"]) == ("general", "General chat", 1)
+    saved = await room("general")
+    assert (saved.title, saved.locked, saved.slow_mode_seconds) == ("General chat", True, 5)
+    assert {entry[1] for entry in await audit_log()} == {"lock_room", "slow_mode", "rename_room"}
+
+
+async def test_the_room_change_form_refuses_bad_values_with_form_errors(staff):
+    general = await room("general")
+    response = await staff.post(
+        f"/admin/rooms/room/{general.pk}/change/",
+        {"title": "", "slow_mode_seconds": str(settings.SLOW_MODE_MAX_SECONDS + 1), "_save": "Save"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="errorlist') >= 2
+    saved = await room("general")
+    assert (saved.title, saved.slow_mode_seconds) == ("General", 0)
+    assert await audit_log() == []
+
+
+async def test_clearing_history_empties_every_open_page_and_new_joins(connect, joined, staff):
+    ann = await joined("general", "ann")
+    bob = await joined("general", "bob")
+    for text in ("one", "two", "three"):
+        await ann.say(text)
+    await bob.collect()
+
+    await staff.action("room", "clear_history", [await room("general")])
+
+    for client in (ann, bob):
+        assert await client.expect("history_cleared", skip=(*NOISE, "receive_message")) == {"room": "general"}
+    newcomer = await connect(username="cat")
+    confirm = await newcomer.join("general")
+    assert (confirm["history"], confirm["has_more"]) == ([], False)
+    await bob.send("history", {})
+    assert (await bob.expect("history", skip=NOISE))["messages"] == []
+    # Talk goes on afterwards.
+    assert (await ann.say("fresh start"))["text"] == "fresh start"
+    assert await audit_log() == [("staff mod", "clear_history", "general", "")]
