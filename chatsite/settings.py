@@ -217,6 +217,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     # Behind the documented nginx, which sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer polls /healthz over plain HTTP on each server process (docs/deploy.md).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- Static files -----------------------------------------------------------
 

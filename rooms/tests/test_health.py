@@ -1,0 +1,112 @@
+"""GET /healthz, as a load balancer polls it: a real check of the database and the channel layer.
+
+The failure cases start daphne with a dependency pointed at a loopback port
+nobody listens on, so they need neither Redis nor PostgreSQL to be installed.
+"""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from rooms.tests.servers import ChatServer, free_port, migrate, server_env
+
+
+def get(url: str, *, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One GET without following redirects: (status, headers, body)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=15) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Start one daphne process with the given environment; stopped after the test."""
+    started: list[ChatServer] = []
+
+    def _server(*, migrated: bool = True, **overrides: str) -> ChatServer:
+        env = server_env(**{"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **overrides})
+        if migrated:
+            migrate(env)
+        started.append(ChatServer(env, tmp_path / f"daphne-{len(started)}.log").start())
+        return started[-1]
+
+    yield _server
+    for one in started:
+        one.stop()
+
+
+def no_traceback(server: ChatServer) -> None:
+    log = server.log()
+    assert "Traceback" not in log, log
+    assert "Exception inside application" not in log, log
+
+
+def test_healthy_on_the_embedded_default(chat_server):
+    status, headers, body = get(chat_server.url + "/healthz")
+    assert status == 200, body
+    assert headers["Content-Type"] == "application/json"
+    assert "no-cache" in headers["Cache-Control"]
+    report = json.loads(body)
+    assert report["status"] == "ok"
+    assert report["database"]["status"] == "ok"
+    assert report["database"]["backend"] == "sqlite"
+    assert report["channel_layer"]["status"] == "ok"
+    assert report["channel_layer"]["backend"] == "InMemoryChannelLayer"
+
+
+def test_only_reads_are_allowed(chat_server):
+    request = urllib.request.Request(chat_server.url + "/healthz", data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=15)
+    assert refused.value.code in (403, 405)  # CSRF or the method check; never a 500
+
+
+def test_unavailable_when_redis_is_down(server):
+    down = server(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    status, headers, body = get(down.url + "/healthz")
+    assert status == 503
+    assert headers["Content-Type"] == "application/json"
+    report = json.loads(body)
+    assert report["status"] == "error"
+    assert report["database"]["status"] == "ok"
+    assert report["channel_layer"]["status"] == "error"
+    assert report["channel_layer"]["error"]  # which kind of failure, without internals
+    # The rest of the site still answers pages that need no channel layer.
+    assert get(down.url + "/")[0] == 200
+    no_traceback(down)
+
+
+def test_unavailable_when_postgres_is_down(server):
+    down = server(migrated=False, DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/chatsite")
+    status, headers, body = get(down.url + "/healthz")
+    assert status == 503
+    report = json.loads(body)
+    assert report["status"] == "error"
+    assert report["database"] == {"status": "error", "error": "OperationalError"}
+    assert report["channel_layer"]["status"] == "ok"
+    no_traceback(down)
+
+
+def test_exempt_from_the_https_redirect_in_production(server):
+    production = server(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="health-check-test-" + "k" * 40,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    )
+    status, headers, _ = get(production.url + "/")
+    assert status == 301 and headers["Location"].startswith("https://"), (status, headers)
+    status, _, body = get(production.url + "/healthz")
+    assert status == 200, body
+    assert json.loads(body)["status"] == "ok"
+    no_traceback(production)
