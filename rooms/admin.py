@@ -3,6 +3,7 @@ reaches open browsers at once, exactly as the same action by a user would, and
 lands in the audit log."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -182,7 +183,9 @@ class DeletedFilter(admin.SimpleListFilter):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "room", "username", "excerpt", "created_at", "edited_at", "removed"]
+    """Messages are evidence: read-only here. Removing one is soft, live and audited."""
+
+    list_display = ["id", "room", "username", "excerpt", "created_at", "edited_at", "removed", "ban_author"]
     list_filter = [DeletedFilter, "room__kind", "created_at"]
     list_select_related = ["room"]
     search_fields = ["text", "username", "room__name", "author_key"]
@@ -192,6 +195,7 @@ class MessageAdmin(admin.ModelAdmin):
         "username",
         "author_key",
         "author_user",
+        "ban_author",
         "text",
         "client_id",
         "created_at",
@@ -210,8 +214,32 @@ class MessageAdmin(admin.ModelAdmin):
     def removed(self, message):
         return message.deleted_at is not None
 
+    @admin.display(description="ban")
+    def ban_author(self, message):
+        """A link to the ban form, filled in with this author's guest id (and account) and room.
+
+        A guest has no name a moderator could type: the guest id is the only
+        handle on them, and this is where a moderator meets it.
+        """
+        params = {"guest_key": message.author_key, "room": message.room_id, "reason": f"message {message.pk}"}
+        if message.author_user_id:
+            params["user"] = message.author_user_id
+        url = reverse("admin:rooms_ban_add") + "?" + urlencode(params)
+        return format_html('<a href="{}" class="ban-author">ban {}…</a>', url, message.username)
+
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # nothing here is the moderator's to rewrite; there is no save to bypass the services
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.deleted_at is not None:
+            return False  # already removed
+        return super().has_delete_permission(request, obj)
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("rooms.add_ban")
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -219,12 +247,15 @@ class MessageAdmin(admin.ModelAdmin):
         return actions
 
     def delete_model(self, request, obj):
-        services.message_delete(message_id=obj.pk, actor=actor_for_request(request))
+        try:
+            services.message_delete(message_id=obj.pk, actor=actor_for_request(request))
+        except ChatError as error:  # removed by someone else a moment ago
+            self.message_user(request, f"{obj}: {error.message}", messages.WARNING)
 
     def delete_queryset(self, request, queryset):
         self.remove_messages(request, queryset)
 
-    @admin.action(description="Remove the selected messages (disappear live)")
+    @admin.action(description="Remove the selected messages (disappear live)", permissions=["delete"])
     def remove_messages(self, request, queryset):
         _run(
             self,
@@ -234,7 +265,7 @@ class MessageAdmin(admin.ModelAdmin):
             "Removed",
         )
 
-    @admin.action(description="Ban the authors from those rooms for 24 hours")
+    @admin.action(description="Ban the authors from those rooms for 24 hours", permissions=["ban"])
     def ban_authors_from_room(self, request, queryset):
         until = timezone.now() + timedelta(hours=24)
         pairs = {(m.author_key, m.author_user_id, m.room_id): m.room for m in queryset.select_related("room")}
@@ -248,7 +279,7 @@ class MessageAdmin(admin.ModelAdmin):
             "Banned",
         )
 
-    @admin.action(description="Ban the authors from the whole site")
+    @admin.action(description="Ban the authors from the whole site", permissions=["ban"])
     def ban_authors_from_site(self, request, queryset):
         authors = {(m.author_key, m.author_user_id) for m in queryset}
         _run(
