@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -293,24 +293,60 @@ class MessageAdmin(admin.ModelAdmin):
         )
 
 
+class BanScopeFilter(admin.SimpleListFilter):
+    title = "scope"
+    parameter_name = "scope"
+
+    def lookups(self, request, model_admin):
+        return [("site", "Site-wide"), ("room", "One room")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "site":
+            return queryset.filter(room__isnull=True)
+        if self.value() == "room":
+            return queryset.filter(room__isnull=False)
+        return queryset
+
+
+class BanActiveFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "In force"), ("no", "Expired")]
+
+    def queryset(self, request, queryset):
+        current = Q(until__isnull=True) | Q(until__gt=timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(current)
+        if self.value() == "no":
+            return queryset.exclude(current)
+        return queryset
+
+
 @admin.register(Ban)
 class BanAdmin(admin.ModelAdmin):
+    """Bans are made here (or from a message's "ban" link) and lifted by deleting them.
+
+    A ban is never edited in place: a change would have to evict people again
+    or let them back silently. Lift it and ban again instead.
+    """
+
     list_display = ["__str__", "room", "until", "reason", "created_by", "created_at", "active"]
-    list_filter = ["room"]
-    search_fields = ["guest_key", "user__username", "reason"]
+    list_filter = [BanActiveFilter, BanScopeFilter]
+    list_select_related = ["room", "user"]
+    search_fields = ["guest_key", "user__username", "reason", "room__name"]
     fields = ["guest_key", "user", "room", "until", "reason"]
     raw_id_fields = ["user", "room"]
 
-    @admin.display(boolean=True)
+    @admin.display(boolean=True, description="in force")
     def active(self, ban):
         return ban.until is None or ban.until > timezone.now()
 
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields if obj is not None else []  # to change a ban, lift it and ban again
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
         ban = services.ban_create(
             actor=actor_for_request(request),
             guest_key=obj.guest_key,
@@ -319,7 +355,8 @@ class BanAdmin(admin.ModelAdmin):
             until=obj.until,
             reason=obj.reason,
         )
-        obj.pk = ban.pk
+        obj.pk, obj.created_by, obj.created_at = ban.pk, ban.created_by, ban.created_at
+        obj._state.adding = False
 
     def delete_model(self, request, obj):
         services.ban_lift(ban=obj, actor=actor_for_request(request))

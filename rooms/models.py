@@ -212,6 +212,9 @@ class Ban(models.Model):
     def clean(self):
         if not self.guest_key and self.user_id is None:
             raise ValidationError("Ban a guest (their guest id) or a user.")
+        # A ban that has already run out would still throw its target out of the room.
+        if self._state.adding and self.until is not None and self.until <= timezone.now():
+            raise ValidationError({"until": "That time has passed: pick a later one, or leave it empty for ever."})
 
 
 class AuditEntry(models.Model):
