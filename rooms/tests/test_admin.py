@@ -704,3 +704,67 @@ async def test_ban_author_actions_on_messages(connect, joined, staff):
     frames, code = await read_until_closed(bob)
     assert code == 4003
     assert [(b.guest_key, b.room_id) for b in await bans()][1] == (await guest_of(bob), None)
+
+
+# --- 5. audit log ---------------------------------------------------------------------------
+
+
+async def owned_room(connect, owner: str = "ann"):
+    client = await connect(username=owner)
+    await client.send("create_room")
+    code = (await client.expect("room_created"))["room"]["name"]
+    assert (await client.join(code))["owner"] is True
+    return client, code
+
+
+async def test_room_owner_actions_are_in_the_audit_log(connect, staff):
+    ann, code = await owned_room(connect)
+    bob = await connect(username="bob")
+    await bob.join(code)
+    spam = await bob.say("spam")
+    await ann.send("lock_room", {"locked": True})
+    await ann.send("set_slow_mode", {"seconds": 10})
+    await ann.send("delete_message", {"id": spam["id"]})
+    await ann.send("kick_member", {"username": "bob"})
+    await bob.expect("kicked", skip=(*NOISE, "receive_message", "room_state", "message_deleted"))
+
+    owner = f"guest {(await guest_of(ann))[:8]}"
+    assert await audit_log() == [
+        (owner, "lock_room", code, ""),
+        (owner, "slow_mode", code, ""),
+        (owner, "delete_message", code, f"message {spam['id']}"),
+        (owner, "kick", code, "bob"),
+    ]
+    rows = (await changelist(staff, "auditentry")).rows
+    assert [(row["actor"], row["action"], row["room"]) for row in rows][0] == (owner, "kick", code)
+    assert {row["action"] for row in rows} == {"lock_room", "slow_mode", "delete_message", "kick"}
+    assert all(row["created_at"] for row in rows)
+    # Searchable, and filterable by action.
+    assert [row["target"] for row in (await changelist(staff, "auditentry", action__exact="kick")).rows] == ["bob"]
+    assert [row["action"] for row in (await changelist(staff, "auditentry", q="bob")).rows] == ["kick"]
+
+
+async def test_the_audit_log_is_read_only_even_for_superusers(joined, staff):
+    ann = await joined("general", "ann")
+    await staff.action("room", "lock_rooms", [await room("general")])
+    await ann.expect("room_state", skip=NOISE)
+    [entry] = await database_sync_to_async(list)(AuditEntry.objects.all())
+
+    assert (await staff.get("/admin/rooms/auditentry/add/")).status_code == 403
+    page = await staff.get(f"/admin/rooms/auditentry/{entry.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "lock_room" in html
+    assert 'name="_save"' not in html
+    assert 'name="_continue"' not in html
+    assert "/delete/" not in html
+    changes = await staff.post(
+        f"/admin/rooms/auditentry/{entry.pk}/change/", {"actor": "someone else", "action": "nothing"}
+    )
+    assert changes.status_code == 403
+    assert (await staff.get(f"/admin/rooms/auditentry/{entry.pk}/delete/")).status_code == 403
+    assert (await staff.post(f"/admin/rooms/auditentry/{entry.pk}/delete/", {"post": "yes"})).status_code == 403
+    listing = (await staff.get("/admin/rooms/auditentry/")).content.decode()
+    assert "delete_selected" not in listing
+    assert "/admin/rooms/auditentry/add/" not in listing
+    assert await audit_log() == [("staff mod", "lock_room", "general", "")]
