@@ -17,7 +17,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from rooms.routing import websocket_urlpatterns  # noqa: E402
-from rooms.security import SameOriginValidator  # noqa: E402
+from rooms.security import SameOriginValidator, close_cleanly_on_protocol_errors  # noqa: E402
+
+close_cleanly_on_protocol_errors()
 
 application = ProtocolTypeRouter(
     {
