@@ -88,7 +88,7 @@ class RoomAdmin(admin.ModelAdmin):
     search_fields = ["name", "title"]
     fields = ["name", "title", "kind", "locked", "slow_mode_seconds", "created_at", "last_active_at", "closed_at"]
     readonly_fields = ["name", "kind", "created_at", "last_active_at", "closed_at"]
-    actions = ["close_rooms", "lock_rooms", "unlock_rooms", "clear_history"]
+    actions = ["close_rooms", "reopen_rooms", "lock_rooms", "unlock_rooms", "clear_history"]
 
     def get_queryset(self, request):
         messages_per_room = (
@@ -131,11 +131,21 @@ class RoomAdmin(admin.ModelAdmin):
         if "title" in form.changed_data:
             services.room_set_title(room=obj, actor=actor, title=obj.title)
 
-    @admin.action(description="Close the selected rooms (members are told and removed)")
+    @admin.action(description="Close the selected rooms (members are told and removed)", permissions=["change"])
     def close_rooms(self, request, queryset):
         _run(self, request, queryset, lambda room, actor: services.room_close(room=room, actor=actor), "Closed")
 
-    @admin.action(description="Lock the selected rooms (read-only)")
+    @admin.action(description="Reopen the selected closed rooms", permissions=["change"])
+    def reopen_rooms(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset.filter(closed_at__isnull=False),
+            lambda room, actor: services.room_reopen(room=room, actor=actor),
+            "Reopened",
+        )
+
+    @admin.action(description="Lock the selected rooms (read-only)", permissions=["change"])
     def lock_rooms(self, request, queryset):
         _run(
             self,
@@ -145,7 +155,7 @@ class RoomAdmin(admin.ModelAdmin):
             "Locked",
         )
 
-    @admin.action(description="Unlock the selected rooms")
+    @admin.action(description="Unlock the selected rooms", permissions=["change"])
     def unlock_rooms(self, request, queryset):
         _run(
             self,
@@ -155,7 +165,7 @@ class RoomAdmin(admin.ModelAdmin):
             "Unlocked",
         )
 
-    @admin.action(description="Clear the history of the selected rooms")
+    @admin.action(description="Clear the history of the selected rooms", permissions=["change"])
     def clear_history(self, request, queryset):
         _run(
             self,

@@ -386,6 +386,26 @@ def room_close(*, room: Room, actor: Actor, reason: str = "") -> Room:
     return room
 
 
+def room_reopen(*, room: Room, actor: Actor) -> Room:
+    """Open a closed room again (staff), with the history it had: closing is an archive, not a shredder.
+
+    A public room is back in every lobby (`room_update`, 0 users). Its empty-room
+    grace period starts afresh, so a reopened private room is not purged at once.
+    """
+    if not actor.is_staff:
+        raise ChatError(Code.FORBIDDEN, "Only moderators can reopen rooms.")
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if room.closed_at is None:
+            return room
+        room.closed_at, room.last_active_at = None, timezone.now()
+        room.save(update_fields=["closed_at", "last_active_at"])
+        if room.is_public:
+            events.to_lobby("room_update", room_data(room, 0), room_id=room.pk, version=room.presence_version)
+        audit(actor=actor, action="reopen_room", room=room)
+    return room
+
+
 def room_clear_history(*, room: Room, actor: Actor) -> int:
     """Remove every message of a room (staff); open pages hear `history_cleared {room}`."""
     if not actor.is_staff:

@@ -295,6 +295,62 @@ async def test_closing_a_private_room_is_not_announced_to_the_lobby(connect, sta
     assert await lobby.events(skip=()) == []
 
 
+async def test_a_closed_room_can_be_reopened_with_its_history(connect, staff):
+    ann = await connect(username="ann")
+    await ann.join("book-club", create=True)
+    sent = await ann.say("before the storm")
+    await staff.action("room", "close_rooms", [await room("book-club")])
+    await ann.expect("room_closed", skip=NOISE)
+    lobby = await connect(username="carol")
+
+    await staff.action("room", "reopen_rooms", [await room("book-club")])
+    assert "Reopened: 1." in await staff.page_messages()
+    update = await lobby.expect("room_update")
+    assert (update["name"], update["kind"], update["users"]) == ("book-club", "named", 0)
+    assert 'value="book-club"' in await home_page()
+    confirm = await ann.join("book-club")
+    assert [m["id"] for m in confirm["history"]] == [sent["id"]]
+    assert [entry[1] for entry in await audit_log()] == ["close_room", "reopen_room"]
+
+
+async def test_staff_without_change_permission_cannot_run_room_actions(joined):
+    ann = await joined("general", "ann")
+    viewer = await _make_moderator("viewer", superuser=False)
+
+    @database_sync_to_async
+    def grant_view():
+        from django.contrib.auth.models import Permission
+
+        viewer.user.user_permissions.add(Permission.objects.get(codename="view_room"))
+
+    await grant_view()
+    assert len((await changelist(viewer, "room")).rows) == 5
+    general = await room("general")
+    for action in ("close_rooms", "lock_rooms", "clear_history"):
+        response = await viewer.post(
+            "/admin/rooms/room/", {"action": action, "_selected_action": [general.pk], "index": 0}
+        )
+        assert response.status_code == 200  # the changelist again: there is no such action for them
+    assert await ann.events() == []
+    assert (await room("general")).closed_at is None
+    assert await audit_log() == []
+
+
+async def test_a_rooms_message_count_links_to_its_messages(joined, staff):
+    ann = await joined("general", "ann")
+    bob = await joined("tech", "bob")
+    hello = await ann.say("hello")
+    await bob.say("elsewhere")
+    page = await changelist(staff, "room")
+    row, links = next(
+        (row, links) for row, links in zip(page.rows, page.links, strict=True) if row["name"] == "general"
+    )
+    assert row["message_count"] == "1"
+    listed = await staff.get(links["message_count"])
+    assert listed.status_code == 200
+    assert [int(row["id"]) for row in ChangeList(listed.content.decode()).rows] == [hello["id"]]
+
+
 async def test_lock_and_unlock_from_the_admin_take_effect_live(connect, joined, staff):
     ann = await joined("general", "ann")
     moderator = await connect(session=staff.session_key)
@@ -341,6 +397,19 @@ async def test_the_room_change_form_locks_sets_slow_mode_and_renames_live(connec
     saved = await room("general")
     assert (saved.title, saved.locked, saved.slow_mode_seconds) == ("General chat", True, 5)
     assert {entry[1] for entry in await audit_log()} == {"lock_room", "slow_mode", "rename_room"}
+
+
+async def test_renaming_a_private_room_reaches_only_its_members(connect, staff):
+    ann, code = await owned_room(connect)
+    lobby = await connect(username="carol")
+    private = await room(code)
+    response = await staff.post(
+        f"/admin/rooms/room/{private.pk}/change/", {"title": "Book club", "slow_mode_seconds": "0", "_save": "Save"}
+    )
+    assert response.status_code == 302
+    update = await ann.expect("room_update", skip=("member_list", "system_message"))
+    assert (update["name"], update["title"], update["users"]) == (code, "Book club", 1)
+    assert await lobby.events(skip=()) == []
 
 
 async def test_the_room_change_form_refuses_bad_values_with_form_errors(staff):
