@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -67,6 +69,16 @@ class RoomForm(forms.ModelForm):
         if seconds > settings.SLOW_MODE_MAX_SECONDS:
             raise forms.ValidationError(f"Slow mode takes 0 to {settings.SLOW_MODE_MAX_SECONDS} seconds.")
         return seconds
+
+
+class CloseRoomsForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=True,
+        help_text='Shown to the members as they are removed. Empty: "closed by a moderator".',
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
 
 @admin.register(Room)
@@ -133,7 +145,28 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.action(description="Close the selected rooms (members are told and removed)", permissions=["change"])
     def close_rooms(self, request, queryset):
-        _run(self, request, queryset, lambda room, actor: services.room_close(room=room, actor=actor), "Closed")
+        """Ask for the reason members will read, then close; like Django's delete confirmation."""
+        form = CloseRoomsForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            _run(
+                self,
+                request,
+                queryset,
+                lambda room, actor: services.room_close(room=room, actor=actor, reason=reason),
+                "Closed",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Close rooms",
+            "opts": self.model._meta,
+            "rooms": queryset.filter(closed_at__isnull=True),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/rooms/room/close_rooms.html", context)
 
     @admin.action(description="Reopen the selected closed rooms", permissions=["change"])
     def reopen_rooms(self, request, queryset):

@@ -51,6 +51,20 @@ class Moderator:
         assert response.status_code == 302, response.content.decode()[:2000]
         return response
 
+    async def close_rooms(self, rooms, reason: str = "") -> str:
+        """The close action: a confirmation page asking for the reason, then the closing. Returns that page."""
+        selected = [room.pk for room in rooms]
+        asked = await self.post(
+            "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": selected, "index": 0}
+        )
+        assert asked.status_code == 200
+        confirmed = await self.post(
+            "/admin/rooms/room/",
+            {"action": "close_rooms", "_selected_action": selected, "confirm": "yes", "reason": reason},
+        )
+        assert confirmed.status_code == 302, confirmed.content.decode()[:3000]
+        return asked.content.decode()
+
     async def page_messages(self) -> list[str]:
         """The notices the admin shows on the next page (success and error lines)."""
         html = (await self.get("/admin/")).content.decode()
@@ -258,13 +272,14 @@ async def test_closing_a_room_tells_its_members_removes_them_and_archives_it(con
     await lobby.collect()
     assert 'value="book-club"' in await home_page()
 
-    await staff.action("room", "close_rooms", [await room("book-club")])
+    confirmation = await staff.close_rooms([await room("book-club")], reason="  off-topic flame war ")
+    assert "book-club (Named, 2 online now)" in _text(confirmation)
+    assert 'name="reason"' in confirmation
     assert "Closed: 1." in await staff.page_messages()
 
     for member in (ann, bob):
         closed = await member.expect("room_closed", skip=(*NOISE, "receive_message"))
-        assert closed["room"] == "book-club"
-        assert closed["reason"]
+        assert closed == {"room": "book-club", "reason": "off-topic flame war"}
         # Still connected, but in no room.
         await member.send("send_message", {"text": "anyone?"})
         assert (await member.expect("error", skip=NOISE))["code"] == "not_in_room"
@@ -281,6 +296,30 @@ async def test_closing_a_room_tells_its_members_removes_them_and_archives_it(con
     assert list(rows) == ["book-club"]
     assert rows["book-club"]["live_members"] == "0"
     assert await audit_log() == [("staff mod", "close_room", "book-club", "")]
+    assert await database_sync_to_async(AuditEntry.objects.values_list("detail", flat=True).get)() == (
+        "off-topic flame war"
+    )
+
+
+async def test_closing_asks_for_confirmation_first(joined, staff):
+    ann = await joined("general", "ann")
+    general = await room("general")
+    asked = await staff.post(
+        "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": [general.pk], "index": 0}
+    )
+    assert asked.status_code == 200
+    assert await ann.events() == []  # nothing happens until the moderator confirms
+    assert (await room("general")).closed_at is None
+    too_long = await staff.post(
+        "/admin/rooms/room/",
+        {"action": "close_rooms", "_selected_action": [general.pk], "confirm": "yes", "reason": "x" * 201},
+    )
+    assert too_long.status_code == 200
+    assert "errorlist" in too_long.content.decode()
+    assert await ann.events() == []
+    # Confirmed without a reason: members get the standard one.
+    await staff.close_rooms([general])
+    assert (await ann.expect("room_closed", skip=NOISE)) == {"room": "general", "reason": "closed by a moderator"}
 
 
 async def test_closing_a_private_room_is_not_announced_to_the_lobby(connect, staff):
@@ -290,7 +329,7 @@ async def test_closing_a_private_room_is_not_announced_to_the_lobby(connect, sta
     await ann.join(code)
     lobby = await connect(username="carol")
     await lobby.collect()
-    await staff.action("room", "close_rooms", [await room(code)])
+    await staff.close_rooms([await room(code)])
     assert (await ann.expect("room_closed", skip=NOISE))["room"] == code
     assert await lobby.events(skip=()) == []
 
@@ -299,7 +338,7 @@ async def test_a_closed_room_can_be_reopened_with_its_history(connect, staff):
     ann = await connect(username="ann")
     await ann.join("book-club", create=True)
     sent = await ann.say("before the storm")
-    await staff.action("room", "close_rooms", [await room("book-club")])
+    await staff.close_rooms([await room("book-club")])
     await ann.expect("room_closed", skip=NOISE)
     lobby = await connect(username="carol")
 
