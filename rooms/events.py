@@ -12,12 +12,13 @@ Channel-layer messages:
   hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
 """
 
+import asyncio
 import logging
 import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from rooms.protocol import encode
@@ -110,7 +111,24 @@ def publish(group: str, message: dict[str, Any]) -> None:
             running.loop.call_soon_threadsafe(running.outbox.put_nowait, (group, message))
         return
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        if hub.stopped():
+            _publish_after_shutdown(group, message)
+        else:
+            async_to_sync(get_channel_layer().group_send)(group, message)
     except Exception:
         # The database already holds the change; hubs reconcile from it.
         logger.warning("could not publish to %s", group, exc_info=True)
+
+
+def _publish_after_shutdown(group: str, message: dict[str, Any]) -> None:
+    """The server's event loop stopped (SIGTERM) while a disconnect handler was still leaving.
+
+    async_to_sync would hand the send to that loop and wait for ever, so the
+    process would hang instead of exiting. Other processes can still hear it
+    through a shared layer, sent from a short-lived loop of this thread; an
+    in-process layer has nobody left to tell.
+    """
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        return
+    asyncio.run(asyncio.wait_for(layer.group_send(group, message), 2))

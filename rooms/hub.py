@@ -238,6 +238,14 @@ def current() -> Hub | None:
     return hub
 
 
+def stopped() -> bool:
+    """True once this process's hub loop has stopped: the server is shutting down."""
+    hub = _hub
+    if hub is None or hub.ready is None or not hub.ready.done():
+        return False
+    return hub.loop.is_closed() or not hub.loop.is_running()
+
+
 async def reset() -> None:
     """Stop and forget the hub (tests start each one afresh)."""
     global _hub

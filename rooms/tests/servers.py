@@ -1,5 +1,6 @@
 """Real chatsite servers for browser and integration tests: daphne subprocesses on loopback."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -133,3 +134,30 @@ def drop_postgres_database(database_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read the servers' database directly (SQLite file or PostgreSQL), as a test's ground truth.
+
+    Write `sql` with %s placeholders; they are adapted for SQLite.
+    """
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        path = database_url.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(path, timeout=20)) as conn:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def room_messages(database_url: str, room: str) -> list[tuple[int, str, str, str]]:
+    """(id, username, text, client_id) of every visible message in `room`, in seq order."""
+    return query(
+        database_url,
+        "SELECT m.id, m.username, m.text, m.client_id FROM rooms_message m JOIN rooms_room r ON r.id = m.room_id "
+        "WHERE r.key = %s AND m.deleted_at IS NULL ORDER BY m.seq",
+        (room,),
+    )
