@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from rooms.identity import Actor
@@ -120,4 +120,6 @@ def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
         who |= Q(user_id=actor.user_id)
     where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
     current = Q(until__isnull=True) | Q(until__gt=timezone.now())
-    return Ban.objects.filter(who, where, current).order_by("until").first()
+    # The ban that lasts longest (for ever first), so `until` tells the truth
+    # when several apply; databases disagree on where NULL sorts, so say it.
+    return Ban.objects.filter(who, where, current).order_by(F("until").desc(nulls_first=True)).first()

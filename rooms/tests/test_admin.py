@@ -737,6 +737,22 @@ async def test_an_expired_ban_no_longer_blocks(connect, joined, staff):
     assert len((await changelist(staff, "ban", active="no")).rows) == 1
 
 
+async def test_with_several_bans_the_refusal_names_the_last_to_end(connect, staff):
+    ann = await connect(username="ann")
+    guest, general = await guest_of(ann), await room("general")
+    soon = timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    later = soon + timedelta(hours=1)
+    for until in (soon, later):
+        await add_ban(staff, guest_key=guest, room=general.pk, **split_datetime(until))
+    await ann.send("join_room", {"room_name": "general"})
+    assert (await ann.expect("error"))["until"] == later.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    await add_ban(staff, guest_key=guest, room=general.pk, reason="for good")
+    await ann.send("join_room", {"room_name": "general"})
+    refused = await ann.expect("error")
+    assert (refused["code"], refused["until"]) == ("banned", None)
+    assert "for good" in refused["message"]
+
+
 async def test_lifting_a_ban_lets_them_back(connect, staff):
     ann = await connect(username="ann")
     assert (await add_ban(staff, guest_key=await guest_of(ann), reason="cool off")).status_code == 302
