@@ -1,39 +1,81 @@
 // The message box: Enter sends, Shift+Enter starts a new line, nothing typed is lost.
+// While the server asks us to wait (flood control, slow mode) it counts down
+// and keeps the text; while the room is locked or we are out of it, it is off.
+
+import { convertAsTyped, convertShortcodes } from "./emoji.js";
+
+const TYPING_EVERY_MS = 2500; // the server ignores more than one per 2 s anyway
 
 export class Composer {
-  constructor(form, input, errorNode, onSend) {
+  constructor({ form, input, button, errorNode, statusNode, onSend, onTyping }) {
     this.form = form;
     this.input = input;
+    this.button = button;
     this.errorNode = errorNode;
+    this.statusNode = statusNode;
+    this.onSend = onSend;
+    this.onTyping = onTyping;
+    this.waitUntil = 0;
+    this.timer = null;
+    this.blocked = null; // a reason, while sending is off
+    this.lastTyping = 0;
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      this.submit(onSend);
+      this.submit();
     });
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
-        this.submit(onSend);
+        this.submit();
       }
     });
-    input.addEventListener("input", () => this.autosize());
+    convertAsTyped(input);
+    input.addEventListener("input", () => {
+      this.autosize();
+      this.typing();
+    });
   }
 
-  submit(onSend) {
-    const text = this.input.value;
+  typing() {
+    if (!this.input.value.trim() || this.blocked) return;
+    const now = Date.now();
+    if (now - this.lastTyping < TYPING_EVERY_MS) return;
+    this.lastTyping = now;
+    this.onTyping?.();
+  }
+
+  // After my message is sent, the next keystroke announces typing again.
+  sent() {
+    this.lastTyping = 0;
+  }
+
+  submit() {
+    if (this.blocked) {
+      this.showError(this.blocked);
+      return;
+    }
+    if (this.waiting) {
+      this.input.focus();
+      return; // the countdown is on screen; the text stays
+    }
+    const text = convertShortcodes(this.input.value).replace(/\s+$/, "");
     if (!text.trim()) {
       this.showError("Type a message first.");
       return;
     }
-    if (onSend(text) !== false) {
+    if (this.onSend(text) !== false) {
       this.input.value = "";
       this.autosize();
       this.clearError();
+      this.sent();
     }
   }
 
+  // Put a refused message back, without losing what was typed since.
   restore(text) {
-    if (!this.input.value.trim()) this.input.value = text;
-    else if (!this.input.value.includes(text)) this.input.value = `${text}\n${this.input.value}`;
+    const current = this.input.value;
+    if (!current.trim()) this.input.value = text;
+    else if (!current.includes(text)) this.input.value = `${text}\n${current}`;
     this.autosize();
   }
 
@@ -48,5 +90,55 @@ export class Composer {
 
   clearError() {
     this.errorNode.textContent = "";
+  }
+
+  get waiting() {
+    return Date.now() < this.waitUntil;
+  }
+
+  // The server said "too fast, try again in `seconds`": count down, then allow sending.
+  waitFor(seconds, reason = "You are sending too fast.") {
+    this.waitUntil = Math.max(this.waitUntil, Date.now() + Math.max(0, Number(seconds) || 0) * 1000);
+    this.reason = reason;
+    this.clearError();
+    clearInterval(this.timer);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), 250);
+  }
+
+  tick() {
+    const left = Math.ceil((this.waitUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(this.timer);
+      this.timer = null;
+      this.waitUntil = 0;
+      this.statusNode.textContent = "";
+      this.statusNode.dataset.state = "";
+      this.updateButton();
+      return;
+    }
+    const text = `${this.reason} Your message is kept: wait ${left} s.`;
+    if (this.statusNode.textContent !== text) this.statusNode.textContent = text;
+    this.statusNode.dataset.state = "waiting";
+    this.updateButton();
+  }
+
+  updateButton() {
+    const waiting = this.waitUntil > Date.now();
+    this.button.disabled = Boolean(this.blocked) || waiting;
+    this.button.textContent = waiting ? `Wait ${Math.ceil((this.waitUntil - Date.now()) / 1000)} s` : "Send";
+  }
+
+  // Turn sending off (room locked, kicked, closed) with a reason, or on again with null.
+  block(reason) {
+    this.blocked = reason || null;
+    this.input.disabled = Boolean(this.blocked);
+    this.input.placeholder = this.blocked || "Write a message…";
+    if (!this.blocked) this.clearError();
+    this.updateButton();
+  }
+
+  focus() {
+    this.input.focus();
   }
 }

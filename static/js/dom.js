@@ -27,3 +27,23 @@ export function randomId() {
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// The local calendar day of an ISO time, as "YYYY-MM-DD".
+export function dayKey(ts) {
+  const d = new Date(ts);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+
+// "Today", "Yesterday", or the date, for a dayKey.
+export function dayLabel(key) {
+  const [year, month, day] = key.split("-").map(Number);
+  const date = new Date(year, month - 1, day);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (key === dayKey(today.toISOString())) return "Today";
+  if (key === dayKey(yesterday.toISOString())) return "Yesterday";
+  return dayFormat.format(date);
+}

@@ -1,35 +1,71 @@
-// The room page: wires the socket to the message list, members, sidebar and composer.
+// The room page: wires the socket to the message list, members, sidebar,
+// composer, typing line, owner controls and notifications.
 
 import { Composer } from "./composer.js";
 import { el, randomId, readConfig } from "./dom.js";
+import { EmojiPicker } from "./emoji.js";
 import { renderMembers } from "./members.js";
 import { MessageList } from "./messages.js";
+import { MyMessages } from "./mine.js";
+import { RoomControls } from "./moderation.js";
+import { Notifier } from "./notify.js";
 import { Outbox } from "./outbox.js";
+import { mentions } from "./richtext.js";
 import { RoomList, countBadge } from "./roomlist.js";
 import { ChatSocket } from "./socket.js";
+import { TypingIndicator } from "./typing.js";
 
 const config = readConfig("chat-config");
 const state = {
-  room: config.room, // the room we are in, or are joining
+  room: config.room, // the room we are in, or are joining (null: stay out)
   joined: null, // the room the server confirmed
+  title: config.title,
   username: config.username,
+  owner: false,
+  members: [],
   loadingOlder: false,
   hasMore: false,
 };
 
 const $ = (id) => document.getElementById(id);
 const scroller = $("messages");
-const messages = new MessageList($("message-list"), scroller, {
-  isOwn: (m) => m.username === state.username || (m.client_id && outbox.get(m.client_id) !== undefined),
-});
 const outbox = new Outbox();
+const mine = new MyMessages();
 const socket = new ChatSocket(config.wsPath);
 const statusNode = $("connection-status");
 const loadOlder = $("load-older");
 
 const STATUS_TEXT = { connecting: "Connecting…", open: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
 
-const composer = new Composer($("composer"), $("message-input"), $("composer-error"), sendMessage);
+const messages = new MessageList($("message-list"), scroller, {
+  isOwn: (m) => mine.has(m),
+  onEdit: (id, text) => socket.send("edit_message", { id, text }),
+  onDelete: (id) => socket.send("delete_message", { id }),
+  maxLength: config.maxLength,
+});
+
+const composer = new Composer({
+  form: $("composer"),
+  input: $("message-input"),
+  button: $("send-button"),
+  errorNode: $("composer-error"),
+  statusNode: $("composer-status"),
+  onSend: sendMessage,
+  onTyping: () => state.joined && socket.send("typing"),
+});
+
+const typing = new TypingIndicator($("typing"));
+const notifier = new Notifier($("notify-toggle"));
+new EmojiPicker($("emoji-button"), $("emoji-panel"), $("message-input"));
+
+const controls = new RoomControls({
+  stateNode: $("room-state"),
+  ownerBox: $("owner-controls"),
+  lockButton: $("lock-toggle"),
+  slowSelect: $("slow-mode"),
+  memberList: $("member-list"),
+  send: (event, data) => socket.send(event, data),
+});
 
 const sidebar = new RoomList($("sidebar-rooms"), (room) => {
   const link = el(
@@ -50,13 +86,25 @@ function markCurrentRoom() {
   }
 }
 
+function showMembers(members) {
+  state.members = members;
+  renderMembers($("member-list"), $("member-count"), members, state.username, { owner: state.owner });
+}
+
+// Locked rooms are read-only for all but the owner; out of the room, nobody posts.
+function updateComposer() {
+  if (!state.room) return; // a removal notice already blocked it
+  composer.block(controls.readOnly ? "This room is locked: only its owner can post for now." : null);
+}
+
 // --- joining ---------------------------------------------------------------
 
 function join(roomName) {
   state.room = roomName;
+  hideRoomNotice();
   const data = { room_name: roomName, username: state.username };
   // Coming back to the room we were in: ask only for what we missed.
-  if (state.joined === roomName && messages.newestId >= 0) data.since_id = messages.newestId;
+  if (state.joined === roomName) data.since_id = messages.newestId;
   socket.send("join_room", data);
 }
 
@@ -64,7 +112,8 @@ socket.on("state", (s) => {
   statusNode.dataset.state = s;
   statusNode.textContent = STATUS_TEXT[s] || s;
   document.body.dataset.connection = s;
-  if (s === "open") join(state.room);
+  if (s !== "open") typing.clear();
+  if (s === "open" && state.room) join(state.room);
 });
 
 socket.on("join_confirm", (data) => {
@@ -72,16 +121,25 @@ socket.on("join_confirm", (data) => {
   const switched = state.joined !== room.name;
   state.joined = state.room = room.name;
   state.username = data.username;
+  state.owner = Boolean(data.owner);
+  state.title = room.title;
+  messages.setPermissions({ me: state.username, owner: state.owner, editWindow: data.edit_window });
+  state.hasMore = Boolean(data.has_more);
+  loadOlder.hidden = !state.hasMore; // before the history, so "scroll to the newest" is exact
   if (switched || !data.resumed) messages.setHistory(data.history || []);
   else for (const m of data.history || []) messages.add(m);
-  state.hasMore = Boolean(data.has_more);
-  loadOlder.hidden = !state.hasMore;
-  renderMembers($("member-list"), $("member-count"), data.members || [], state.username);
+  controls.setOwner(state.owner);
+  controls.setState(data);
+  updateComposer();
+  showMembers(data.members || []);
+  if (switched) typing.clear();
   $("room-title").textContent = room.title;
-  document.title = `${room.title} · chatsite`;
+  notifier.setTitle(`${room.title} · chatsite`);
   const path = `/r/${encodeURIComponent(room.name)}/`;
   if (location.pathname !== path) history.pushState({ room: room.name }, "", path);
   markCurrentRoom();
+  // Whatever was sent but never acknowledged goes again, with the same client_id:
+  // the server stores it once.
   for (const [clientId, item] of outbox.forRoom(room.name)) {
     if (!messages.pending.has(clientId)) messages.addPending(clientId, item.text, state.username);
     socket.send("send_message", { text: item.text, client_id: clientId });
@@ -94,6 +152,37 @@ socket.on("leave_confirm", () => {
   state.joined = null;
 });
 
+// --- removed from the room ---------------------------------------------------
+
+function hideRoomNotice() {
+  $("room-notice").hidden = true;
+}
+
+// Kicked, banned or the room closed: say so, stop posting, offer the lobby.
+function removedFromRoom(text) {
+  state.room = null;
+  state.joined = null;
+  typing.clear();
+  $("room-notice-text").textContent = text;
+  $("room-notice").hidden = false;
+  composer.block("You are no longer in this room.");
+  messages.addNotice(text, null, "removed");
+  showMembers([]);
+  controls.setOwner(false);
+  $("room-notice-lobby").focus();
+}
+
+socket.on("kicked", (data) => removedFromRoom(data.reason || "You were removed from this room."));
+
+socket.on("room_closed", (data) =>
+  removedFromRoom(`This room was closed${data.reason ? ` (${data.reason})` : ""}. Pick another room in the lobby.`),
+);
+
+socket.on("closed", ({ code }) => {
+  if (code === 4003) removedFromRoom("You are banned from chatsite.");
+  else if (code === 4008) removedFromRoom("Disconnected for sending too much at once. Reload the page to come back.");
+});
+
 // --- messages --------------------------------------------------------------
 
 function sendMessage(text) {
@@ -101,7 +190,12 @@ function sendMessage(text) {
     composer.showError(`Messages are limited to ${config.maxLength} characters.`);
     return false;
   }
+  if (!state.room) {
+    composer.showError("You are not in a room.");
+    return false;
+  }
   const clientId = randomId();
+  mine.add(clientId);
   outbox.add(clientId, state.room, text);
   messages.addPending(clientId, text, state.username);
   if (state.joined === state.room) socket.send("send_message", { text, client_id: clientId });
@@ -110,11 +204,41 @@ function sendMessage(text) {
 
 socket.on("receive_message", (m) => {
   if (m.room !== state.joined) return;
-  messages.add(m);
+  const fresh = messages.add(m);
   if (m.client_id) outbox.remove(m.client_id);
+  typing.stopped(m.username);
+  if (fresh && !mine.has(m)) {
+    notifier.message({
+      username: m.username,
+      text: m.text,
+      room: m.room,
+      roomTitle: state.title,
+      mention: mentions(m.text, state.username),
+    });
+  }
 });
 
-socket.on("ack", ({ client_id: clientId }) => outbox.remove(clientId));
+socket.on("ack", ({ client_id: clientId, id }) => {
+  outbox.remove(clientId);
+  // Stored earlier (the ack was lost on a dropped connection) and already shown.
+  if (messages.byId.has(id)) messages.removePending(clientId);
+});
+
+socket.on("message_updated", (data) => {
+  if (data.room === state.joined) messages.update(data);
+});
+
+socket.on("message_deleted", (data) => {
+  if (data.room === state.joined) messages.remove(data);
+});
+
+socket.on("history_cleared", (data) => {
+  if (data.room !== state.joined) return;
+  messages.clearMessages();
+  messages.addNotice("A moderator cleared the history of this room.", new Date().toISOString(), "moderation");
+});
+
+$("message-list").addEventListener("focus-lost", () => composer.focus());
 
 socket.on("history", (data) => {
   if (data.room !== state.joined) return;
@@ -126,10 +250,25 @@ socket.on("history", (data) => {
 
 socket.on("system_message", (data) => {
   if (data.room === state.joined) messages.addNotice(data.text, data.ts, data.kind);
+  if (data.kind === "leave") typing.stopped(data.username);
 });
 
 socket.on("member_list", (data) => {
-  if (data.room === state.joined) renderMembers($("member-list"), $("member-count"), data.members, state.username);
+  if (data.room === state.joined) showMembers(data.members);
+});
+
+socket.on("typing", (data) => {
+  if (data.room === state.joined && data.username !== state.username) typing.typing(data.username);
+});
+
+socket.on("room_state", (data) => {
+  if (data.room !== state.joined) return;
+  const before = controls.locked;
+  controls.setState(data);
+  updateComposer();
+  if (before !== controls.locked) {
+    messages.addNotice(controls.locked ? "The room is now locked." : "The room is open again.", new Date().toISOString(), "moderation");
+  }
 });
 
 socket.on("error", (error) => {
@@ -139,8 +278,23 @@ socket.on("error", (error) => {
     messages.removePending(error.client_id);
     if (item) composer.restore(item.text);
   }
-  if (error.event === "join_room" && error.code === "room_not_found") {
-    composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
+  if (error.event === "edit_message") messages.editFailed();
+  if (error.event === "kick_member" || error.event === "delete_message") {
+    for (const b of document.querySelectorAll("button.member-kick:disabled, button.msg-delete-button:disabled")) b.disabled = false;
+  }
+  if (error.code === "rate_limited") {
+    const reason = controls.slowMode > 0 && !state.owner ? `Slow mode is on (${controls.slowMode} s).` : "You are sending too fast.";
+    composer.waitFor(error.retry_after ?? 1, reason);
+    return;
+  }
+  if (error.event === "join_room") {
+    if (error.code === "room_not_found") {
+      composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
+    } else if (error.code === "banned") {
+      removedFromRoom(error.message);
+    } else {
+      composer.showError(error.message);
+    }
     return;
   }
   composer.showError(error.message);
@@ -155,8 +309,12 @@ function requestOlder() {
 }
 
 loadOlder.addEventListener("click", requestOlder);
+// Only a reader scrolling up asks for more, not a redraw that resets the position.
+let lastScrollTop = 0;
 scroller.addEventListener("scroll", () => {
-  if (scroller.scrollTop < 60) requestOlder();
+  const top = scroller.scrollTop;
+  if (top < 60 && top < lastScrollTop) requestOlder();
+  lastScrollTop = top;
 });
 
 // --- switching rooms without a reload ----------------------------------------

@@ -1,0 +1,155 @@
+"""The room page's chat behaviour in headless Chromium, driven the way people use it."""
+
+import itertools
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+_names = itertools.count(1)
+
+
+def fresh_room_name(prefix: str) -> str:
+    """A room nobody else in the test session uses (the server is shared)."""
+    return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{next(_names)}"
+
+
+def create_room(page, username: str, room: str) -> None:
+    """From the lobby: pick a display name and start a public room (its owner)."""
+    page.fill("#id_username", username)
+    page.fill("#id_new_room", room)
+    page.click("button[name=action][value=create_named]")
+    wait_in_room(page, username, room)
+
+
+def enter_room(page, username: str, room: str) -> None:
+    """From the lobby: pick a display name and join a room by its name."""
+    page.fill("#id_username", username)
+    page.fill("#id_room", room)
+    page.click("button[name=action][value=join]")
+    wait_in_room(page, username, room)
+
+
+def wait_in_room(page, username: str, room: str) -> None:
+    expect(page).to_have_url(re.compile(rf"/r/{re.escape(room)}/$", re.IGNORECASE))
+    expect(page.locator("#connection-status")).to_have_text("Connected")
+    expect(page.locator("#member-list")).to_contain_text(username)
+
+
+def send(page, text: str) -> None:
+    page.fill("#message-input", text)
+    page.press("#message-input", "Enter")
+
+
+def message(page, text: str):
+    """The delivered (not pending) message whose text is exactly `text`."""
+    return page.locator(".msg:not(.pending)").filter(
+        has=page.locator(".msg-text", has_text=re.compile(rf"^{re.escape(text)}$"))
+    )
+
+
+def texts(page) -> list[str]:
+    return page.locator(".msg:not(.pending) .msg-text").all_inner_texts()
+
+
+# --- 1. own messages: edit and delete ----------------------------------------
+
+
+def test_author_edits_and_deletes_and_others_see_it_live(open_page):
+    room = fresh_room_name("edits")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+
+    send(ann, "helo everyone")
+    send(bob, "hi ann")
+    expect(message(bob, "helo everyone")).to_have_count(1)
+    expect(message(ann, "hi ann")).to_have_count(1)
+
+    # Only the author gets an edit control; bob cannot edit ann's message.
+    expect(message(ann, "helo everyone").get_by_role("button", name="Edit message")).to_be_visible()
+    expect(message(bob, "helo everyone").get_by_role("button", name="Edit message")).to_have_count(0)
+    expect(message(bob, "hi ann").get_by_role("button", name="Edit message")).to_be_visible()
+
+    message(ann, "helo everyone").get_by_role("button", name="Edit message").click()
+    editor = ann.get_by_role("textbox", name="Edit message")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("helo everyone")
+    editor.fill("hello everyone")
+    editor.press("Enter")
+
+    for page in (ann, bob):
+        edited = message(page, "hello everyone")
+        expect(edited).to_have_count(1)
+        expect(edited.locator(".msg-edited")).to_be_visible()
+        expect(edited.locator(".msg-edited")).to_have_text("edited")
+        expect(message(page, "helo everyone")).to_have_count(0)
+
+    # Esc abandons an edit: nothing changes anywhere.
+    message(ann, "hello everyone").get_by_role("button", name="Edit message").click()
+    ann.get_by_role("textbox", name="Edit message").fill("never sent")
+    ann.get_by_role("textbox", name="Edit message").press("Escape")
+    expect(ann.get_by_role("textbox", name="Edit message")).to_have_count(0)
+    expect(message(ann, "hello everyone")).to_have_count(1)
+
+    # The author deletes: the message disappears from both pages, no placeholder.
+    message(ann, "hello everyone").get_by_role("button", name="Delete message").click()
+    for page in (ann, bob):
+        expect(message(page, "hello everyone")).to_have_count(0)
+        expect(page.locator(".msg-removed")).to_have_count(0)
+    expect(message(bob, "hi ann")).to_have_count(1)
+
+    # After a reload the deleted message stays gone and the edit control is still mine.
+    ann.reload()
+    expect(ann.locator("#connection-status")).to_have_text("Connected")
+    expect(message(ann, "hi ann")).to_have_count(1)
+    expect(message(ann, "hello everyone")).to_have_count(0)
+
+
+def test_the_same_display_name_in_another_session_cannot_edit(open_page):
+    room = fresh_room_name("impostor")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    send(ann, "only I may change this")
+    expect(message(ann, "only I may change this")).to_have_count(1)
+    message_id = int(message(ann, "only I may change this").get_attribute("data-id"))
+    ann.close()  # ann leaves, so her name is free in the room
+
+    other = open_page("/")
+    enter_room(other, "ann", room)  # someone else picks the same name
+    theirs = message(other, "only I may change this")
+    expect(theirs).to_have_count(1)
+    expect(theirs.get_by_role("button", name="Edit message")).to_have_count(0)
+    expect(theirs.get_by_role("button", name="Delete message")).to_have_count(0)
+    expect(theirs).not_to_have_class(re.compile(r"\bown\b"))
+
+    # Forcing it over a socket of their own session: the server refuses.
+    answers = other.evaluate(
+        """async ([room, id]) => {
+            const ws = new WebSocket(`ws://${location.host}/ws/chat/`);
+            const frames = [];
+            await new Promise((resolve, reject) => {
+              ws.onmessage = (e) => {
+                const frame = JSON.parse(e.data);
+                frames.push(frame);
+                if (frame.event === "join_confirm") {
+                  ws.send(JSON.stringify({event: "edit_message", data: {id, text: "hijacked"}}));
+                  ws.send(JSON.stringify({event: "delete_message", data: {id}}));
+                }
+                if (frames.filter((f) => f.event === "error").length === 2) resolve();
+              };
+              ws.onopen = () => ws.send(JSON.stringify({event: "join_room", data: {room_name: room}}));
+              setTimeout(() => reject(new Error("no answer")), 5000);
+            });
+            ws.close();
+            return frames.filter((f) => f.event === "error").map((f) => [f.data.event, f.data.code]);
+        }""",
+        [room, message_id],
+    )
+    assert answers == [["edit_message", "forbidden"], ["delete_message", "forbidden"]]
+    expect(message(other, "only I may change this")).to_have_count(1)
+    expect(message(other, "hijacked")).to_have_count(0)

@@ -1,0 +1,58 @@
+// Room state (locked, slow mode) for everyone, and the owner's controls:
+// lock/unlock, slow mode, and removing a member from the member list.
+
+import { el } from "./dom.js";
+
+export function describeState({ locked, slowMode }) {
+  const parts = [];
+  if (locked) parts.push("Locked: only the room's owner can post");
+  if (slowMode > 0) parts.push(`Slow mode ${slowMode} s: one message every ${slowMode} s each`);
+  return parts.join(" · ");
+}
+
+export class RoomControls {
+  constructor({ stateNode, ownerBox, lockButton, slowSelect, memberList, send }) {
+    this.stateNode = stateNode;
+    this.ownerBox = ownerBox;
+    this.lockButton = lockButton;
+    this.slowSelect = slowSelect;
+    this.send = send;
+    this.locked = false;
+    this.slowMode = 0;
+    this.owner = false;
+    lockButton.addEventListener("click", () => this.send("lock_room", { locked: !this.locked }));
+    slowSelect.addEventListener("change", () => this.send("set_slow_mode", { seconds: Number(slowSelect.value) }));
+    memberList.addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-kick]");
+      if (!button) return;
+      button.disabled = true;
+      this.send("kick_member", { username: button.dataset.kick });
+    });
+  }
+
+  setOwner(owner) {
+    this.owner = Boolean(owner);
+    this.ownerBox.hidden = !this.owner;
+  }
+
+  setState({ locked, slow_mode: slowMode }) {
+    this.locked = Boolean(locked);
+    this.slowMode = Number(slowMode) || 0;
+    const text = describeState({ locked: this.locked, slowMode: this.slowMode });
+    this.stateNode.textContent = text;
+    this.stateNode.hidden = !text;
+    this.stateNode.dataset.locked = String(this.locked);
+    this.lockButton.setAttribute("aria-pressed", String(this.locked));
+    this.lockButton.textContent = this.locked ? "Unlock room" : "Lock room";
+    const value = String(this.slowMode);
+    if (![...this.slowSelect.options].some((o) => o.value === value)) {
+      this.slowSelect.append(el("option", { text: `${value} s`, attrs: { value } }));
+    }
+    this.slowSelect.value = value;
+  }
+
+  // Nobody may post for now (unless they own the room)?
+  get readOnly() {
+    return this.locked && !this.owner;
+  }
+}
