@@ -507,6 +507,34 @@ async def test_message_changelist_searches_text_author_and_room(joined, staff):
     assert ids(await changelist(staff, "message", q="nothing like this")) == []
 
 
+def test_message_and_ban_changelists_queries_do_not_grow(django_assert_max_num_queries):
+    from rooms import services
+    from rooms.identity import Actor
+
+    user = get_user_model().objects.create_superuser("mod", "mod@example.com", "pw-not-used")
+    client = Client()
+    client.force_login(user)
+    moderator = Actor(guest_key="mod-guest", user_id=user.pk, is_staff=True, user_name="mod")
+    general = Room.objects.get(key="general")
+
+    def add(count: int) -> None:
+        for i in range(count):
+            author = Actor(guest_key=f"author-{Message.objects.count()}")
+            services.message_post(room=general, actor=author, username="someone", text=f"message {i}")
+            services.ban_create(actor=moderator, guest_key=author.guest_key, room=general, reason="test")
+
+    def queries(path: str) -> int:
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    add(1)
+    few = [queries("/admin/rooms/message/"), queries("/admin/rooms/ban/")]
+    add(20)
+    assert len(ChangeList(client.get("/admin/rooms/message/").content.decode()).rows) == 21
+    assert [queries("/admin/rooms/message/"), queries("/admin/rooms/ban/")] == few
+
+
 async def assert_gone_everywhere(message_id: int, watchers, connect, room_name: str = "general") -> None:
     """Every open page hears the removal by a moderator; history never shows it again."""
     for client in watchers:
