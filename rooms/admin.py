@@ -382,6 +382,12 @@ class BanAdmin(admin.ModelAdmin):
     fields = ["guest_key", "user", "room", "until", "reason"]
     raw_id_fields = ["user", "room"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "guest_key":
+            field.help_text = 'A guest\'s session id. To find it, open one of their messages and use its "ban" link.'
+        return field
+
     @admin.display(boolean=True, description="in force")
     def active(self, ban):
         return ban.until is None or ban.until > timezone.now()

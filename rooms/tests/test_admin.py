@@ -799,6 +799,27 @@ async def test_lifting_a_ban_lets_them_back(connect, staff):
     assert [entry[1] for entry in await audit_log()] == ["ban", "unban"]
 
 
+async def test_lifting_several_bans_at_once(connect, staff):
+    ann = await connect(username="ann")
+    bob = await connect(username="bob")
+    general = await room("general")
+    for client in (ann, bob):
+        assert (await add_ban(staff, guest_key=await guest_of(client), room=general.pk)).status_code == 302
+    selected = [ban.pk for ban in await bans()]
+    asked = await staff.post(
+        "/admin/rooms/ban/", {"action": "delete_selected", "_selected_action": selected, "index": 0}
+    )
+    assert asked.status_code == 200  # Django's "are you sure?"
+    done = await staff.post(
+        "/admin/rooms/ban/", {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    )
+    assert done.status_code == 302
+    assert await bans() == []
+    for client, name in ((ann, "ann"), (bob, "bob")):
+        assert (await client.join("general", name))["room"]["name"] == "general"
+    assert [entry[1] for entry in await audit_log()] == ["ban", "ban", "unban", "unban"]
+
+
 async def test_the_ban_form_explains_its_mistakes(joined, staff):
     ann = await joined("general", "ann")
     nobody = await add_ban(staff, reason="who?")
@@ -821,6 +842,7 @@ async def test_a_message_links_to_a_ban_form_filled_in_with_its_author(connect, 
     page = await changelist(staff, "message", q="buy now")
     [links] = page.links
     form = (await staff.get(links["ban_author"])).content.decode()
+    assert 'use its "ban" link' in form.replace("&quot;", '"')
     guest = await guest_of(ann)
     assert f'value="{guest}"' in form  # the guest id a moderator could not have typed
     general = await room("general")
