@@ -16,20 +16,30 @@ message the channel layer lost (capacity, a Redis restart).
 import asyncio
 import logging
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms import presence, selectors
 from rooms.events import LOBBY_GROUP, room_group
+from rooms.wire import text_frame
 
 if TYPE_CHECKING:
     from rooms.consumers import ChatConsumer
 
 logger = logging.getLogger(__name__)
+
+# What a channel layer raises while its server (Redis) is down or restarting:
+# an outage to ride out, not a bug to log with a traceback.
+LAYER_OUTAGE = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError)
+RECEIVE_RETRY_MAX = 5.0
 
 
 @dataclass
@@ -51,6 +61,8 @@ class Hub:
         self.process_id = ""
         self.tasks: list[asyncio.Task] = []
         self.ready: asyncio.Task | None = None
+        self.layer_down_since: float | None = None
+        self._watched: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
         self._counter = 0
 
     # --- lifecycle ---------------------------------------------------------
@@ -101,15 +113,78 @@ class Hub:
             del self.rooms[room_id]
             try:
                 await self.layer.group_discard(room_group(room_id), self.channel)
+            except LAYER_OUTAGE as error:
+                self._layer_failed("unsubscribe", error)  # the group expires by itself (group_expiry)
             except Exception:
                 logger.warning("could not unsubscribe from room %s", room_id, exc_info=True)
 
     async def _subscribe(self, group: str) -> None:
         try:
             await self.layer.group_add(group, self.channel)
-        except Exception:
+        except LAYER_OUTAGE as error:
             # Housekeeping subscribes again; the database refills what is missed.
+            self._layer_failed("subscribe", error)
+        except Exception:
             logger.warning("could not subscribe to %s", group, exc_info=True)
+        else:
+            self._layer_ok()
+
+    # --- channel-layer outages -----------------------------------------------
+
+    def _layer_failed(self, action: str, error: Exception) -> None:
+        """The layer is unreachable (Redis down or restarting): say so once per outage, not per message.
+
+        Nothing is lost meanwhile: every message is in the database, and each
+        housekeeping round refills the local rooms from it.
+        """
+        if self.layer_down_since is None:
+            self.layer_down_since = time.monotonic()
+            logger.warning(
+                "channel layer unavailable (%s: %s: %s); rooms are kept up to date from the database until it is back",
+                action,
+                type(error).__name__,
+                error,
+            )
+        else:
+            logger.debug("channel layer still unavailable (%s: %s)", action, error)
+
+    def _layer_ok(self) -> None:
+        if self.layer_down_since is None:
+            return
+        logger.info("channel layer available again after %.1f s", time.monotonic() - self.layer_down_since)
+        self.layer_down_since = None
+        # A restarted Redis has forgotten our subscriptions and whatever was queued.
+        self.tasks.append(self.loop.create_task(self._recover(), name="hub-recover"))
+
+    def _watch_cleaners(self) -> None:
+        """Take the outcome of channels_redis's acknowledgement tasks, which nobody else awaits.
+
+        After each receive, channels_redis removes the message from a backup
+        queue in a task of its own. If Redis goes away meanwhile, that task's
+        error is part of the outage; left alone, asyncio would log it as
+        "Task exception was never retrieved" with a traceback.
+        """
+        for task in getattr(self.layer, "receive_cleaners", ()):
+            if task not in self._watched:
+                self._watched.add(task)
+                task.add_done_callback(self._cleaner_done)
+
+    def _cleaner_done(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, LAYER_OUTAGE):
+            self._layer_failed("acknowledge", error)
+        elif error is not None:
+            logger.warning("channel layer acknowledgement failed: %r", error)
+
+    async def _recover(self) -> None:
+        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
+            await self._subscribe(group)
+        try:
+            await self.refill()
+        except Exception:
+            logger.warning("refill after the channel layer came back failed; housekeeping retries", exc_info=True)
 
     # --- traffic -----------------------------------------------------------
 
@@ -119,19 +194,32 @@ class Hub:
             group, message = await self.outbox.get()
             try:
                 await self.layer.group_send(group, message)
+            except LAYER_OUTAGE as error:
+                self._layer_failed("publish", error)
             except Exception:
                 logger.warning("could not publish to %s", group, exc_info=True)
+            else:
+                self._layer_ok()
 
     async def _receive_loop(self) -> None:
+        retry = 0.25
         while True:
             try:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
+            except LAYER_OUTAGE as error:
+                self._layer_failed("receive", error)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, RECEIVE_RETRY_MAX)
+                continue
             except Exception:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
+            retry = 0.25
+            self._layer_ok()
+            self._watch_cleaners()
             try:
                 await self.dispatch(message)
             except Exception:
@@ -146,8 +234,9 @@ class Hub:
             seq = message.get("seq")
             if seq is not None and seq > local.latest_seq:
                 local.latest_seq = seq
+            frame = text_frame(message["text"])  # framed once for the whole room
             for socket in list(local.sockets):
-                await socket.offer(message)
+                await socket.offer(message, frame)
         elif kind == "hub.lobby":
             room_id = message.get("room")
             if room_id is not None:
@@ -156,8 +245,9 @@ class Hub:
                     return  # an older count overtaken by a newer one
                 self.lobby_versions[room_id] = version
             text = message["text"]
+            frame = text_frame(text)
             for socket in list(self.sockets):
-                await socket.send_text(text)
+                await socket.send_text(text, frame)
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(

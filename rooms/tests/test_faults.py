@@ -204,6 +204,7 @@ async def test_redis_restart_mid_chat_loses_nothing(cluster, redis_restartable):
     assert_delivered(everyone, rows, everything=everyone, late=(fay,))
     assert len(rows) == 121
     assert all(u.connections == 1 for u in everyone), "a socket dropped"
+    assert all("channel layer unavailable" in server.log() for server in (one, two)), "Redis never went away"
     # Redis is back for real: a message now travels between processes at once.
     await ann.say("after the restart")
     await settle(everyone, db_url, within=3)
