@@ -29,7 +29,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms import presence, selectors
 from rooms.events import LOBBY_GROUP, room_group
-from rooms.wire import text_frame
 
 if TYPE_CHECKING:
     from rooms.consumers import ChatConsumer
@@ -234,9 +233,8 @@ class Hub:
             seq = message.get("seq")
             if seq is not None and seq > local.latest_seq:
                 local.latest_seq = seq
-            frame = text_frame(message["text"])  # framed once for the whole room
             for socket in list(local.sockets):
-                await socket.offer(message, frame)
+                await socket.offer(message)
         elif kind == "hub.lobby":
             room_id = message.get("room")
             if room_id is not None:
@@ -245,9 +243,8 @@ class Hub:
                     return  # an older count overtaken by a newer one
                 self.lobby_versions[room_id] = version
             text = message["text"]
-            frame = text_frame(text)
             for socket in list(self.sockets):
-                await socket.send_text(text, frame)
+                await socket.send_text(text)
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(
