@@ -113,7 +113,10 @@ socket.on("state", (s) => {
   statusNode.textContent = STATUS_TEXT[s] || s;
   document.body.dataset.connection = s;
   if (s !== "open") typing.clear();
-  if (s === "open" && state.room) join(state.room);
+});
+
+socket.on("connected", () => {
+  if (state.room) join(state.room);
 });
 
 socket.on("join_confirm", (data) => {

@@ -1,7 +1,8 @@
 // One WebSocket for the page, reconnecting by itself.
 //
-// Emits a DOM event per server event (`socket.on("join_confirm", fn)`) and a
-// "state" event: connecting → open → reconnecting / offline. Reconnects with
+// Emits a DOM event per server event (`socket.on("join_confirm", fn)`), a
+// "state" event (connecting → open → reconnecting / offline) and "connected"
+// each time a new connection opens. Reconnects with
 // exponential backoff and jitter; a server that closes with a "stay away"
 // code (banned, or another server policy) is not retried.
 
@@ -28,12 +29,13 @@ export class ChatSocket extends EventTarget {
 
   connect() {
     clearTimeout(this.timer);
-    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    this.setState(this.attempt === 0 ? "connecting" : navigator.onLine === false ? "offline" : "reconnecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.attempt = 0;
       this.setState("open");
+      this.dispatchEvent(new CustomEvent("connected")); // a new connection: (re)join here
     });
     ws.addEventListener("message", (e) => {
       let frame;
@@ -66,8 +68,14 @@ export class ChatSocket extends EventTarget {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
+  // The browser says the network is back: a socket that survived is fine
+  // again; otherwise try at once instead of waiting out the backoff.
   reconnectNow() {
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.setState("open");
+      return;
+    }
+    if (this.ws && this.ws.readyState === WebSocket.CONNECTING) return;
     this.attempt = Math.max(this.attempt, 1);
     this.connect();
   }
