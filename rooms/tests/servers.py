@@ -54,6 +54,8 @@ class ChatServer:
         self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
+        # The full daphne command line, when a test runs a documented one (docs/deploy/).
+        self.command: list[str] | None = None
 
     @property
     def url(self) -> str:
@@ -65,8 +67,17 @@ class ChatServer:
 
     def start(self, timeout: float = 30) -> "ChatServer":
         log = self.log_path.open("a")
+        command = self.command or [
+            DAPHNE,
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            *DAPHNE_LIMITS,
+            "chatsite.asgi:application",
+        ]
         self.process = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_LIMITS, "chatsite.asgi:application"],
+            command,
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

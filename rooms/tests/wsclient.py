@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import ssl as ssl_module
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -12,17 +13,27 @@ NOISE = ("room_list", "room_update", "room_removed", "member_list", "system_mess
 
 
 class WSClient:
-    def __init__(self, url: str, *, cookie: str | None = None, name: str = ""):
+    def __init__(
+        self, url: str, *, cookie: str | None = None, name: str = "", ssl: ssl_module.SSLContext | None = None
+    ):
         self.url = url
         self.cookie = cookie
         self.name = name
+        self.ssl = ssl  # for wss:// URLs (through the TLS proxy of docs/deploy)
         self.ws = None
 
     async def open(self) -> "WSClient":
         parts = urlsplit(self.url)
         headers = {"Cookie": self.cookie} if self.cookie else None
+        scheme = "https" if parts.scheme == "wss" else "http"
+        options = {"ssl": self.ssl} if parts.scheme == "wss" else {}
         self.ws = await websockets.connect(
-            self.url, origin=f"http://{parts.netloc}", additional_headers=headers, open_timeout=10, max_size=None
+            self.url,
+            origin=f"{scheme}://{parts.netloc}",
+            additional_headers=headers,
+            open_timeout=10,
+            max_size=None,
+            **options,
         )
         return self
 
