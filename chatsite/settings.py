@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,11 +186,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Scripts, styles and sockets from this site only; no inline script, no plugins, no framing.
+# One narrow exception, for the vendored emoji picker (static/vendor/emoji-picker-element,
+# see its README): its shadow DOM brings one fixed <style> element, allowed by its hash
+# only, and sets style attributes (grid sizes, the category indicator's position).
+# style-src-attr cannot run script or load anything (img-src and font-src stay 'self');
+# no <style> element or stylesheet from anywhere else is allowed.
+EMOJI_PICKER_STYLE_HASH = "'sha256-rg2BpwZ4T9EADaas/dlxn0KsISPDXXIabE9pnJ++3UQ='"  # emoji-picker-element 1.29.1
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        "style-src-elem": [SELF, EMOJI_PICKER_STYLE_HASH],
+        "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -285,3 +285,55 @@ def test_a_dropped_connection_with_a_lost_ack_resends_once(open_page):
     send(bob, "and life goes on")
     assert_each_once(ann, ["lost on the way back", "and life goes on"])
     assert_each_once(bob, ["lost on the way back", "and life goes on"])
+
+
+# --- 8. emoji ---------------------------------------------------------------------
+
+
+def test_emoji_picker_shortcodes_and_large_emoji_only_messages(open_page, chat_server):
+    room = fresh_room_name("emoji")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    external = []
+    ann.on("request", lambda r: None if r.url.startswith(chat_server.url) else external.append(r.url))
+
+    box = ann.locator("#message-input")
+    box.fill("hello world")
+    box.evaluate("field => field.setSelectionRange(5, 5)")  # the caret after "hello"
+    ann.get_by_role("button", name="Insert emoji").click()
+    picker = ann.locator("emoji-picker")
+    expect(picker).to_be_visible()
+    expect(ann.get_by_role("button", name="Insert emoji")).to_have_attribute("aria-expanded", "true")
+    picker.get_by_role("combobox").fill("grinning face")
+    picker.get_by_role("option", name="😀", exact=False).first.click()
+    expect(picker).to_be_hidden()
+    expect(box).to_have_value("hello😀 world")  # at the caret
+    expect(box).to_be_focused()
+
+    # Esc closes the picker and gives the focus back to the composer.
+    ann.get_by_role("button", name="Insert emoji").click()
+    expect(picker).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    expect(box).to_be_focused()
+    expect(ann.get_by_role("button", name="Insert emoji")).to_have_attribute("aria-expanded", "false")
+    assert external == [], f"the picker reached outside the site: {external}"
+    # Its styles are allowed by the CSP narrowly; the site's own markup still has no style attributes.
+    assert " style=" not in ann.request.get(ann.url).text()
+
+    # Shortcodes become emoji as they are typed; unknown ones stay text.
+    box.fill("")
+    box.press_sequentially("nice :thumbsup: and :notacode:")
+    expect(box).to_have_value("nice 👍 and :notacode:")
+    box.press("Enter")
+    expect(message(ann, "nice 👍 and :notacode:")).to_have_count(1)
+
+    send(ann, "🎉🎉")
+    send(ann, "party 🎉")
+    send(ann, "🎉 🔥 👍 😀")  # four: not "only a few"
+    expect(message(ann, "🎉🎉")).to_have_class(re.compile(r"\bemoji-only\b"))
+    expect(message(ann, "party 🎉")).not_to_have_class(re.compile(r"\bemoji-only\b"))
+    expect(message(ann, "🎉 🔥 👍 😀")).not_to_have_class(re.compile(r"\bemoji-only\b"))
+    big = message(ann, "🎉🎉").locator(".msg-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+    small = message(ann, "party 🎉").locator(".msg-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+    assert big > 1.5 * small
