@@ -82,6 +82,14 @@ OVERFLOW_JS = """() => {
 }"""
 
 
+# Where the text itself ends on the right, which can be past its element's box.
+TEXT_RIGHT_JS = """node => {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return Math.max(...Array.from(range.getClientRects(), (rect) => rect.right));
+}"""
+
+
 def assert_nothing_overflows(page) -> None:
     result = page.evaluate(OVERFLOW_JS)
     assert result["scrollWidth"] <= result["clientWidth"], result
@@ -110,13 +118,19 @@ def test_nothing_overflows_sideways_on_home_and_room_pages(open_page, viewport):
     send(page, f"see {LONG_URL} for details")
     expect(page.locator(".msg:not(.pending) .msg-text").filter(has_text="see https")).to_be_visible()
     assert_nothing_overflows(page)
+    # The header holds its longest status too.
+    page.locator("#connection-status").evaluate("node => { node.textContent = 'Reconnecting…'; }")
+    assert_nothing_overflows(page)
 
-    # Long words and URLs wrap inside their bubble instead of stretching it.
+    # Long words and URLs wrap inside their bubble instead of stretching it or spilling out.
     list_box = page.locator("#message-list").bounding_box()
     for text in (LONG_WORD[:20], "see https"):
-        bubble = page.locator(".msg").filter(has_text=text).bounding_box()
-        assert bubble["x"] + bubble["width"] <= list_box["x"] + list_box["width"] + 0.5
-        assert bubble["height"] > 60, "the long text should have wrapped onto several lines"
+        bubble = page.locator(".msg").filter(has_text=text)
+        box = bubble.bounding_box()
+        assert box["x"] + box["width"] <= list_box["x"] + list_box["width"] + 0.5
+        assert box["height"] > 60, "the long text should have wrapped onto several lines"
+        ink_right = bubble.locator(".msg-text").evaluate(TEXT_RIGHT_JS)
+        assert ink_right <= box["x"] + box["width"] + 0.5, "the text runs out of its bubble"
     wrap = page.locator(".msg-text").first.evaluate("node => getComputedStyle(node).overflowWrap")
     assert wrap == "anywhere"
 
@@ -196,6 +210,14 @@ def test_on_a_desktop_the_sidebar_and_member_list_are_columns(open_page):
     expect(page.locator("#members-toggle")).to_have_attribute("aria-expanded", "false")
     expect(page.locator("#members")).to_be_visible()
     assert page.evaluate("document.body.classList.contains('drawer-shown')") is False
+
+    # In between (a tablet), the member list stays a column and only the room list folds away.
+    page.set_viewport_size({"width": 800, "height": 900})
+    expect(page.locator("#rooms-toggle")).to_be_visible()
+    expect(page.locator("#sidebar")).to_be_hidden()
+    expect(page.locator("#members-toggle")).to_be_hidden()
+    expect(page.locator("#members")).to_be_visible()
+    assert_nothing_overflows(page)
 
 
 # --- theme -------------------------------------------------------------------
@@ -388,6 +410,16 @@ def test_phone_drawers_work_with_the_keyboard(open_page):
     page.keyboard.press("Escape")
     expect(button).to_be_focused()
     expect(page.locator("#sidebar")).to_be_hidden()
+
+    # Tabbing past the end of an open drawer closes it rather than leaving it over the chat.
+    page.keyboard.press("Enter")
+    expect(page.locator("#sidebar a").first).to_be_focused()
+    for _ in range(page.locator("#sidebar a").count()):
+        page.keyboard.press("Tab")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    assert page.evaluate("document.activeElement.closest('#main') !== null")
+
     # A closed drawer is out of the tab order: focus never lands in it.
     stops = [stop["what"] for stop in tab_through(page)]
     assert not any("sidebar-room" in stop or "sidebar-lobby" in stop for stop in stops), stops
@@ -425,7 +457,10 @@ def test_no_serious_accessibility_violations_in_either_theme(open_page, viewport
     home = open_page("/", viewport=viewport)
     expect(home.locator("#room-list li").first).to_be_visible()
     room = busy_room(open_page, viewport=viewport)
-    report = {}
+    # The page that asks a newcomer with a room link for a display name.
+    name_page = open_page("/r/general/", viewport=viewport)
+    expect(name_page.get_by_role("heading", name="Join General")).to_be_visible()
+    report = {"display name page": axe_violations(name_page)}
     for scheme in ("light", "dark"):
         for name, page in (("home", home), ("room", room)):
             page.emulate_media(color_scheme=scheme)

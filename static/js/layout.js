@@ -64,6 +64,15 @@ document.addEventListener("pointerdown", (event) => {
   }
 });
 
+// Tabbing out of an open drawer closes it, so it never hides where the focus went.
+document.addEventListener("focusin", (event) => {
+  for (const button of buttons) {
+    if (button.getAttribute("aria-expanded") !== "true") continue;
+    if (button === event.target || panelOf(button)?.contains(event.target)) continue;
+    close(button);
+  }
+});
+
 // Picking a room in the sidebar switches rooms in place; the drawer has done its job.
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[href]");
