@@ -154,8 +154,12 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "capacity": CHANNEL_CAPACITY,
+                # A message not received within a minute is dropped; the hub refills from the database.
                 "expiry": 60,
-                "group_expiry": 86400,
+                # Each hub renews its subscriptions every housekeeping round (5 s at most), so this
+                # need not cover a socket's lifetime (daphne's --websocket_timeout); it is how long a
+                # crashed process's channel keeps receiving copies of its rooms (docs/deploy.md).
+                "group_expiry": 300,
             },
         }
     }

@@ -265,11 +265,12 @@ class Hub:
                 logger.warning("housekeeping failed; retrying next round", exc_info=True)
 
     async def housekeeping(self) -> None:
+        # Subscriptions first: they must be renewed within group_expiry even while the database is down.
+        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
+            await self._subscribe(group)
         alive = await database_sync_to_async(presence.process_heartbeat)(process_id=self.process_id)
         if not alive:
             await self._declared_dead()
-        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
-            await self._subscribe(group)
         await database_sync_to_async(presence.presence_sweep)()
         await database_sync_to_async(presence.rooms_purge_empty)()
         await self.refill()
