@@ -311,29 +311,48 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.action(description="Ban the authors from those rooms for 24 hours", permissions=["ban"])
     def ban_authors_from_room(self, request, queryset):
         until = timezone.now() + timedelta(hours=24)
-        pairs = {(m.author_key, m.author_user_id, m.room_id): m.room for m in queryset.select_related("room")}
         _run(
             self,
             request,
-            pairs.items(),
-            lambda pair, actor: services.ban_create(
-                actor=actor, guest_key=pair[0][0], user_id=pair[0][1], room=pair[1], until=until, reason="moderation"
+            _one_per(
+                queryset.select_related("room").order_by("pk"), lambda m: (m.author_key, m.author_user_id, m.room_id)
+            ),
+            lambda m, actor: services.ban_create(
+                actor=actor,
+                guest_key=m.author_key,
+                user_id=m.author_user_id,
+                room=m.room,
+                until=until,
+                reason=_ban_reason(m),
             ),
             "Banned",
         )
 
     @admin.action(description="Ban the authors from the whole site", permissions=["ban"])
     def ban_authors_from_site(self, request, queryset):
-        authors = {(m.author_key, m.author_user_id) for m in queryset}
         _run(
             self,
             request,
-            authors,
-            lambda author, actor: services.ban_create(
-                actor=actor, guest_key=author[0], user_id=author[1], reason="moderation"
+            _one_per(queryset.order_by("pk"), lambda m: (m.author_key, m.author_user_id)),
+            lambda m, actor: services.ban_create(
+                actor=actor, guest_key=m.author_key, user_id=m.author_user_id, reason=_ban_reason(m)
             ),
             "Banned",
         )
+
+
+def _one_per(messages, key) -> list[Message]:
+    """The earliest message of each author (and room, if the key says so): one ban each."""
+    seen: dict = {}
+    for message in messages:
+        seen.setdefault(key(message), message)
+    return list(seen.values())
+
+
+def _ban_reason(message: Message) -> str:
+    """What the banned person is told: which message it was about."""
+    excerpt = message.text if len(message.text) <= 60 else message.text[:59] + "…"
+    return f"message {message.pk}: {excerpt}"
 
 
 class BanScopeFilter(admin.SimpleListFilter):

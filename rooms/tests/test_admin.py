@@ -862,17 +862,21 @@ async def test_ban_author_actions_on_messages(connect, joined, staff):
     ann = await joined("general", "ann")
     bob = await joined("general", "bob")
     spam = await ann.say("spam")
+    more = await ann.say("more spam")
     await bob.collect()
     abuse = await bob.say("abuse")
     await ann.collect()
 
-    await staff.action("message", "ban_authors_from_room", [await message(spam["id"])])
+    await staff.action("message", "ban_authors_from_room", [await message(spam["id"]), await message(more["id"])])
+    assert "Banned: 1." in await staff.page_messages()  # one author, one ban
     assert (await ann.expect("kicked", skip=NOISE))["room"] == "general"
     await ann.send("join_room", {"room_name": "general"})
     refused = await ann.expect("error", skip=NOISE)
     assert refused["code"] == "banned"
+    assert f"message {spam['id']}: spam" in refused["message"]
     [room_ban] = await bans()
     assert timedelta(hours=23) < room_ban.until - timezone.now() <= timedelta(hours=24)
+    assert (await bob.say("still here"))["text"] == "still here"
 
     await staff.action("message", "ban_authors_from_site", [await message(abuse["id"])])
     frames, code = await read_until_closed(bob)
