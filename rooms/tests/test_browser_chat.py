@@ -3,10 +3,16 @@
 import itertools
 import json
 import re
+import subprocess
+import sys
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+
+from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -337,3 +343,327 @@ def test_emoji_picker_shortcodes_and_large_emoji_only_messages(open_page, chat_s
     big = message(ann, "🎉🎉").locator(".msg-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
     small = message(ann, "party 🎉").locator(".msg-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
     assert big > 1.5 * small
+
+
+# --- 5. typing ----------------------------------------------------------------------
+
+
+def typing_frames(page) -> list[str]:
+    """The `typing` frames this page sends, from its next WebSocket on."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: '"typing"' in str(f) and frames.append(str(f))))
+    return frames
+
+
+def test_typing_indicator_for_one_and_several_typists(open_page):
+    room = fresh_room_name("typing")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    bob_typing = typing_frames(bob)
+    enter_room(bob, "bob", room)
+    cat = open_page("/")
+    enter_room(cat, "cat", room)
+
+    bob.locator("#message-input").press_sequentially("hello there, how is everyone today", delay=20)
+    expect(ann.locator("#typing")).to_have_text("bob is typing…")
+    expect(bob.locator("#typing")).to_be_empty()  # not told about oneself
+    assert 1 <= len(bob_typing) <= 2, f"typing is not throttled: {len(bob_typing)} frames"
+
+    cat.locator("#message-input").press_sequentially("me too", delay=20)
+    expect(ann.locator("#typing")).to_have_text("bob and cat are typing…")
+
+    # bob's message arrives: he is no longer typing, cat still is.
+    bob.press("#message-input", "Enter")
+    expect(message(ann, "hello there, how is everyone today")).to_have_count(1)
+    expect(ann.locator("#typing")).to_have_text("cat is typing…")
+
+    # cat stops without sending: cleared after a few seconds.
+    expect(ann.locator("#typing")).to_be_empty(timeout=10_000)
+
+
+# --- 6, 7. links and mentions ----------------------------------------------------------
+
+
+def test_links_are_safe_and_only_http(open_page):
+    room = fresh_room_name("links")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+
+    text = (
+        "docs at https://example.com/wiki/Chat_(software). "
+        "or (http://127.0.0.1:9/a?b=1&c=2) <b>x</b> "
+        "but not javascript:alert(1) nor data:text/html,hi nor ftp://example.com/file"
+    )
+    send(ann, text)
+    shown = bob.locator(".msg").filter(has_text="docs at")
+    expect(shown).to_have_count(1)
+    links = shown.locator(".msg-text a")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_have_attribute("href", "https://example.com/wiki/Chat_(software)")
+    expect(links.nth(0)).to_have_text("https://example.com/wiki/Chat_(software)")
+    expect(links.nth(1)).to_have_attribute("href", "http://127.0.0.1:9/a?b=1&c=2")
+    for i in range(2):
+        expect(links.nth(i)).to_have_attribute("rel", "noopener noreferrer")
+        expect(links.nth(i)).to_have_attribute("target", "_blank")
+    expect(shown.locator(".msg-text")).to_have_text(text)  # every character still shown, as text
+    assert shown.locator(".msg-text b, .msg-text script").count() == 0
+    assert bob.dialogs == []
+
+
+def test_mentions_of_me_are_highlighted(open_page):
+    room = fresh_room_name("mention")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+
+    send(bob, "hey @ANN, have a look")
+    send(bob, "@annie is someone else, and bob@ann.example is an address")
+    mentioned = message(ann, "hey @ANN, have a look")
+    expect(mentioned.locator("mark.mention")).to_have_text("@ANN")
+    expect(mentioned).to_have_class(re.compile(r"\bmentions-me\b"))
+    other = message(ann, "@annie is someone else, and bob@ann.example is an address")
+    expect(other.locator("mark.mention")).to_have_count(0)
+    expect(other).not_to_have_class(re.compile(r"\bmentions-me\b"))
+    # bob sees his own words plainly.
+    expect(message(bob, "hey @ANN, have a look").locator("mark")).to_have_count(0)
+
+
+# --- 9. notifications and unread count ------------------------------------------------
+
+NOTIFICATION_STUB = """
+(() => {
+  const Real = window.Notification;
+  window.__notifications = [];
+  class RecordingNotification {
+    constructor(title, options = {}) { window.__notifications.push({title, body: options.body}); }
+    close() {}
+    static get permission() { return Real.permission; }
+    static requestPermission() { window.__asked = true; return Real.requestPermission(); }
+  }
+  window.Notification = RecordingNotification;
+  let hidden = false;
+  Object.defineProperty(document, "visibilityState", {configurable: true, get: () => (hidden ? "hidden" : "visible")});
+  Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+  window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+})();
+"""
+
+
+def test_notifications_opt_in_and_unread_count_in_the_title(open_page):
+    room = fresh_room_name("notify")
+    ann = open_page("/", permissions=["notifications"])
+    ann.context.add_init_script(NOTIFICATION_STUB)
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    title = f"{room} · chatsite"
+    expect(ann).to_have_title(title)
+    notes = lambda: ann.evaluate("window.__notifications")  # noqa: E731
+
+    # Not opted in yet: hidden tab counts unread, but no notification.
+    ann.evaluate("window.__setHidden(true)")
+    send(bob, "before opting in")
+    expect(ann).to_have_title(f"(1) {title}")
+    assert notes() == []
+    ann.evaluate("window.__setHidden(false)")
+    expect(ann).to_have_title(title)
+
+    toggle = ann.get_by_role("button", name="Notify me")
+    toggle.click()
+    expect(ann.locator("#notify-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(ann.locator("#notify-toggle")).to_have_text("Notifications on")
+    assert ann.evaluate("window.__asked === true || Notification.permission === 'granted'")
+
+    ann.evaluate("window.__setHidden(true)")
+    send(bob, "one")
+    send(bob, "two")
+    send(bob, "@ann are you there?")
+    expect(ann).to_have_title(f"(3) {title}")
+    expect(message(ann, "@ann are you there?")).to_have_count(1)
+    assert notes() == [
+        {"title": f"bob in {room}", "body": "one"},
+        {"title": f"bob in {room}", "body": "two"},
+        {"title": f"bob mentioned you in {room}", "body": "@ann are you there?"},
+    ]
+
+    # Back to the tab: the count goes; visible messages do not notify.
+    ann.evaluate("window.__setHidden(false)")
+    expect(ann).to_have_title(title)
+    send(bob, "seen live")
+    expect(message(ann, "seen live")).to_have_count(1)
+    expect(ann).to_have_title(title)
+    assert len(notes()) == 3
+
+    # Own messages never notify.
+    ann.evaluate("window.__setHidden(true)")
+    send(ann, "my own words")
+    expect(message(ann, "my own words")).to_have_count(1)
+    expect(ann).to_have_title(title)
+    assert len(notes()) == 3
+
+
+# --- 10. days, local times, own messages, notices, older history --------------------------
+
+
+def age_messages(chat_server, room: str, days_ago: dict[str, int]) -> None:
+    """Move messages of `room` back in time, as if they were written days ago (test setup)."""
+    code = (
+        "import json, datetime; from django.utils import timezone; from rooms.models import Message; "
+        f"ages = json.loads({json.dumps(json.dumps(days_ago))}); "
+        "[Message.objects.filter(room__name__iexact="
+        f"{json.dumps(room)}, text=text).update(created_at=timezone.now() - datetime.timedelta(days=d)) "
+        "for text, d in ages.items()]"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=chat_server.env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_day_separators_local_times_own_messages_and_notices(open_page, chat_server):
+    room = fresh_room_name("days")
+    ann = open_page("/", timezone_id="Asia/Kathmandu", locale="en-GB")
+    create_room(ann, "ann", room)
+    for text in ("two days ago", "yesterday morning", "today at last"):
+        send(ann, text)
+    expect(message(ann, "today at last")).to_have_count(1)
+    age_messages(chat_server, room, {"two days ago": 2, "yesterday morning": 1})
+
+    bob = open_page("/", timezone_id="Asia/Kathmandu", locale="en-GB")
+    enter_room(bob, "bob", room)
+    expect(message(bob, "today at last")).to_have_count(1)
+    rows = bob.locator("#message-list > li")
+    labels = bob.locator(".day-separator")
+    expect(labels).to_have_count(3)
+    expect(labels.nth(1)).to_have_text("Yesterday")
+    expect(labels.nth(2)).to_have_text("Today")
+    two_days_ago = datetime.now(ZoneInfo("Asia/Kathmandu")) - timedelta(days=2)
+    expect(labels.nth(0)).to_contain_text(f"{two_days_ago.day} {two_days_ago:%B} {two_days_ago.year}")
+    order = rows.evaluate_all(
+        "nodes => nodes.map((n) => n.classList.contains('day-separator') ? 'day' : n.querySelector('.msg-text')?.textContent)"
+    )
+    assert order[:6] == ["day", "two days ago", "day", "yesterday morning", "day", "today at last"]
+
+    # Times are local: the <time> carries UTC, the text is Kathmandu time (UTC+5:45).
+    when = message(bob, "today at last").locator("time")
+    iso = when.get_attribute("datetime")
+    assert iso.endswith("Z")
+    local = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Kathmandu"))
+    expect(when).to_have_text(f"{local:%H:%M}")
+
+    # Mine look different from others'; join notices are set apart from messages.
+    expect(message(ann, "today at last")).to_have_class(re.compile(r"\bown\b"))
+    expect(message(bob, "today at last")).not_to_have_class(re.compile(r"\bown\b"))
+    notice = ann.locator("#message-list > li").filter(has_text="bob joined")
+    expect(notice).to_have_class(re.compile(r"\bnotice\b"))
+    expect(notice).not_to_have_class(re.compile(r"\bmsg\b"))
+
+
+def post_many(page, room: str, texts: list[str], batch: int = 50) -> None:
+    """Send many messages from this page's session over a second socket, in bursts
+    the server's flood control accepts (it refills 20 frames a second)."""
+    page.evaluate(
+        """async ([room, texts, batch]) => {
+            const ws = new WebSocket(`ws://${location.host}/ws/chat/`);
+            const seen = {join_confirm: 0, ack: 0};
+            let failure = null;
+            ws.onmessage = (e) => {
+              const frame = JSON.parse(e.data);
+              if (frame.event in seen) seen[frame.event] += 1;
+              if (frame.event === "error") failure = JSON.stringify(frame.data);
+            };
+            const until = (event, count) => new Promise((resolve, reject) => {
+              const started = Date.now();
+              const look = () => {
+                if (failure) return reject(new Error(failure));
+                if (seen[event] >= count) return resolve();
+                if (Date.now() - started > 15000) return reject(new Error(`only ${seen[event]} ${event}`));
+                setTimeout(look, 50);
+              };
+              look();
+            });
+            await new Promise((resolve) => { ws.onopen = resolve; });
+            ws.send(JSON.stringify({event: "join_room", data: {room_name: room}}));
+            await until("join_confirm", 1);
+            for (let start = 0; start < texts.length; start += batch) {
+              if (start > 0) await new Promise((resolve) => setTimeout(resolve, 3000));
+              const chunk = texts.slice(start, start + batch);
+              chunk.forEach((text, i) => ws.send(JSON.stringify(
+                {event: "send_message", data: {text, client_id: `bulk-${room}-${start + i}`}})));
+              await until("ack", start + chunk.length);
+            }
+            ws.close();
+        }""",
+        [room, texts, batch],
+    )
+
+
+def test_loading_older_history_keeps_the_view_still(open_page):
+    room = fresh_room_name("anchor")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    post_many(ann, room, [f"line {i}" for i in range(100)])
+
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    expect(message(bob, "line 99")).to_have_count(1)
+    expect(bob.locator(".msg[data-id]")).to_have_count(50)
+    expect(bob.get_by_role("button", name="Load older messages")).to_be_attached()
+
+    # The reader scrolls to the top; where is the oldest message they can see?
+    before = bob.evaluate(
+        """() => {
+            const scroller = document.getElementById("messages");
+            scroller.scrollTop = 0;
+            const first = document.querySelector(".msg[data-id]");
+            return {id: first.dataset.id, top: first.getBoundingClientRect().top};
+        }"""
+    )
+    expect(bob.locator(".msg[data-id]")).to_have_count(100)
+    expect(message(bob, "line 20")).to_have_count(1)
+    after = bob.locator(f'.msg[data-id="{before["id"]}"]').evaluate("n => n.getBoundingClientRect().top")
+    assert abs(after - before["top"]) <= 1, f"the view jumped by {after - before['top']} px"
+
+
+# --- 11. keyboard ----------------------------------------------------------------------
+
+
+def test_keyboard_enter_sends_shift_enter_adds_a_line(open_page):
+    room = fresh_room_name("keys")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    log = ann.get_by_role("log", name="Messages")
+    expect(log).to_be_visible()
+
+    box = ann.locator("#message-input")
+    box.focus()
+    ann.keyboard.type("first line")
+    ann.keyboard.press("Shift+Enter")
+    ann.keyboard.type("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    ann.keyboard.press("Enter")
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()
+    expect(log.locator(".msg-text").filter(has_text="first line")).to_have_text("first line\nsecond line")
+
+    # Enter on an empty box sends nothing and says why.
+    ann.keyboard.press("Enter")
+    expect(ann.locator("#composer-error")).to_have_text("Type a message first.")
+    expect(ann.locator(".msg")).to_have_count(1)
+
+    # The emoji picker is reachable and closable from the keyboard.
+    ann.keyboard.press("Tab")
+    expect(ann.get_by_role("button", name="Insert emoji")).to_be_focused()
+    ann.keyboard.press("Enter")
+    expect(ann.locator("emoji-picker")).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(ann.locator("emoji-picker")).to_be_hidden()
+    expect(box).to_be_focused()

@@ -187,10 +187,13 @@ export class MessageList {
     this.scrollToBottom();
   }
 
-  prependHistory(messages) {
+  // `alsoChange` runs inside the measurement: other changes above the list
+  // (the "load older" button going away) must not move the view either.
+  prependHistory(messages, alsoChange) {
     const before = this.scroller.scrollHeight;
     const top = this.scroller.scrollTop;
     for (const message of messages) this.add(message, { stick: false });
+    alsoChange?.();
     this.scroller.scrollTop = top + (this.scroller.scrollHeight - before);
   }
 

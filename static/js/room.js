@@ -245,9 +245,10 @@ $("message-list").addEventListener("focus-lost", () => composer.focus());
 
 socket.on("history", (data) => {
   if (data.room !== state.joined) return;
-  messages.prependHistory(data.messages || []);
   state.hasMore = Boolean(data.has_more);
-  loadOlder.hidden = !state.hasMore;
+  messages.prependHistory(data.messages || [], () => {
+    loadOlder.hidden = !state.hasMore;
+  });
   state.loadingOlder = false;
 });
 
