@@ -256,6 +256,17 @@ def test_the_theme_toggle_switches_and_is_remembered_across_reloads_and_pages(op
     expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "true")
     assert background(page) == DARK_BG
 
+    # Another tab of the site follows at once.
+    other = page.context.new_page()
+    other.goto("/")
+    assert background(other) == DARK_BG
+    page.get_by_role("button", name="Dark theme").click()
+    expect(other.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "false")
+    assert background(other) == LIGHT_BG
+    other.get_by_role("button", name="Dark theme").click()
+    expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "true")
+    other.close()
+
     # The choice holds on the room page too, and beats the system preference.
     create_room(page, "ann", unique_room())
     assert background(page) == DARK_BG
