@@ -143,9 +143,25 @@ class RoomAdmin(admin.ModelAdmin):
         if "title" in form.changed_data:
             services.room_set_title(room=obj, actor=actor, title=obj.title)
 
+    def _confirm(self, request, queryset, *, action: str, title: str, explanation: str, submit: str, form):
+        """A confirmation page for an action that cannot be taken back lightly, like Django's delete."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "explanation": explanation,
+            "submit": submit,
+            "action": action,
+            "opts": self.model._meta,
+            "rooms": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/rooms/room/confirm_action.html", context)
+
     @admin.action(description="Close the selected rooms (members are told and removed)", permissions=["change"])
     def close_rooms(self, request, queryset):
-        """Ask for the reason members will read, then close; like Django's delete confirmation."""
+        """Ask for the reason members will read, then close."""
         form = CloseRoomsForm(request.POST if "confirm" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
@@ -157,16 +173,19 @@ class RoomAdmin(admin.ModelAdmin):
                 "Closed",
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Close rooms",
-            "opts": self.model._meta,
-            "rooms": queryset.filter(closed_at__isnull=True),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/rooms/room/close_rooms.html", context)
+        return self._confirm(
+            request,
+            queryset.filter(closed_at__isnull=True),
+            action="close_rooms",
+            title="Close rooms",
+            explanation=(
+                "Everyone in these rooms is told the reason below and removed from the room at once. "
+                "The rooms leave the lobby and nobody can join them; their messages are kept, "
+                'and "Reopen" brings a room back.'
+            ),
+            submit="Close the rooms",
+            form=form,
+        )
 
     @admin.action(description="Reopen the selected closed rooms", permissions=["change"])
     def reopen_rooms(self, request, queryset):
@@ -200,12 +219,27 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.action(description="Clear the history of the selected rooms", permissions=["change"])
     def clear_history(self, request, queryset):
-        _run(
-            self,
+        """Confirm first: every message of the rooms disappears from every open page."""
+        if "confirm" in request.POST:
+            _run(
+                self,
+                request,
+                queryset,
+                lambda room, actor: services.room_clear_history(room=room, actor=actor),
+                "Cleared",
+            )
+            return None
+        return self._confirm(
             request,
             queryset,
-            lambda room, actor: services.room_clear_history(room=room, actor=actor),
-            "Cleared",
+            action="clear_history",
+            title="Clear history",
+            explanation=(
+                "Every message of these rooms is removed from every open page and from history at once. "
+                "The messages stay in the database, marked removed by a moderator."
+            ),
+            submit="Clear the history",
+            form=forms.Form(),
         )
 
 

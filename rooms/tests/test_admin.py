@@ -51,19 +51,18 @@ class Moderator:
         assert response.status_code == 302, response.content.decode()[:2000]
         return response
 
-    async def close_rooms(self, rooms, reason: str = "") -> str:
-        """The close action: a confirmation page asking for the reason, then the closing. Returns that page."""
-        selected = [room.pk for room in rooms]
-        asked = await self.post(
-            "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": selected, "index": 0}
-        )
+    async def confirmed_action(self, model: str, action: str, objects, **fields) -> str:
+        """An action with a confirmation page: ask, then confirm (with `fields`). Returns the page."""
+        selected = [obj.pk for obj in objects]
+        path = f"/admin/rooms/{model}/"
+        asked = await self.post(path, {"action": action, "_selected_action": selected, "index": 0})
         assert asked.status_code == 200
-        confirmed = await self.post(
-            "/admin/rooms/room/",
-            {"action": "close_rooms", "_selected_action": selected, "confirm": "yes", "reason": reason},
-        )
+        confirmed = await self.post(path, {"action": action, "_selected_action": selected, "confirm": "yes", **fields})
         assert confirmed.status_code == 302, confirmed.content.decode()[:3000]
         return asked.content.decode()
+
+    async def close_rooms(self, rooms, reason: str = "") -> str:
+        return await self.confirmed_action("room", "close_rooms", rooms, reason=reason)
 
     async def page_messages(self) -> list[str]:
         """The notices the admin shows on the next page (success and error lines)."""
@@ -273,7 +272,7 @@ async def test_closing_a_room_tells_its_members_removes_them_and_archives_it(con
     assert 'value="book-club"' in await home_page()
 
     confirmation = await staff.close_rooms([await room("book-club")], reason="  off-topic flame war ")
-    assert "book-club (Named, 2 online now)" in _text(confirmation)
+    assert "book-club (Named, 2 online now, 1 message)" in _text(confirmation)
     assert 'name="reason"' in confirmation
     assert "Closed: 1." in await staff.page_messages()
 
@@ -301,15 +300,17 @@ async def test_closing_a_room_tells_its_members_removes_them_and_archives_it(con
     )
 
 
-async def test_closing_asks_for_confirmation_first(joined, staff):
+async def test_closing_and_clearing_ask_for_confirmation_first(joined, staff):
     ann = await joined("general", "ann")
+    sent = await ann.say("keep me")
     general = await room("general")
-    asked = await staff.post(
-        "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": [general.pk], "index": 0}
-    )
-    assert asked.status_code == 200
+    for action in ("close_rooms", "clear_history"):
+        asked = await staff.post("/admin/rooms/room/", {"action": action, "_selected_action": [general.pk], "index": 0})
+        assert asked.status_code == 200
+        assert 'name="confirm"' in asked.content.decode()
     assert await ann.events() == []  # nothing happens until the moderator confirms
     assert (await room("general")).closed_at is None
+    assert (await message(sent["id"])).deleted_at is None
     too_long = await staff.post(
         "/admin/rooms/room/",
         {"action": "close_rooms", "_selected_action": [general.pk], "confirm": "yes", "reason": "x" * 201},
@@ -472,7 +473,9 @@ async def test_clearing_history_empties_every_open_page_and_new_joins(connect, j
         await ann.say(text)
     await bob.collect()
 
-    await staff.action("room", "clear_history", [await room("general")])
+    confirmation = await staff.confirmed_action("room", "clear_history", [await room("general")])
+    assert "general (Topic, 2 online now, 3 messages)" in _text(confirmation)
+    assert "Cleared: 1." in await staff.page_messages()
 
     for client in (ann, bob):
         assert await client.expect("history_cleared", skip=(*NOISE, "receive_message")) == {"room": "general"}
