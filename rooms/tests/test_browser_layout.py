@@ -351,10 +351,11 @@ def tab_through(page, limit: int = 80) -> list[dict]:
     return stops
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_control_shows_a_clear_focus_ring_in_both_themes(open_page, scheme):
-    home = open_page("/", color_scheme=scheme, viewport=DESKTOP)
-    room = busy_room(open_page, color_scheme=scheme, viewport=DESKTOP)
+def test_every_control_shows_a_clear_focus_ring_in_both_themes(open_page, scheme, viewport):
+    home = open_page("/", color_scheme=scheme, viewport=viewport)
+    room = busy_room(open_page, color_scheme=scheme, viewport=viewport)
     for page in (home, room):
         stops = tab_through(page)
         assert len(stops) >= 6, stops
