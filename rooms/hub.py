@@ -29,6 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms import presence, selectors
 from rooms.events import LOBBY_GROUP, room_group
+from rooms.protocol import encode, room_data
 
 if TYPE_CHECKING:
     from rooms.consumers import ChatConsumer
@@ -173,7 +174,8 @@ class Hub:
             return
         error = task.exception()
         if isinstance(error, LAYER_OUTAGE):
-            self._layer_failed("acknowledge", error)
+            # The message itself was received; at worst its backup copy stays in Redis until it expires.
+            logger.debug("channel layer acknowledgement failed: %s", error)
         elif error is not None:
             logger.warning("channel layer acknowledgement failed: %r", error)
 
@@ -184,6 +186,31 @@ class Hub:
             await self.refill()
         except Exception:
             logger.warning("refill after the channel layer came back failed; housekeeping retries", exc_info=True)
+        try:
+            await self._restate_presence()
+        except Exception:
+            logger.warning("could not restate member lists after the channel layer came back", exc_info=True)
+
+    async def _restate_presence(self) -> None:
+        """Joins and leaves announced while the layer was down never arrived: send the current state.
+
+        Only to this process's own sockets: every process does the same once it
+        has resubscribed, so none depends on another's timing.
+        """
+        states = await database_sync_to_async(presence.presence_state)(room_ids=list(self.rooms))
+        for room, version, members in states:
+            update = encode("room_update", room_data(room, len(members)))
+            if room.pk in self.rooms:
+                listing = encode("member_list", {"room": room.name, "members": members})
+                await self.dispatch(
+                    {"type": "hub.room", "room": room.pk, "text": listing, "version": version, "stream": "members"}
+                )
+                if not room.is_public:
+                    await self.dispatch(
+                        {"type": "hub.room", "room": room.pk, "text": update, "version": version, "stream": "count"}
+                    )
+            if room.is_public:
+                await self.dispatch({"type": "hub.lobby", "room": room.pk, "text": update, "version": version})
 
     # --- traffic -----------------------------------------------------------
 
@@ -191,14 +218,26 @@ class Hub:
         """Send what services queued, in the order they committed."""
         while True:
             group, message = await self.outbox.get()
+            await self._publish(group, message)
+
+    async def _publish(self, group: str, message: dict[str, Any]) -> None:
+        # While the layer is up, a failure gets one more try: a restarted Redis leaves
+        # broken connections in the pool, and the next attempt takes a fresh one.
+        attempts = 1 if self.layer_down_since is not None else 2
+        for attempt in range(1, attempts + 1):
             try:
                 await self.layer.group_send(group, message)
             except LAYER_OUTAGE as error:
-                self._layer_failed("publish", error)
+                if attempt == attempts:
+                    self._layer_failed("publish", error)
+                    return
+                await asyncio.sleep(0.05)
             except Exception:
                 logger.warning("could not publish to %s", group, exc_info=True)
+                return
             else:
                 self._layer_ok()
+                return
 
     async def _receive_loop(self) -> None:
         retry = 0.25

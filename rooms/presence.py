@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rooms import events
@@ -211,6 +212,18 @@ def presence_sweep() -> int:
         ServerProcess.objects.filter(id=process_id, heartbeat_at__lt=cutoff).delete()
         logger.info("swept server process %s: %d left", process_id, left)
     return left
+
+
+def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str]]]:
+    """(room, presence version, members) for the given rooms and for every public room.
+
+    The hub restates these to its own sockets when the channel layer comes back
+    after an outage that may have swallowed member lists and counts. Each
+    carries its version, so a newer live update always wins over it.
+    """
+    public = Q(kind__in=[Room.Kind.TOPIC, Room.Kind.NAMED])
+    rooms = Room.objects.filter(public | Q(pk__in=room_ids), closed_at__isnull=True)
+    return [(room, room.presence_version, room_members(room_id=room.pk)) for room in rooms]
 
 
 def rooms_purge_empty() -> list[str]:

@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 from rooms.tests.servers import ChatServer, query, room_messages
-from rooms.tests.wsclient import ChatUser, session_cookie
+from rooms.tests.wsclient import ChatUser, WSClient, session_cookie
 
 ROOM = "general"
 PRESENCE_TIMEOUT = 3.0
@@ -132,6 +132,15 @@ async def test_sigkill_mid_chat_loses_nothing(cluster, backend):
 # --- 2. Redis restarts ------------------------------------------------------------
 
 
+async def watch_count(lobby: WSClient, counts: list[int]) -> None:
+    """Record every member count of ROOM that a lobby socket is told."""
+    with contextlib.suppress(websockets.ConnectionClosed):
+        while True:
+            name, data = await lobby.receive(wait=3600)
+            if name == "room_update" and data["name"] == ROOM:
+                counts.append(data["users"])
+
+
 def redis_address() -> tuple[str, str]:
     parts = urlsplit(os.environ["REDIS_URL"])
     return parts.hostname or "127.0.0.1", str(parts.port or 6379)
@@ -186,6 +195,9 @@ async def test_redis_restart_mid_chat_loses_nothing(cluster, redis_restartable):
     cat = await user("cat", [two])
     dan = await user("dan", [two])
     talkers = [ann, bob, cat, dan]
+    lobby = await WSClient(one.ws_url, name="lobby").open()  # someone on the home page
+    counts = []
+    watching = asyncio.get_running_loop().create_task(watch_count(lobby, counts))
 
     chatting = asyncio.gather(*(talk(u, 30, 0.15) for u in talkers))
     try:
@@ -208,6 +220,15 @@ async def test_redis_restart_mid_chat_loses_nothing(cluster, redis_restartable):
     # Redis is back for real: a message now travels between processes at once.
     await ann.say("after the restart")
     await settle(everyone, db_url, within=3)
+
+    # fay's arrival was announced while Redis was down; once it is back, everyone knows of her.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while sorted(ann.members) != ["ann", "bob", "cat", "dan", "fay"] or counts[-1:] != [5]:
+        assert loop.time() < deadline, f"stale after the outage: members {ann.members}, lobby counts {counts}"
+        await asyncio.sleep(0.1)
+    watching.cancel()
+    await lobby.close()
     await stop_all(everyone)
 
 
