@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,22 @@ def uptime() -> str:
 
 
 def run_one(server, workload: str, args) -> dict:
+    profilers = []
+    if args.profile and isinstance(server, Chatsite):
+        args.profile.mkdir(parents=True, exist_ok=True)
+        for i, pid in enumerate(server.pids):
+            out = args.profile / f"{workload}-{args.layer}-{i}.txt"
+            command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "-o", str(out)]
+            profilers.append(subprocess.Popen([str(Path(sys.executable).with_name(command[0])), *command[1:]]))
+    try:
+        return _run_workload(server, workload, args)
+    finally:
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            profiler.wait(timeout=30)
+
+
+def _run_workload(server, workload: str, args) -> dict:
     if workload == "idle":
         return asyncio.run(load.run_idle(server.ws_urls, args.idle, pids=server.pids))
     return asyncio.run(
@@ -220,6 +237,7 @@ def main() -> None:
     parser.add_argument("--history-messages", type=int, default=100_000)
     parser.add_argument("--history-joins", type=int, default=30)
     parser.add_argument("--only", choices=["chatsite", "reference"], help="skip the other server")
+    parser.add_argument("--profile", type=Path, help="run py-spy on chatsite's processes; collapsed stacks go here")
     parser.add_argument("--json", type=Path, help="also append every result as a JSON line to this file")
     args = parser.parse_args()
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]

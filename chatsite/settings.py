@@ -128,7 +128,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        # Persistent connections: every WebSocket database call runs in the one
+        # sync_to_async thread, and reconnecting for each (the default, 0) was a
+        # quarter of that thread's time under load (docs/performance.md).
+        # A broken connection is dropped after the call that hit the error.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -8,10 +8,13 @@ database before live traffic continues.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
 
+from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -21,6 +24,7 @@ from rooms import identity, presence, selectors, services, throttle
 from rooms.hub import Hub, get_hub
 from rooms.models import Room, clean_username
 from rooms.protocol import ChatError, Code, encode, parse_frame, room_data
+from rooms.wire import Wire, text_frame
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     room: Room | None = None
     hub: Hub | None = None
+    wire: Wire | None = None
+
+    async def dispatch(self, message):
+        """Called with each ASGI event: run its handler.
+
+        Channels' AsyncConsumer.dispatch first awaits aclose_old_connections(),
+        a hop to the database thread for every frame a client sends. Every
+        database call here goes through database_sync_to_async, which already
+        closes stale connections around itself, so the hop is skipped
+        (docs/performance.md).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- connection lifecycle -----------------------------------------------
 
@@ -59,6 +78,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.hub = await get_hub()
         self.connection_id = self.hub.connection_id()
         await self.accept()
+        self.wire = Wire.of(self.base_send)
         self.hub.add_socket(self)
         await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
 
@@ -274,10 +294,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def send_event(self, event: str, data: dict[str, Any]) -> None:
         await self.send_text(encode(event, data))
 
-    async def send_text(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+    async def send_text(self, text: str, frame: bytes | None = None) -> None:
+        """Send one text frame; `frame` is the same text already framed (rooms/wire.py), if at hand."""
+        if self.wire is not None:
+            self.wire.send(frame or text_frame(text))
+            return
+        # The client may have left while a frame was on its way; disconnect() follows.
+        with contextlib.suppress(Disconnected):
+            await self.base_send({"type": "websocket.send", "text": text})
 
-    async def offer(self, message: dict[str, Any]) -> None:
+    async def offer(self, message: dict[str, Any], frame: bytes | None = None) -> None:
         """A room frame from the hub: send it unless it is stale, ours to skip, or out of order."""
         if self.joining:
             if len(self.pending) < PENDING_LIMIT:
@@ -301,7 +327,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 if version <= self.versions.get(stream, -1):
                     return  # older than the state this socket already has
                 self.versions[stream] = version
-        await self.send_text(message["text"])
+        await self.send_text(message["text"], frame)
 
     def fall_behind(self, seq: int) -> None:
         """The room has messages up to `seq` this socket has not been sent: fetch them."""

@@ -30,6 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rooms import presence, selectors
 from rooms.events import LOBBY_GROUP, room_group
 from rooms.protocol import encode, room_data
+from rooms.wire import text_frame
 
 if TYPE_CHECKING:
     from rooms.consumers import ChatConsumer
@@ -46,6 +47,7 @@ RECEIVE_RETRY_MAX = 5.0
 class LocalRoom:
     sockets: set["ChatConsumer"] = field(default_factory=set)
     latest_seq: int = 0  # newest message seq this process has heard of
+    tail_seq: int = 0  # the database's newest seq at the previous housekeeping round
 
 
 class Hub:
@@ -183,7 +185,7 @@ class Hub:
         for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
             await self._subscribe(group)
         try:
-            await self.refill()
+            await self.refill(now=True)
         except Exception:
             logger.warning("refill after the channel layer came back failed; housekeeping retries", exc_info=True)
         try:
@@ -272,8 +274,9 @@ class Hub:
             seq = message.get("seq")
             if seq is not None and seq > local.latest_seq:
                 local.latest_seq = seq
+            frame = text_frame(message["text"])  # framed once for the whole room
             for socket in list(local.sockets):
-                await socket.offer(message)
+                await socket.offer(message, frame)
         elif kind == "hub.lobby":
             room_id = message.get("room")
             if room_id is not None:
@@ -282,8 +285,9 @@ class Hub:
                     return  # an older count overtaken by a newer one
                 self.lobby_versions[room_id] = version
             text = message["text"]
+            frame = text_frame(text)
             for socket in list(self.sockets):
-                await socket.send_text(text)
+                await socket.send_text(text, frame)
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(
@@ -314,8 +318,15 @@ class Hub:
         await database_sync_to_async(presence.rooms_purge_empty)()
         await self.refill()
 
-    async def refill(self) -> None:
-        """Compare each local room's newest message with the database; catch up the stragglers."""
+    async def refill(self, *, now: bool = False) -> None:
+        """Catch up each local room on messages the channel layer lost.
+
+        A message the database already had at the previous round and the hub
+        has still not heard of is lost. One committed since may simply be on
+        its way: under load, reading those back for every socket at once
+        (as the first version did) turned a backlog into a meltdown
+        (docs/performance.md). `now` skips the grace, after a layer outage.
+        """
         if not self.rooms:
             return
         tails = await database_sync_to_async(selectors.room_tails)(room_ids=list(self.rooms))
@@ -323,9 +334,12 @@ class Hub:
             local = self.rooms.get(room_id)
             if local is None:
                 continue
-            local.latest_seq = max(local.latest_seq, last_seq)
-            for socket in list(local.sockets):
-                socket.fall_behind(local.latest_seq)
+            overdue = last_seq if now else local.tail_seq
+            local.tail_seq = last_seq
+            if overdue > local.latest_seq:
+                local.latest_seq = overdue
+                for socket in list(local.sockets):
+                    socket.fall_behind(overdue)
 
     async def _declared_dead(self) -> None:
         """Another process swept us (we missed heartbeats): start afresh, and have clients reconnect."""
