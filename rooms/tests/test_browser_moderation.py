@@ -248,6 +248,7 @@ def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
         expect(message(page, "a fine message")).to_have_count(1)
 
     admin_action(moderator, "room", room, "clear_history")
+    moderator.get_by_role("button", name="Clear the history").click()  # the confirmation page
     for page in (ann, bob):
         expect(page.locator(".msg")).to_have_count(0)
         expect(page.locator(".notice").filter(has_text="cleared the history")).to_have_count(1)
