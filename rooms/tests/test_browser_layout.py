@@ -231,11 +231,12 @@ def background(page) -> str:
 
 @pytest.mark.parametrize(("scheme", "expected", "pressed"), [("dark", DARK_BG, "true"), ("light", LIGHT_BG, "false")])
 def test_the_theme_follows_the_system_preference(open_page, scheme, expected, pressed):
-    for path in ("/", f"/r/{unique_room()}/"):
-        page = open_page("/", color_scheme=scheme)
-        if path != "/":
-            create_room(page, "ann", path.split("/")[2])
-        assert background(page) == expected
+    page = open_page("/", color_scheme=scheme)
+    for where in ("lobby", "room"):
+        if where == "room":
+            create_room(page, "ann", unique_room())
+        assert background(page) == expected, where
+        assert page.evaluate("localStorage.getItem('chatsite-theme')") is None  # nothing chosen yet
         toggle = page.get_by_role("button", name="Dark theme")
         expect(toggle).to_be_visible()
         expect(toggle).to_have_attribute("aria-pressed", pressed)
