@@ -46,7 +46,7 @@ async def talk(who: ChatUser, count: int, pace: float) -> None:
         await asyncio.sleep(pace)
 
 
-async def settle(users: list[ChatUser], db_url: str, *, within: float = 30) -> list[tuple]:
+async def settle(users: list[ChatUser], db_url: str, *, within: float = 60) -> list[tuple]:
     """Wait until every message is acknowledged and every user has as many as the database; return the rows."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
