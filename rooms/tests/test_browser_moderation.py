@@ -262,3 +262,55 @@ def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
         expect(notice).to_contain_text("This room was closed (spam wave)")
         expect(page.locator("#message-input")).to_be_disabled()
         expect(notice.get_by_role("link", name="Back to the lobby")).to_be_visible()
+
+
+# --- accessibility of the behaviour states ------------------------------------------
+
+AXE_JS = BASE_DIR / "rooms" / "tests" / "vendor" / "axe-core" / "axe.min.js"
+AXE_SERIOUS = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+}"""
+
+
+def serious_violations(page) -> list[dict]:
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    return page.evaluate(AXE_SERIOUS)
+
+
+def test_owner_controls_edit_mode_picker_and_notices_are_accessible(open_page):
+    room = fresh_room_name("a11y")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    send(ann, "hello @bob, see https://example.com")
+    send(bob, "🎉")
+    ann.get_by_role("button", name="Lock room").click()
+    ann.get_by_label("Slow mode").select_option("10")
+    expect(bob.locator("#room-state")).to_contain_text("Slow mode 10 s")
+    message(ann, "hello @bob, see https://example.com").get_by_role("button", name="Edit message").click()
+    expect(ann.get_by_role("textbox", name="Edit message")).to_be_focused()
+
+    report = {}
+    for scheme in ("light", "dark"):
+        for who, page in (("owner editing", ann), ("member, room locked", bob)):
+            page.emulate_media(color_scheme=scheme)
+            report[f"{who}/{scheme}"] = serious_violations(page)
+    ann.get_by_role("textbox", name="Edit message").press("Escape")
+    ann.get_by_role("button", name="Insert emoji").click()
+    expect(ann.locator("emoji-picker")).to_be_visible()
+    report["emoji picker open"] = serious_violations(ann)
+    ann.keyboard.press("Escape")
+    ann.get_by_role("button", name="Remove bob from the room").click()
+    expect(bob.locator("#room-notice")).to_be_visible()
+    for scheme in ("light", "dark"):
+        bob.emulate_media(color_scheme=scheme)
+        report[f"removed member/{scheme}"] = serious_violations(bob)
+    problems = {key: value for key, value in report.items() if value}
+    assert problems == {}, json.dumps(problems, indent=2, ensure_ascii=False)
