@@ -117,6 +117,22 @@ def test_author_edits_and_deletes_and_others_see_it_live(open_page):
     expect(message(ann, "hello everyone")).to_have_count(0)
 
 
+def test_the_edit_control_goes_when_the_edit_window_closes(open_page):
+    room = fresh_room_name("window")
+    ann = open_page("/")
+    ann.clock.install()  # the page's clock, from the room page on; it runs at normal speed
+    create_room(ann, "ann", room)
+    send(ann, "a quick typo")
+    mine = message(ann, "a quick typo")
+    expect(mine.get_by_role("button", name="Edit message")).to_be_visible()
+
+    ann.clock.fast_forward("14:00")  # within EDIT_WINDOW_SECONDS (900)
+    expect(mine.get_by_role("button", name="Edit message")).to_be_visible()
+    ann.clock.fast_forward("01:30")  # now past it
+    expect(mine.get_by_role("button", name="Edit message")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Delete message")).to_be_visible()  # deleting has no window
+
+
 def test_the_same_display_name_in_another_session_cannot_edit(open_page):
     room = fresh_room_name("impostor")
     ann = open_page("/")
