@@ -115,8 +115,10 @@ def publish(group: str, message: dict[str, Any]) -> None:
             _publish_after_shutdown(group, message)
         else:
             async_to_sync(get_channel_layer().group_send)(group, message)
-    except Exception:
+    except hub.LAYER_OUTAGE as error:
         # The database already holds the change; hubs reconcile from it.
+        logger.warning("could not publish to %s: channel layer unavailable (%s)", group, error)
+    except Exception:
         logger.warning("could not publish to %s", group, exc_info=True)
 
 

@@ -191,6 +191,7 @@ def process_of(db_url: str, username: str) -> int:
 
 async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     static_root = tmp_path / "static"
+    static_root.mkdir()  # as the release steps leave it before the processes start
     servers = cluster(
         2,
         backend="redis-postgres",

@@ -4,8 +4,11 @@ The failure cases start daphne with a dependency pointed at a loopback port
 nobody listens on, so they need neither Redis nor PostgreSQL to be installed.
 """
 
+import http.cookiejar
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -46,6 +49,18 @@ def server(tmp_path):
         one.stop()
 
 
+def create_named_room(base_url: str, name: str) -> str:
+    """Create a room with the home page's form, as a visitor would; return where it redirects."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(base_url + "/", timeout=15) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "ann", "new_room": name}).encode()
+    request = urllib.request.Request(base_url + "/", data=form + b"&action=create_named", headers={"Referer": base_url})
+    with opener.open(request, timeout=15) as response:
+        return urllib.parse.urlsplit(response.url).path
+
+
 def no_traceback(server: ChatServer) -> None:
     log = server.log()
     assert "Traceback" not in log, log
@@ -82,8 +97,9 @@ def test_unavailable_when_redis_is_down(server):
     assert report["database"]["status"] == "ok"
     assert report["channel_layer"]["status"] == "error"
     assert report["channel_layer"]["error"]  # which kind of failure, without internals
-    # The rest of the site still answers pages that need no channel layer.
+    # The rest of the site still works: pages, and actions whose announcement cannot be sent.
     assert get(down.url + "/")[0] == 200
+    assert create_named_room(down.url, "while-redis-is-down") == "/r/while-redis-is-down/"
     no_traceback(down)
 
 
