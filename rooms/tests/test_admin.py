@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,7 +25,7 @@ NOISE = ("room_list", "room_update", "room_removed", "member_list", "system_mess
 
 
 class Moderator:
-    """A staff user's browser on the admin: the sync test client, called from async tests."""
+    """A staff user's browser on the admin: the sync test client, called from async tests in a thread."""
 
     def __init__(self, user, client: Client):
         self.user = user
@@ -37,10 +36,10 @@ class Moderator:
         return self.client.cookies[settings.SESSION_COOKIE_NAME].value
 
     async def get(self, path: str, **params):
-        return await sync_to_async(self.client.get)(path, params)
+        return await database_sync_to_async(self.client.get)(path, params)
 
     async def post(self, path: str, data: dict):
-        return await sync_to_async(self.client.post)(path, data)
+        return await database_sync_to_async(self.client.post)(path, data)
 
     async def action(self, model: str, action: str, objects) -> object:
         """Tick `objects` on the changelist and run `action`, as the admin's action bar does."""
@@ -256,7 +255,7 @@ def test_room_changelist_queries_do_not_grow_with_rooms(django_assert_max_num_qu
 
 async def home_page() -> str:
     """The lobby as a new visitor sees it."""
-    return (await sync_to_async(Client().get)("/")).content.decode()
+    return (await database_sync_to_async(Client().get)("/")).content.decode()
 
 
 # --- 2. room actions ----------------------------------------------------------------------
