@@ -333,8 +333,12 @@ def test_emoji_picker_shortcodes_and_large_emoji_only_messages(open_page, chat_s
     expect(box).to_be_focused()
 
     # Esc closes the picker and gives the focus back to the composer.
+    # (Meanwhile the reader picked the dark theme: the picker follows the site, not the system.)
+    ann.get_by_role("button", name="Dark theme").click()
+    expect(ann.locator("html")).to_have_attribute("data-theme", "dark")
     ann.get_by_role("button", name="Insert emoji").click()
     expect(picker).to_be_visible()
+    expect(picker).to_have_class(re.compile(r"\bdark\b"))
     ann.keyboard.press("Escape")
     expect(picker).to_be_hidden()
     expect(box).to_be_focused()

@@ -171,6 +171,10 @@ export class EmojiPicker {
       this.picker.addEventListener("emoji-click", (e) => this.choose(e.detail.unicode));
       this.panel.append(this.picker);
     }
+    // The picker follows the system theme by itself; follow the site's choice instead.
+    const theme = document.documentElement.dataset.theme;
+    this.picker.classList.toggle("dark", theme === "dark");
+    this.picker.classList.toggle("light", theme === "light");
     // Focus the picker's search box once it has rendered.
     requestAnimationFrame(() => this.picker.shadowRoot?.querySelector("input")?.focus());
   }

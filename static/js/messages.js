@@ -140,7 +140,8 @@ export class MessageList {
   // --- adding -------------------------------------------------------------
 
   // Insert in id order; a message already shown (or deleted) is ignored.
-  add(message, { stick } = {}) {
+  // `days: false` leaves the day separators to the caller (one pass for a whole page).
+  add(message, { stick, days = true } = {}) {
     if (this.byId.has(message.id) || this.gone.has(message.id)) return false;
     const atBottom = stick ?? this.nearBottom();
     const node = this.build(message);
@@ -155,7 +156,7 @@ export class MessageList {
     this.renderActions(message.id);
     this.maxId = Math.max(this.maxId, message.id);
     this.minId = Math.min(this.minId, message.id);
-    this.fixDays();
+    if (days) this.fixDays();
     if (atBottom) this.scrollToBottom();
     return true;
   }
@@ -183,7 +184,8 @@ export class MessageList {
 
   setHistory(messages) {
     this.clear();
-    for (const message of messages) this.add(message, { stick: false });
+    for (const message of messages) this.add(message, { stick: false, days: false });
+    this.fixDays();
     this.scrollToBottom();
   }
 
@@ -192,7 +194,8 @@ export class MessageList {
   prependHistory(messages, alsoChange) {
     const before = this.scroller.scrollHeight;
     const top = this.scroller.scrollTop;
-    for (const message of messages) this.add(message, { stick: false });
+    for (const message of messages) this.add(message, { stick: false, days: false });
+    this.fixDays();
     alsoChange?.();
     this.scroller.scrollTop = top + (this.scroller.scrollHeight - before);
   }
