@@ -83,6 +83,8 @@ class CloseRoomsForm(forms.Form):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
+    """Rooms are made by people chatting; here moderators watch them, lock, rename, clear and close them."""
+
     form = RoomForm
     list_display = [
         "name",
