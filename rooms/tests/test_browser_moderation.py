@@ -314,3 +314,25 @@ def test_owner_controls_edit_mode_picker_and_notices_are_accessible(open_page):
         report[f"removed member/{scheme}"] = serious_violations(bob)
     problems = {key: value for key, value in report.items() if value}
     assert problems == {}, json.dumps(problems, indent=2, ensure_ascii=False)
+
+
+def test_owner_controls_and_composer_fit_a_phone(open_page):
+    room = fresh_room_name("phone")
+    phone = {"width": 360, "height": 740}
+    ann = open_page("/", viewport=phone)
+    create_room(ann, "ann", room)
+    ann.get_by_label("Slow mode").select_option("30")
+    ann.get_by_role("button", name="Lock room").click()
+    expect(ann.locator("#room-state")).to_contain_text("Slow mode 30 s")
+    send(ann, "a long line " * 30)
+    for control in (
+        ann.get_by_role("button", name="Unlock room"),
+        ann.get_by_label("Slow mode"),
+        ann.get_by_role("button", name="Insert emoji"),
+        ann.get_by_role("button", name="Send"),
+        ann.locator("#room-state"),
+    ):
+        expect(control).to_be_in_viewport()
+        box = control.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= phone["width"], box
+    assert ann.evaluate("document.documentElement.scrollWidth") <= phone["width"]
