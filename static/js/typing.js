@@ -1,7 +1,7 @@
 // "ann is typing…": who is typing in the room, each name forgotten a few
 // seconds after their last `typing` event or as soon as their message arrives.
 
-const FORGET_AFTER_MS = 4000;
+const FORGET_AFTER_MS = 6000; // a typist sends one every 2.5 s; allow for a slow network
 
 export class TypingIndicator {
   constructor(node) {
