@@ -72,6 +72,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.messages = throttle.message_bucket()
         self.frames = throttle.frame_bucket()
         self.flood_strikes = 0
+        self.flood_closed = False
         self.last_refusal = 0.0
         self.last_typing = 0.0
         self.actor, self.username = await identity.actor_for_scope(self.scope)
@@ -109,6 +110,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _flooding(self) -> bool:
         """Meter every frame; refuse the excess, and disconnect a client far past the limit."""
+        if self.flood_closed:
+            return True  # already closed for flooding: frames still in flight are dropped unread
         wait = self.frames.take()
         if not wait:
             return False
@@ -118,8 +121,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.flood_strikes += 1
         self.last_refusal = now
         if self.flood_strikes >= settings.FLOOD_DISCONNECT_AFTER:
+            self.flood_closed = True
             logger.warning("disconnecting %s for flooding", self.actor.label)
             await self.close(code=CLOSE_FLOOD)
+            throttle.cut_off(self.wire)
         elif self.flood_strikes == 1:
             await self.send_event("error", throttle.rate_limited(wait).as_data())
         return True
