@@ -167,6 +167,16 @@ if REDIS_URL:
             },
         }
     }
+    # "pubsub": channels_redis's RedisPubSubChannelLayer (plain PUBLISH/SUBSCRIBE, no
+    # per-channel queue). docs/performance.md compares the two; "core" stays the default.
+    REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "core")
+    if REDIS_CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS["default"] = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    elif REDIS_CHANNEL_LAYER != "core":
+        raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be core or pubsub, not {REDIS_CHANNEL_LAYER!r}")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -34,6 +34,7 @@ from rooms.wire import text_frame
 
 if TYPE_CHECKING:
     from rooms.consumers import ChatConsumer
+    from rooms.models import Room
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,23 @@ LAYER_OUTAGE = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError)
 RECEIVE_RETRY_MAX = 5.0
 
 
+# How long a chat message waits for an older one still on its way from another
+# process before the hub reads the gap from the database.
+GAP_WAIT_SECONDS = 0.5
+GAP_BATCH = 200
+
+
 @dataclass
 class LocalRoom:
     sockets: set["ChatConsumer"] = field(default_factory=set)
     latest_seq: int = 0  # newest message seq this process has heard of
     tail_seq: int = 0  # the database's newest seq at the previous housekeeping round
+    room: "Room | None" = None
+    # Chat messages go out in seq order: the last one fanned out, and newer ones
+    # held until the gap before them fills (from the layer, or else the database).
+    delivered_seq: int | None = None
+    held: dict[int, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    gap_task: asyncio.Task | None = None
 
 
 class Hub:
@@ -101,7 +114,7 @@ class Hub:
     async def enter_room(self, socket: "ChatConsumer", room_id: int) -> LocalRoom:
         local = self.rooms.get(room_id)
         if local is None:
-            local = self.rooms[room_id] = LocalRoom()
+            local = self.rooms[room_id] = LocalRoom(room=socket.room)
             await self._subscribe(room_group(room_id))
         local.sockets.add(socket)
         return local
@@ -271,12 +284,13 @@ class Hub:
             local = self.rooms.get(message["room"])
             if local is None:
                 return
-            seq = message.get("seq")
-            if seq is not None and seq > local.latest_seq:
-                local.latest_seq = seq
             frame = text_frame(message["text"])  # framed once for the whole room
-            for socket in list(local.sockets):
-                await socket.offer(message, frame)
+            seq = message.get("seq")
+            if seq is None:
+                await self._fan_out(local, message, frame)
+            else:
+                local.latest_seq = max(local.latest_seq, seq)
+                await self._in_order(message["room"], local, seq, message, frame)
         elif kind == "hub.lobby":
             room_id = message.get("room")
             if room_id is not None:
@@ -294,6 +308,70 @@ class Hub:
                     room_id=message.get("room"), guest_key=message.get("guest"), user_id=message.get("user")
                 ):
                     await socket.evict(message["text"], close_code=message.get("close"))
+
+    async def _fan_out(self, local: LocalRoom, message: dict[str, Any], frame: bytes) -> None:
+        for socket in list(local.sockets):
+            await socket.offer(message, frame)
+
+    async def _in_order(self, room_id: int, local: LocalRoom, seq: int, message: dict[str, Any], frame: bytes) -> None:
+        """Fan chat messages out in seq order, once each.
+
+        With several processes, two messages committed one after the other can
+        reach a hub in the opposite order. Rather than have every socket of the
+        room read the gap from the database, the hub holds the newer message
+        for a moment; if the older one does not come, it reads the gap once for
+        the whole room (`_fill_gap`).
+        """
+        if local.delivered_seq is not None and seq <= local.delivered_seq:
+            return  # already fanned out (a late copy, or read from the database)
+        if local.delivered_seq is not None and seq != local.delivered_seq + 1:
+            local.held[seq] = (message, frame)
+            if local.gap_task is None:
+                local.gap_task = self.loop.create_task(self._fill_gap(room_id, local))
+            return
+        local.delivered_seq = seq
+        await self._fan_out(local, message, frame)
+        while local.delivered_seq + 1 in local.held:
+            local.delivered_seq += 1
+            await self._fan_out(local, *local.held.pop(local.delivered_seq))
+
+    async def _fill_gap(self, room_id: int, local: LocalRoom) -> None:
+        """Wait for a gap to fill from the layer; what is still missing then, read from the database once."""
+        try:
+            while local.held and self.rooms.get(room_id) is local:
+                await asyncio.sleep(GAP_WAIT_SECONDS)
+                if not local.held:
+                    break  # the older message came; _in_order sent everything
+                first = min(local.held)
+                if first > local.delivered_seq + 1:
+                    missing = await database_sync_to_async(selectors.messages_after)(
+                        room=local.room, after_seq=local.delivered_seq, upto_seq=first - 1, limit=GAP_BATCH
+                    )
+                    for seq, data in missing:
+                        if seq > local.delivered_seq:
+                            text = encode("receive_message", data)
+                            local.delivered_seq = seq
+                            message = {"type": "hub.room", "room": room_id, "text": text, "seq": seq}
+                            await self._fan_out(local, message, text_frame(text))
+                    if len(missing) < GAP_BATCH:
+                        # What the database did not return up to there was deleted meanwhile.
+                        local.delivered_seq = max(local.delivered_seq, first - 1)
+                while local.held:  # send what is now in order; past a new gap, wait again
+                    low = min(local.held)
+                    if low > local.delivered_seq + 1:
+                        break
+                    held = local.held.pop(low)
+                    if low == local.delivered_seq + 1:
+                        local.delivered_seq = low
+                        await self._fan_out(local, *held)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("could not fill a gap in room %s; sockets catch up on their own", room_id, exc_info=True)
+            while local.held:
+                await self._fan_out(local, *local.held.pop(min(local.held)))
+        finally:
+            local.gap_task = None
 
     # --- housekeeping ------------------------------------------------------
 
