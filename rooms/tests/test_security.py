@@ -7,6 +7,7 @@ log), through a daphne subprocess on loopback with a raw WebSocket client.
 
 import asyncio
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -623,13 +624,19 @@ def rss_kb(pid: int) -> int:
 async def flood(ws, frames: int) -> int | None:
     """Send `frames` frames as fast as the socket takes them; the close code the server gave."""
     frame = json.dumps({"event": "send_message", "data": {"text": "spam " * 200}})
-    try:
+
+    async def read_until_closed():
+        # Keep reading, or the client stops at its queue limit and never sees the Close frame.
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in ws:
+                pass
+
+    reader = asyncio.create_task(read_until_closed())
+    with contextlib.suppress(websockets.ConnectionClosed):
         for _ in range(frames):
             await ws.send(frame)
-        while True:
-            await asyncio.wait_for(ws.recv(), 10)
-    except websockets.ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
+    await asyncio.wait_for(reader, 30)
+    return ws.close_code
 
 
 async def chat(ws, count: int) -> list[str]:
