@@ -7,12 +7,15 @@ nobody listens on, so they need neither Redis nor PostgreSQL to be installed.
 import http.cookiejar
 import json
 import re
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
+from rooms.health import HEALTH_CHECK_TIMEOUT
 from rooms.tests.servers import ChatServer, free_port, migrate, server_env
 
 
@@ -112,6 +115,32 @@ def test_unavailable_when_postgres_is_down(server):
     assert report["database"] == {"status": "error", "error": "OperationalError"}
     assert report["channel_layer"]["status"] == "ok"
     no_traceback(down)
+
+
+@pytest.fixture
+def silent_port():
+    """A loopback port that accepts connections and never answers: a hung database or Redis."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel completes handshakes; nobody ever reads or writes
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("dependency", ["postgres", "redis"])
+def test_a_hung_dependency_is_reported_within_the_timeout(server, silent_port, dependency):
+    if dependency == "postgres":
+        hung = server(migrated=False, DATABASE_URL=f"postgres://postgres@127.0.0.1:{silent_port}/chatsite")
+    else:
+        hung = server(REDIS_URL=f"redis://127.0.0.1:{silent_port}/0")
+    started = time.monotonic()
+    status, _, body = get(hung.url + "/healthz")
+    elapsed = time.monotonic() - started
+    report = json.loads(body)
+    assert status == 503
+    failed = "database" if dependency == "postgres" else "channel_layer"
+    assert report[failed] == {"status": "error", "error": "timeout"}
+    assert elapsed < HEALTH_CHECK_TIMEOUT + 5, elapsed  # answered, not stuck behind the hung connection
+    no_traceback(hung)
 
 
 def test_exempt_from_the_https_redirect_in_production(server):
