@@ -74,12 +74,16 @@ def assert_delivered(
     assert sum(stored.values()) == len(sent), "messages in the room that nobody here sent, or missing ones"
     assert {cid for cid, n in stored.items() if n != 1} == set(), "a client_id stored twice"
     assert set(stored) == set(sent), f"lost: {sorted(set(sent) - set(stored))[:10]}"
+    texts = {client_id: text for u in users for client_id, text in u.texts.items()}
+    assert all(row[2] == texts[row[3]] for row in rows), "a message was stored with another text"
     ids = [row[0] for row in rows]
     for u in everything:
         got = [message["id"] for message in u.received]
         assert len(got) == len(set(got)), f"{u.name} was shown a message twice"
         expected = ids[ids.index(got[0]) :] if u in late and got else ids
         assert got == expected, f"{u.name} missed some, or got them out of order"
+        shown = {message["id"]: message["text"] for message in u.received}
+        assert all(shown[row[0]] == row[2] for row in rows if row[0] in shown), f"{u.name} was shown another text"
         assert u.errors == [], f"{u.name} got errors: {u.errors}"
 
 

@@ -106,6 +106,7 @@ class ChatUser:
         self.unacked: dict[str, str] = {}  # client_id -> text, in sending order
         self.acked: dict[str, int] = {}
         self.sent: list[str] = []  # every client_id this user ever generated
+        self.texts: dict[str, str] = {}  # client_id -> text, for every message sent
         self.connections = 0  # successful joins
         self.resumed = False  # whether the last join resumed from since_id
         self.ready = asyncio.Event()
@@ -126,6 +127,7 @@ class ChatUser:
     async def say(self, text: str) -> str:
         client_id = f"{self.name}-{len(self.sent) + 1}"
         self.sent.append(client_id)
+        self.texts[client_id] = text
         self.unacked[client_id] = text
         if self.ready.is_set():
             with contextlib.suppress(websockets.ConnectionClosed):
