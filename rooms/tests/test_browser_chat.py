@@ -690,3 +690,36 @@ def test_keyboard_enter_sends_shift_enter_adds_a_line(open_page):
     ann.keyboard.press("Escape")
     expect(ann.locator("emoji-picker")).to_be_hidden()
     expect(box).to_be_focused()
+
+
+def test_a_message_the_server_never_got_is_sent_again(open_page):
+    """Flood control refuses frames silently after its first warning; a lost frame is resent."""
+    room = fresh_room_name("lost-frame")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+
+    dropped = []
+
+    def between(ws):
+        server = ws.connect_to_server()
+
+        def to_server(frame):
+            if "dropped on the way out" in frame and not dropped:
+                dropped.append(frame)  # the server never sees the first try
+                return
+            server.send(frame)
+
+        ws.on_message(to_server)
+
+    ann.route_web_socket(re.compile(r"/ws/chat/$"), between)
+    ann.reload()
+    expect(ann.locator("#connection-status")).to_have_text("Connected")
+
+    send(ann, "dropped on the way out")
+    expect(ann.locator(".msg.pending")).to_have_count(1)
+    expect(message(bob, "dropped on the way out")).to_have_count(1, timeout=15_000)
+    assert len(dropped) == 1
+    assert_each_once(ann, ["dropped on the way out"])
+    assert_each_once(bob, ["dropped on the way out"])

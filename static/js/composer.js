@@ -4,7 +4,9 @@
 
 import { convertAsTyped, convertShortcodes } from "./emoji.js";
 
-const TYPING_EVERY_MS = 2500; // the server ignores more than one per 2 s anyway
+// At most one `typing` per 2.5 s, however many messages are sent in between: the
+// server ignores more than one per 2 s, and every frame counts against flood control.
+const TYPING_EVERY_MS = 2500;
 
 export class Composer {
   constructor({ form, input, button, errorNode, statusNode, onSend, onTyping }) {
@@ -44,11 +46,6 @@ export class Composer {
     this.onTyping?.();
   }
 
-  // After my message is sent, the next keystroke announces typing again.
-  sent() {
-    this.lastTyping = 0;
-  }
-
   submit() {
     if (this.blocked) {
       this.showError(this.blocked);
@@ -67,7 +64,6 @@ export class Composer {
       this.input.value = "";
       this.autosize();
       this.clearError();
-      this.sent();
     }
   }
 

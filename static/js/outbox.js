@@ -6,6 +6,7 @@ const KEY = "chatsite:outbox";
 
 export class Outbox {
   constructor() {
+    this.sentAt = new Map();
     try {
       this.items = new Map(JSON.parse(sessionStorage.getItem(KEY) || "[]"));
     } catch {
@@ -31,7 +32,24 @@ export class Outbox {
   }
 
   remove(clientId) {
+    this.sentAt.delete(clientId);
     if (this.items.delete(clientId)) this.save();
+  }
+
+  // When each message last went out on this page (not stored: after a reload
+  // everything in the outbox is resent on joining anyway).
+  markSent(clientId) {
+    this.sentAt.set(clientId, Date.now());
+  }
+
+  // Sent more than `ms` ago and still not acknowledged: a frame the server
+  // refused (flood control answers only the first refusal) or lost.
+  overdue(room, ms) {
+    const now = Date.now();
+    return this.forRoom(room).filter(([clientId]) => {
+      const at = this.sentAt.get(clientId);
+      return at !== undefined && now - at > ms;
+    });
   }
 
   forRoom(room) {

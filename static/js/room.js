@@ -145,9 +145,21 @@ socket.on("join_confirm", (data) => {
   // the server stores it once.
   for (const [clientId, item] of outbox.forRoom(room.name)) {
     if (!messages.pending.has(clientId)) messages.addPending(clientId, item.text, state.username);
-    socket.send("send_message", { text: item.text, client_id: clientId });
+    transmit(clientId, item.text);
   }
 });
+
+function transmit(clientId, text) {
+  if (socket.send("send_message", { text, client_id: clientId })) outbox.markSent(clientId);
+}
+
+// A message still unacknowledged after a while goes again (same client_id, so
+// it is stored once): the server may have refused the frame without a word.
+const RESEND_AFTER_MS = 6000;
+setInterval(() => {
+  if (!state.joined || state.joined !== state.room || composer.waiting) return;
+  for (const [clientId, item] of outbox.overdue(state.joined, RESEND_AFTER_MS).slice(0, 5)) transmit(clientId, item.text);
+}, 2000);
 
 socket.on("resync_required", () => messages.clear());
 
@@ -201,7 +213,7 @@ function sendMessage(text) {
   mine.add(clientId);
   outbox.add(clientId, state.room, text);
   messages.addPending(clientId, text, state.username);
-  if (state.joined === state.room) socket.send("send_message", { text, client_id: clientId });
+  if (state.joined === state.room) transmit(clientId, text);
   return true;
 }
 
