@@ -146,7 +146,9 @@ def nginx(tmp_path):
             process.wait(timeout=10)
 
 
-def fetch(url: str, context: ssl.SSLContext | None = None) -> tuple[int, dict[str, str], bytes, list[str]]:
+def fetch(
+    url: str, context: ssl.SSLContext | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes, list[str]]:
     """GET without following redirects: (status, headers, body, Set-Cookie values)."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -155,7 +157,7 @@ def fetch(url: str, context: ssl.SSLContext | None = None) -> tuple[int, dict[st
 
     opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
     try:
-        with opener.open(url, timeout=15) as response:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=15) as response:
             return (
                 response.status,
                 dict(response.headers),
@@ -229,12 +231,15 @@ async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     assert status == 200 and headers["Content-Type"].startswith("text/css") and css
     assert "immutable" in headers["Cache-Control"] or "max-age=315360000" in headers["Cache-Control"]
 
-    # /healthz through the proxy: PostgreSQL and Redis both answer.
-    status, _, body, _ = fetch(site + "/healthz", tls)
+    # /healthz through the proxy: PostgreSQL and Redis both answer. The client's own
+    # X-Forwarded-For is replaced, so daphne (which trusts the first address) is not fooled.
+    status, _, body, _ = fetch(site + "/healthz", tls, headers={"X-Forwarded-For": "203.0.113.9"})
     report = json.loads(body)
     assert status == 200, report
     assert report["database"]["backend"] == "postgresql"
     assert report["channel_layer"]["backend"] == "RedisChannelLayer"
+    access = [line for server in servers for line in server.log().splitlines() if '"GET /healthz"' in line]
+    assert access and all(line.startswith("127.0.0.1:") for line in access), access
 
     # Two sockets in a row land on different processes (round robin) and chat.
     ws_url = f"wss://127.0.0.1:{https_port}/ws/chat/"
