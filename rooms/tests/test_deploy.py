@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import websockets
 
 from rooms.tests.servers import BASE_DIR, DAPHNE, free_port, query
 from rooms.tests.wsclient import WSClient
@@ -252,6 +253,11 @@ async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     db_url = env["DATABASE_URL"]
     pids = {await asyncio.to_thread(process_of, db_url, name) for name in ("ann", "bob")}
     assert pids == {server.process.pid for server in servers}, "both sockets went to the same process"
+
+    # The same-origin check still holds behind the proxy: another site's page is refused.
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(ws_url, origin="https://chat.example.net", ssl=tls, open_timeout=10)
+    assert refused.value.response.status_code == 403
 
     await ann.send("send_message", {"text": "hello from ann", "client_id": "a1"})
     assert (await bob.expect("receive_message"))["text"] == "hello from ann"
