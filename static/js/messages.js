@@ -156,7 +156,7 @@ export class MessageList {
     this.renderActions(message.id);
     this.maxId = Math.max(this.maxId, message.id);
     this.minId = Math.min(this.minId, message.id);
-    if (days) this.fixDays();
+    if (days) this.fixDaysAround(node);
     if (atBottom) this.scrollToBottom();
     return true;
   }
@@ -356,6 +356,25 @@ export class MessageList {
       keep.add(separator);
     }
     for (const separator of this.list.querySelectorAll(".day-separator")) if (!keep.has(separator)) separator.remove();
+  }
+
+  // The common case, a new message at the end: compare it with the message
+  // before it only; anything else gets the full pass.
+  fixDaysAround(node) {
+    let next = node.nextElementSibling;
+    while (next && !next.classList.contains("msg")) next = next.nextElementSibling;
+    let previous = node.previousElementSibling;
+    while (previous && !previous.classList.contains("msg") && !previous.classList.contains("day-separator")) {
+      previous = previous.previousElementSibling;
+    }
+    if (next || !previous) {
+      this.fixDays();
+      return;
+    }
+    const day = node.dataset.day;
+    if (previous.classList.contains("day-separator") ? previous.dataset.dayOf !== day : previous.dataset.day !== day) {
+      this.fixDays();
+    }
   }
 
   // Every half minute: edit controls expire, "Today" becomes "Yesterday".
