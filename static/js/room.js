@@ -189,9 +189,10 @@ function removedFromRoom(text) {
 
 socket.on("kicked", (data) => removedFromRoom(data.reason || "You were removed from this room."));
 
-socket.on("room_closed", (data) =>
-  removedFromRoom(`This room was closed${data.reason ? ` (${data.reason})` : ""}. Pick another room in the lobby.`),
-);
+socket.on("room_closed", ({ reason }) => {
+  const why = !reason ? "This room was closed." : /^closed\b/i.test(reason) ? `This room was ${reason}.` : `This room was closed (${reason}).`;
+  removedFromRoom(`${why} Pick another room in the lobby.`);
+});
 
 socket.on("closed", ({ code }) => {
   if (code === 4003) removedFromRoom("You are banned from chatsite.");
@@ -295,6 +296,7 @@ socket.on("error", (error) => {
     if (item) composer.restore(item.text);
   }
   if (error.event === "edit_message") messages.editFailed();
+  if (error.event === "history") state.loadingOlder = false;
   if (error.event === "kick_member" || error.event === "delete_message") {
     for (const b of document.querySelectorAll("button.member-kick:disabled, button.msg-delete-button:disabled")) b.disabled = false;
   }
