@@ -160,7 +160,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             room = self._require_room()
             self._meter_message()
-            message, _ = await db(services.message_post)(
+            message, _ = await self.hub.post_message(
                 room=room, actor=self.actor, username=self.username, text=data["text"], client_id=client_id
             )
         except ChatError as error:

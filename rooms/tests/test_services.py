@@ -88,3 +88,36 @@ def test_room_for_join_only_creates_when_asked():
         services.room_for_join(room_name="nope", create=False, actor=ANN)
     assert caught.value.code == "room_not_found"
     assert services.room_for_join(room_name="nope", create=True, actor=ANN).kind == "named"
+
+
+def test_message_post_batch_is_message_post_in_one_transaction(django_capture_on_commit_callbacks):
+    """A refused post comes back as its error and costs the others nothing; seq stays gap-free."""
+    room, tech = general(), Room.objects.get(key="tech")
+    locked = Room.objects.create(kind="named", name="quiet", title="quiet", locked=True)
+    services.message_post(room=room, actor=ANN, username="ann", text="before", client_id="c1")
+    posts = [
+        services.Post(room=room, actor=ANN, username="ann", text="one"),
+        services.Post(room=locked, actor=BOB, username="bob", text="refused: locked"),
+        services.Post(room=tech, actor=BOB, username="bob", text="elsewhere"),
+        services.Post(room=room, actor=ANN, username="ann", text="   "),
+        services.Post(room=room, actor=ANN, username="ann", text="again", client_id="c1"),
+        services.Post(room=room, actor=BOB, username="bob", text="two"),
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        results = services.message_post_batch(posts=posts)
+    assert [r.code if isinstance(r, ChatError) else (r[0].text, r[1]) for r in results] == [
+        ("one", True),
+        "room_locked",
+        ("elsewhere", True),
+        "invalid_message",
+        ("before", False),
+        ("two", True),
+    ]
+    assert list(Message.objects.filter(room=room).order_by("seq").values_list("seq", "text")) == [
+        (1, "before"),
+        (2, "one"),
+        (3, "two"),
+    ]
+    assert not Message.objects.filter(room=locked).exists()
+    assert Room.objects.get(pk=locked.pk).last_seq == 0
+    assert len(callbacks) == 3  # one broadcast per stored message, none for the refused or the repeat
