@@ -55,11 +55,17 @@ def room_history(
     """A page of visible messages, oldest first, and whether older ones exist."""
     limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
     query = _visible(room.pk)
+    # Within a room seq order is id order. Each filter gets the ordering its index
+    # serves (room, id) or (room, seq), so the page is read straight off the index;
+    # ordering a seq range by id made SQLite sort the whole room: 180 ms to join a
+    # room of 100,000 messages instead of 6 (docs/performance.md).
+    order = "-id"
     if before_id is not None:
         query = query.filter(id__lt=before_id)
     if upto_seq is not None:
         query = query.filter(seq__lte=upto_seq)
-    page = list(query.order_by("-id")[: limit + 1])
+        order = "-seq" if before_id is None else order
+    page = list(query.order_by(order)[: limit + 1])
     has_more = len(page) > limit
     return [message_data(m, room.name) for m in reversed(page[:limit])], has_more
 

@@ -121,3 +121,37 @@ def test_message_post_batch_is_message_post_in_one_transaction(django_capture_on
     assert not Message.objects.filter(room=locked).exists()
     assert Room.objects.get(pk=locked.pk).last_seq == 0
     assert len(callbacks) == 3  # one broadcast per stored message, none for the refused or the repeat
+
+
+def test_joining_and_posting_cost_the_same_queries_whatever_the_history():
+    """A room with many messages is joined and posted to with the same queries as an empty one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rooms import presence, selectors
+
+    big, empty = general(), Room.objects.get(key="tech")
+    Message.objects.bulk_create(
+        Message(room=big, seq=seq, author_key="seed", username="seed", text=f"m{seq}") for seq in range(1, 2001)
+    )
+    Room.objects.filter(pk=big.pk).update(last_seq=2000)
+    process_id = presence.process_register()
+
+    def costs(room, n):
+        actor = Actor(guest_key=f"guest-{room.key}-{n}")
+        with CaptureQueriesContext(connection) as joining:
+            found = services.room_for_join(room_name=room.name, create=False, actor=actor)
+            presence.presence_enter(
+                room=found, actor=actor, username=f"u{n}", connection_id=f"c-{room.key}-{n}", process_id=process_id
+            )
+            snapshot = selectors.join_snapshot(room=found)
+        with CaptureQueriesContext(connection) as posting:
+            services.message_post(room=found, actor=actor, username=f"u{n}", text="hi")
+        return len(joining), len(posting), snapshot
+
+    big_join, big_post, big_snapshot = costs(big, 1)
+    empty_join, empty_post, empty_snapshot = costs(empty, 1)
+    assert (big_join, big_post) == (empty_join, empty_post)
+    assert len(big_snapshot.history) == 50 and big_snapshot.has_more
+    assert [m["text"] for m in big_snapshot.history[-2:]] == ["m1999", "m2000"]
+    assert empty_snapshot.history == [] and not empty_snapshot.has_more
