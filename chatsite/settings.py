@@ -7,6 +7,7 @@ DJANGO_DEBUG off the site refuses to start without a real DJANGO_SECRET_KEY and
 DJANGO_ALLOWED_HOSTS. Every variable is listed in .env.example.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -155,12 +156,18 @@ REDIS_URL = env_str("REDIS_URL")
 # One subscription per server process carries every room of that process
 # (rooms/hub.py), so the layer's capacity is per process, not per socket.
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)
+# Processes that share a database are one site. Sites (or test runs) that share a Redis must
+# not hear each other's rooms or share rate-limit counters, so their keys are named after it.
+_database = DATABASES["default"]
+_site = f"{_database.get('HOST', '')}:{_database.get('PORT', '')}/{_database['NAME']}"
+SITE_KEY = "chatsite." + hashlib.sha256(_site.encode()).hexdigest()[:12]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
+                "prefix": SITE_KEY,
                 "capacity": CHANNEL_CAPACITY,
                 # A message not received within a minute is dropped; the hub refills from the database.
                 "expiry": 60,
@@ -177,7 +184,7 @@ if REDIS_URL:
     if REDIS_CHANNEL_LAYER == "pubsub":
         CHANNEL_LAYERS["default"] = {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": SITE_KEY},
         }
     elif REDIS_CHANNEL_LAYER != "core":
         raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be core or pubsub, not {REDIS_CHANNEL_LAYER!r}")
@@ -185,7 +192,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "chatsite",
+            "KEY_PREFIX": SITE_KEY,
         }
     }
 else:

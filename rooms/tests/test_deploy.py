@@ -8,6 +8,7 @@ checks that several processes sharing Redis and PostgreSQL act as one chat.
 """
 
 import asyncio
+import getpass
 import json
 import re
 import secrets
@@ -66,10 +67,15 @@ def render_nginx_site(*, upstreams: list[int], https_port: int, http_port: int, 
 
 
 def nginx_main_config(workdir: Path, site: Path) -> str:
-    """The part /etc/nginx/nginx.conf plays on a server, confined to `workdir`."""
+    """The part /etc/nginx/nginx.conf plays on a server, confined to `workdir`.
+
+    Workers run as the test's user (root in CI would otherwise switch them to
+    nobody, who cannot use a private temp directory).
+    """
     temp = workdir / "temp"
     temp.mkdir()
     return f"""
+user {getpass.getuser()};
 worker_processes 1;
 daemon off;
 pid {workdir / "nginx.pid"};
@@ -145,6 +151,10 @@ def nginx(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+    log = tmp_path / "nginx" / "error.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    problems = [line for line in lines if re.search(r"\[(error|crit|alert|emerg)\]", line)]
+    assert not problems, "nginx logged errors:\n" + "\n".join(problems)
 
 
 def fetch(
@@ -316,4 +326,22 @@ async def test_processes_sharing_redis_and_postgres_are_one_chat(cluster):
         assert (members, count, notices) == (["ann", "cat"], 2, ["bob left"]), name
     assert member_state(frames["lobby"])[1] == 2
     for client in (ann, cat, lobby):
+        await client.close()
+
+
+async def test_sites_sharing_a_redis_do_not_hear_each_other(cluster):
+    """Two chatsites (two databases) on one Redis: neither sees the other's rooms or messages."""
+    (here,) = cluster(1, backend="redis-postgres")
+    (there,) = cluster(1, backend="redis-postgres")
+    ann = await WSClient(here.ws_url, name="ann").open()
+    await ann.join("general", "ann")
+    await ann.drain(0.5)  # the count update for her own arrival
+    bob = await WSClient(there.ws_url, name="bob").open()
+    await bob.join("general", "bob")  # the same room id, 1, in the other database
+    await bob.send("send_message", {"text": "only for the other site"})
+    await bob.send("join_room", {"room_name": "elsewhere", "username": "bob", "create": True})
+    await bob.expect("join_confirm", skip=("receive_message", "member_list", "room_update", "system_message"))
+    frames = await ann.drain(1.5)
+    assert frames == [], f"heard the other site: {frames}"
+    for client in (ann, bob):
         await client.close()
