@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -272,6 +272,15 @@ class Hub:
             await self._publish(group, message)
 
     async def _publish(self, group: str, message: dict[str, Any]) -> None:
+        if isinstance(self.layer, InMemoryChannelLayer):
+            # An in-process layer reaches no other process, and this hub is its only
+            # subscriber: hand the message over directly, skipping the layer's copy,
+            # queue and per-send expiry scan (docs/performance.md).
+            try:
+                await self.dispatch(message)
+            except Exception:
+                logger.exception("hub could not deliver %s", message.get("type"))
+            return
         # While the layer is up, a failure gets one more try: a restarted Redis leaves
         # broken connections in the pool, and the next attempt takes a fresh one.
         attempts = 1 if self.layer_down_since is not None else 2
