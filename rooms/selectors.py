@@ -18,6 +18,8 @@ from rooms.protocol import message_data, room_data
 
 def room_by_name(*, name: str) -> Room | None:
     """An open room by name or private code, case-insensitively."""
+    if "\x00" in name:
+        return None  # no room has one, and PostgreSQL refuses NUL even in a query (/r/a%00b/)
     return Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).first()
 
 

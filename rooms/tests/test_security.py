@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from chatsite.asgi import application
@@ -501,6 +502,18 @@ def test_production_cookies_are_secure_httponly_and_samesite(tmp_path):
     assert csrf["secure"] is True and csrf["samesite"] == "Lax"
     assert "max-age=" in probe["hsts"]
     assert "frame-ancestors 'none'" in probe["csp"]
+
+
+@pytest.mark.integration
+def test_nul_characters_get_clear_answers_on_postgresql(client):
+    """PostgreSQL refuses NUL even in a query; SQLite does not, so this runs on the integration line."""
+    if connection.vendor != "postgresql":
+        pytest.fail("run with a postgres:// DATABASE_URL (the README's integration line)")
+    client.raise_request_exception = False
+    assert client.get("/r/a%00b/").status_code == 404
+    assert client.post("/", {"username": "ann", "room": "a\x00b", "action": "join"}).status_code == 400
+    assert client.post("/", {"username": "a\x00", "enter": "general"}).status_code == 400
+    assert client.post("/", {"username": "ann", "new_room": "a\x00", "action": "create_named"}).status_code == 400
 
 
 # --- 7. Sessions and identity ---------------------------------------------------------------
