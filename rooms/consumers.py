@@ -38,6 +38,18 @@ CLOSE_FLOOD = 4008
 db = database_sync_to_async
 
 
+def refused(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    """What a refused frame was, as far as it can be read: its event and client_id."""
+    try:
+        event, data = parse_frame(text_data, bytes_data)
+    except ChatError:
+        return {}
+    found: dict[str, Any] = {"event": event}
+    if data.get("client_id"):
+        found["client_id"] = data["client_id"]
+    return found
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
 
@@ -93,7 +105,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
-        if await self._flooding():
+        if await self._flooding(text_data, bytes_data):
             return
         event = None
         try:
@@ -108,8 +120,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.exception("%s failed for %s", event or "frame", self.actor.label)
             await self.send_event("error", {**ChatError(Code.INTERNAL_ERROR).as_data(), "event": event})
 
-    async def _flooding(self) -> bool:
-        """Meter every frame; refuse the excess, and disconnect a client far past the limit."""
+    async def _flooding(self, text_data: str | None, bytes_data: bytes | None) -> bool:
+        """Meter every frame; refuse the excess, and disconnect a client far past the limit.
+
+        Every refused frame is answered (at most FLOOD_DISCONNECT_AFTER of them before
+        the close), with its event and client_id when it has them, so a client never
+        loses a message without being told.
+        """
         if self.flood_closed:
             return True  # already closed for flooding: frames still in flight are dropped unread
         wait = self.frames.take()
@@ -125,8 +142,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.warning("disconnecting %s for flooding", self.actor.label)
             await self.close(code=CLOSE_FLOOD)
             throttle.cut_off(self.wire)
-        elif self.flood_strikes == 1:
-            await self.send_event("error", throttle.rate_limited(wait).as_data())
+        else:
+            await self.send_event("error", {**throttle.rate_limited(wait).as_data(), **refused(text_data, bytes_data)})
         return True
 
     # --- client events ------------------------------------------------------

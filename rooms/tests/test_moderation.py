@@ -1,6 +1,7 @@
 """Own messages, room owners and flood control, driven through the consumer."""
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -271,9 +272,32 @@ async def test_a_frame_flood_is_refused_then_disconnected_while_others_chat(conn
             assert output["code"] == 4008
             break
         frames.append(output)
-    errors = [f for f in frames if '"rate_limited"' in f.get("text", "")]
-    assert len(errors) == 1
+    errors = [json.loads(f["text"])["data"] for f in frames if '"rate_limited"' in f.get("text", "")]
+    # Every refused frame before the close is answered, naming what was refused.
+    assert len(errors) == settings.FLOOD_DISCONNECT_AFTER - 1
+    assert {error["event"] for error in errors} == {"history"}
     assert (await bob.say("still fine"))["text"] == "still fine"
+
+
+async def test_every_message_refused_by_the_frame_limit_is_answered_with_its_client_id(connect, settings):
+    settings.FRAME_RATE_BURST = 5
+    settings.FRAME_RATE_PER_SECOND = 1
+    ann = await connect(username="ann")
+    await ann.join("general")
+    sent = [f"c{i}" for i in range(30)]
+    for client_id in sent:
+        await ann.send("send_message", {"text": f"text {client_id}", "client_id": client_id})
+    acked, refused = set(), set()
+    while len(acked | refused) < len(sent):
+        event, data = await ann.receive()
+        if event == "ack":
+            acked.add(data["client_id"])
+        elif event == "error":
+            assert data["code"] == "rate_limited"
+            refused.add(data["client_id"])
+    assert acked and refused
+    assert acked | refused == set(sent)
+    assert not acked & refused
 
 
 async def test_guessing_codes_is_throttled_per_session(connect, settings):
