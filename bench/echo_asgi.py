@@ -6,6 +6,7 @@ has no echo path. Everything else (daphne's limits and close behaviour that
 chatsite.asgi configures, the pages, /ws/chat/) is chatsite unchanged.
 """
 
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chatsite.asgi import application as chatsite_application  # sets Django up first
@@ -20,10 +21,13 @@ class EchoConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is not None:
-            await self.send(text_data=text_data)
-        else:
-            await self.send(bytes_data=bytes_data)
+        try:
+            if text_data is not None:
+                await self.send(text_data=text_data)
+            else:
+                await self.send(bytes_data=bytes_data)
+        except Disconnected:
+            pass  # the client started closing before its message came back; daphne's disconnect follows
 
 
 echo = EchoConsumer.as_asgi()

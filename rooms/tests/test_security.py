@@ -312,6 +312,21 @@ async def test_frames_under_daphnes_limit_reach_the_app_cap_and_keep_the_socket(
     assert "RecursionError" not in clean_log.log()
 
 
+async def test_a_client_closing_while_answers_are_due_leaves_no_fault(clean_log):
+    # Answers to frames sent just before a Close meet a closing socket: they are dropped, never a traceback.
+    for _ in range(5):
+        raw = await RawSocket.open(clean_log.port)
+        join = {"event": "join_room", "data": {"room_name": "general", "username": "hasty"}}
+        raw.frame(1, json.dumps(join).encode())
+        for _ in range(30):
+            raw.frame(1, b"not json")
+            raw.frame(1, json.dumps({"event": "history", "data": {}}).encode())
+        raw.frame(8, struct.pack("!H", 1000))
+        assert await raw.close_code() == 1000
+        raw.close()
+    await still_serving(clean_log)
+
+
 def test_the_readme_and_settings_state_the_limits_the_servers_run_with():
     readme = (BASE_DIR / "README.md").read_text()
     size = str(MAX_FRAME_CHARS * 4)  # a character is at most 4 bytes of UTF-8
