@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 
 from chatsite.asgi import application
 from rooms import hub
@@ -81,6 +83,16 @@ def _generous_flood_limits(settings):
     """Most tests send faster than a person; flood-control tests set their own limits."""
     settings.RATE_LIMIT_BURST = 100_000
     settings.FRAME_RATE_BURST = 100_000
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Slow mode and code guessing are counted in the cache: start every test with none counted.
+
+    Only the in-process cache is cleared; a shared Redis (integration runs) is left alone.
+    """
+    if isinstance(cache, LocMemCache):
+        cache.clear()
 
 
 @database_sync_to_async
