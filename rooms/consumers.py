@@ -277,6 +277,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if entered is not None:
                 await db(presence.presence_leave)(connection_id=self.connection_id)
             raise
+        if self.room is not room:
+            # Removed while joining (room closed, kicked, banned): the client has been
+            # told; take back this socket's presence, which the removal may have missed.
+            await db(presence.presence_leave)(connection_id=self.connection_id)
+            return
         self.seen_seq = self.target_seq = snapshot.start_seq
         self.versions = {"members": entered.version, "count": entered.version}
         if snapshot.resync:

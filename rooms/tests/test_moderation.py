@@ -2,12 +2,15 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from rooms.models import AuditEntry, Ban, Message
+from rooms import selectors, services
+from rooms.identity import Actor
+from rooms.models import AuditEntry, Ban, Message, Presence, Room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -332,3 +335,29 @@ def _guest_of(client):
     from rooms.identity import GUEST_KEY
 
     return SessionStore(session_key=client.session_key)[GUEST_KEY]
+
+
+# --- removal racing a join ----------------------------------------------------------
+
+
+async def test_a_room_closed_while_someone_is_joining_leaves_them_out_cleanly(connect, monkeypatch):
+    """A moderator closes the room between the joiner's presence and their history snapshot."""
+    real_snapshot = selectors.join_snapshot
+
+    def snapshot_after_a_close(*, room, since_id=None):
+        services.room_close(room=room, actor=Actor(guest_key="mod", is_staff=True), reason="spam")
+        time.sleep(0.3)  # the eviction reaches the socket while its join is still under way
+        return real_snapshot(room=room, since_id=since_id)
+
+    monkeypatch.setattr(selectors, "join_snapshot", snapshot_after_a_close)
+    room = await database_sync_to_async(services.room_create_named)(
+        name="doomed", actor=Actor(guest_key="owner-of-doomed")
+    )
+    ann = await connect(username="ann")
+    await ann.send("join_room", {"room_name": "doomed"})
+    frames = [event for event, _ in await ann.collect(seconds=1) if event not in (*NOISE, "room_removed")]
+    assert frames == ["room_closed"]
+    await ann.send("send_message", {"text": "anyone?"})
+    assert (await ann.expect("error", skip=NOISE))["code"] == "not_in_room"
+    assert not await database_sync_to_async(Presence.objects.filter(room_id=room[0].pk).exists)()
+    assert await database_sync_to_async(Room.objects.filter(pk=room[0].pk, closed_at__isnull=False).exists)()
