@@ -155,3 +155,19 @@ def test_joining_and_posting_cost_the_same_queries_whatever_the_history():
     assert len(big_snapshot.history) == 50 and big_snapshot.has_more
     assert [m["text"] for m in big_snapshot.history[-2:]] == ["m1999", "m2000"]
     assert empty_snapshot.history == [] and not empty_snapshot.has_more
+
+
+def test_a_batch_that_starts_again_does_not_count_a_slow_mode_post_twice():
+    slow = Room.objects.create(kind="named", name="slowroom", title="slowroom", slow_mode_seconds=30)
+    locked = Room.objects.create(kind="named", name="shut", title="shut", locked=True)
+    results = services.message_post_batch(
+        posts=[
+            services.Post(room=slow, actor=ANN, username="ann", text="my one message this half-minute"),
+            services.Post(room=locked, actor=BOB, username="bob", text="refused"),
+        ]
+    )
+    assert isinstance(results[0], tuple) and results[0][0].text == "my one message this half-minute"
+    assert isinstance(results[1], ChatError) and results[1].code == "room_locked"
+    with pytest.raises(ChatError) as refused:
+        services.message_post(room=slow, actor=ANN, username="ann", text="too soon")
+    assert refused.value.code == "rate_limited"
