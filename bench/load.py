@@ -27,7 +27,7 @@ import random
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import psutil
@@ -415,7 +415,7 @@ def main() -> None:
         result = asyncio.run(run_idle(args.url, args.connections, pids=args.pid))
     else:
         result = asyncio.run(run_chat(args.url, WORKLOADS[args.workload], duration=args.duration, pids=args.pid))
-    print(json.dumps(asdict(result) if hasattr(result, "__dataclass_fields__") else result))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

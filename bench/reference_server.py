@@ -83,7 +83,7 @@ async def main(host: str, port: int) -> None:
     reference = Reference()
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
+        asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     async with serve(reference.handle, host, port, max_size=2**16, compression=None):
         await stop
 
