@@ -55,6 +55,15 @@ WORKLOADS = {
     "iii": Workload("iii", rooms=100, users=5, senders=5, rate=2.0),
 }
 
+
+def workload(name: str) -> Workload:
+    """A named workload, or `room:N`: one room of N users, 10 of them sending 5 msg/s (room-size sweeps)."""
+    if name.startswith("room:"):
+        users = int(name.split(":", 1)[1])
+        return Workload(name, rooms=1, users=users, senders=min(10, users), rate=5.0)
+    return WORKLOADS[name]
+
+
 CONNECT_CONCURRENCY = 50
 TEXT_PAD = "lorem ipsum dolor sit amet"
 
@@ -406,7 +415,7 @@ async def join_latency(url: str, room: str, *, joins: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", action="append", required=True, help="WebSocket URL (repeat for several processes)")
-    parser.add_argument("--workload", choices=[*WORKLOADS, "idle"], default="i")
+    parser.add_argument("--workload", default="i", help="i, ii, iii, room:N or idle")
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=1000, help="for idle")
     parser.add_argument("--pid", type=int, action="append", default=[], help="server process to watch")
@@ -414,7 +423,7 @@ def main() -> None:
     if args.workload == "idle":
         result = asyncio.run(run_idle(args.url, args.connections, pids=args.pid))
     else:
-        result = asyncio.run(run_chat(args.url, WORKLOADS[args.workload], duration=args.duration, pids=args.pid))
+        result = asyncio.run(run_chat(args.url, workload(args.workload), duration=args.duration, pids=args.pid))
     print(json.dumps(result))
 
 

@@ -157,9 +157,7 @@ def run_one(server, workload: str, args) -> dict:
 def _run_workload(server, workload: str, args) -> dict:
     if workload == "idle":
         return asyncio.run(load.run_idle(server.ws_urls, args.idle, pids=server.pids))
-    return asyncio.run(
-        load.run_chat(server.ws_urls, load.WORKLOADS[workload], duration=args.duration, pids=server.pids)
-    )
+    return asyncio.run(load.run_chat(server.ws_urls, load.workload(workload), duration=args.duration, pids=server.pids))
 
 
 def run_history(env: dict[str, str], workdir: Path, args) -> list[dict]:
@@ -211,7 +209,7 @@ def print_table(rows: list[dict]) -> None:
     lines = ["| " + " | ".join(title for _, title in columns) + " |", "|" + "---|" * len(columns)]
     by_workload: dict[str, dict[str, dict]] = {}
     for row in rows:
-        if row["workload"] in load.WORKLOADS:
+        if row["workload"] in load.WORKLOADS or row["workload"].startswith("room:"):
             by_workload.setdefault(row["workload"], {})[row["server"]] = row
             lines.append("| " + " | ".join(str(row.get(key, "")) for key, _ in columns) + " |")
     print("\n".join(lines))
@@ -231,7 +229,7 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layer", choices=list(LAYERS), default="memory")
-    parser.add_argument("--workloads", default="i,ii,iii", help="comma-separated: i, ii, iii, idle, history")
+    parser.add_argument("--workloads", default="i,ii,iii", help="comma-separated: i, ii, iii, room:N, idle, history")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of sending per workload")
     parser.add_argument("--idle", type=int, default=5000, help="connections for the idle workload")
     parser.add_argument("--history-messages", type=int, default=100_000)
