@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from rooms.tests.pages import send
+
 pytestmark = pytest.mark.browser
 
 
@@ -15,11 +17,6 @@ def enter_room(page, username: str, room: str) -> None:
     expect(page).to_have_url(re.compile(rf"/r/{room}/$"))
     expect(page.locator("#connection-status")).to_have_text("Connected")
     expect(page.locator("#member-list")).to_contain_text(username)
-
-
-def send(page, text: str) -> None:
-    page.fill("#message-input", text)
-    page.press("#message-input", "Enter")
 
 
 def test_two_tabs_chat_live_and_script_shows_as_text(open_page):

@@ -1,6 +1,5 @@
 """The room page's chat behaviour in headless Chromium, driven the way people use it."""
 
-import itertools
 import json
 import re
 import subprocess
@@ -12,50 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from rooms.tests.pages import create_room, enter_room, fresh_room_name, message, send
 from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
-
-_names = itertools.count(1)
-
-
-def fresh_room_name(prefix: str) -> str:
-    """A room nobody else in the test session uses (the server is shared)."""
-    return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{next(_names)}"
-
-
-def create_room(page, username: str, room: str) -> None:
-    """From the lobby: pick a display name and start a public room (its owner)."""
-    page.fill("#id_username", username)
-    page.fill("#id_new_room", room)
-    page.click("button[name=action][value=create_named]")
-    wait_in_room(page, username, room)
-
-
-def enter_room(page, username: str, room: str) -> None:
-    """From the lobby: pick a display name and join a room by its name."""
-    page.fill("#id_username", username)
-    page.fill("#id_room", room)
-    page.click("button[name=action][value=join]")
-    wait_in_room(page, username, room)
-
-
-def wait_in_room(page, username: str, room: str) -> None:
-    expect(page).to_have_url(re.compile(rf"/r/{re.escape(room)}/$", re.IGNORECASE))
-    expect(page.locator("#connection-status")).to_have_text("Connected")
-    expect(page.locator("#member-list")).to_contain_text(username)
-
-
-def send(page, text: str) -> None:
-    page.fill("#message-input", text)
-    page.press("#message-input", "Enter")
-
-
-def message(page, text: str):
-    """The delivered (not pending) message whose text is exactly `text`."""
-    return page.locator(".msg:not(.pending)").filter(
-        has=page.locator(".msg-text", has_text=re.compile(rf"^{re.escape(text)}$"))
-    )
 
 
 def texts(page) -> list[str]:

@@ -4,59 +4,31 @@ Phone (360×740) and desktop widths, light and dark, keyboard only, and an
 axe-core pass over the lobby and a room with people and messages in it.
 """
 
-import itertools
 import json
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from rooms.tests.pages import axe_violations, create_room, enter_room, fresh_room_name, send, settle
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1440, "height": 900}
-AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 LONG_WORD = "Supercalifragilisticexpialidocious" * 6
 LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 8 + "?q=" + "x" * 60
-_names = itertools.count(1)
-
-
-def unique_room() -> str:
-    """A public room name of this module's own, so other tests' traffic never shows up in it."""
-    return f"layout-{next(_names)}"
-
-
-def create_room(page, username: str, room: str) -> None:
-    page.fill("#id_username", username)
-    page.fill("#id_new_room", room)
-    page.click("button[name=action][value=create_named]")
-    expect(page).to_have_url(re.compile(rf"/r/{room}/$"))
-    expect(page.locator("#connection-status")).to_have_text("Connected")
-
-
-def join_room(page, username: str, room: str) -> None:
-    page.fill("#id_username", username)
-    page.fill("#id_room", room)
-    page.click("button[name=action][value=join]")
-    expect(page).to_have_url(re.compile(rf"/r/{room}/$"))
-    expect(page.locator("#connection-status")).to_have_text("Connected")
-
-
-def send(page, text: str) -> None:
-    page.fill("#message-input", text)
-    page.press("#message-input", "Enter")
 
 
 def busy_room(open_page, **context_options):
     """ann's page in a room with two other members, a join notice and a few messages."""
-    room = unique_room()
+    room = fresh_room_name("layout")
     ann = open_page("/", **context_options)
     create_room(ann, "ann", room)
     bob = open_page("/")
-    join_room(bob, "bob", room)
+    enter_room(bob, "bob", room)
     cat = open_page("/")
-    join_room(cat, "cat", room)
+    enter_room(cat, "cat", room)
     send(bob, "Hi all 👋 the notes are at https://example.org/notes")
     send(ann, "Thanks bob, reading them now")
     send(cat, "🎉")
@@ -111,7 +83,7 @@ def test_nothing_overflows_sideways_on_home_and_room_pages(open_page, viewport):
     expect(home.locator("#username-error")).to_be_visible()
     assert_nothing_overflows(home)
 
-    room = unique_room()
+    room = fresh_room_name("layout")
     page = open_page("/", viewport=viewport)
     create_room(page, "a-rather-long-display-name-here", room)
     send(page, LONG_WORD)
@@ -234,7 +206,7 @@ def test_the_theme_follows_the_system_preference(open_page, scheme, expected, pr
     page = open_page("/", color_scheme=scheme)
     for where in ("lobby", "room"):
         if where == "room":
-            create_room(page, "ann", unique_room())
+            create_room(page, "ann", fresh_room_name("layout"))
         assert background(page) == expected, where
         assert page.evaluate("localStorage.getItem('chatsite-theme')") is None  # nothing chosen yet
         toggle = page.get_by_role("button", name="Dark theme")
@@ -269,7 +241,7 @@ def test_the_theme_toggle_switches_and_is_remembered_across_reloads_and_pages(op
     other.close()
 
     # The choice holds on the room page too, and beats the system preference.
-    create_room(page, "ann", unique_room())
+    create_room(page, "ann", fresh_room_name("layout"))
     assert background(page) == DARK_BG
     page.emulate_media(color_scheme="dark")
     page.get_by_role("button", name="Dark theme").click()
@@ -439,30 +411,6 @@ def test_phone_drawers_work_with_the_keyboard(open_page):
 
 
 # --- axe-core ----------------------------------------------------------------
-
-AXE_RUN_JS = """async () => {
-  const result = await axe.run(document, { resultTypes: ["violations"] });
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-}"""
-
-
-def settle(page) -> None:
-    """Wait out transitions (a theme switch fades colours), so axe sees the final colours."""
-    page.wait_for_function("() => document.getAnimations().length === 0")
-
-
-def axe_violations(page) -> list[dict]:
-    """Serious and critical axe-core violations on the page as it is now.
-
-    axe is evaluated through the DevTools protocol (page.evaluate), which the
-    page's Content Security Policy does not govern; a <script> tag added with
-    add_script_tag would be inline script, which the CSP rightly blocks.
-    """
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE_JS.read_text())
-    return page.evaluate(AXE_RUN_JS)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from rooms.tests.pages import axe_violations, create_room, enter_room, fresh_room_name, message, send
 from rooms.tests.servers import BASE_DIR
-from rooms.tests.test_browser_chat import create_room, enter_room, fresh_room_name, message, send
 
 pytestmark = pytest.mark.browser
 
@@ -266,22 +266,6 @@ def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
 
 # --- accessibility of the behaviour states ------------------------------------------
 
-AXE_JS = BASE_DIR / "rooms" / "tests" / "vendor" / "axe-core" / "axe.min.js"
-AXE_SERIOUS = """async () => {
-  const result = await axe.run(document, { resultTypes: ["violations"] });
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-}"""
-
-
-def serious_violations(page) -> list[dict]:
-    # Evaluated through the DevTools protocol, which the page's CSP does not govern.
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE_JS.read_text())
-    page.wait_for_function("() => document.getAnimations().length === 0")
-    return page.evaluate(AXE_SERIOUS)
-
 
 def test_owner_controls_edit_mode_picker_and_notices_are_accessible(open_page):
     room = fresh_room_name("a11y")
@@ -301,17 +285,17 @@ def test_owner_controls_edit_mode_picker_and_notices_are_accessible(open_page):
     for scheme in ("light", "dark"):
         for who, page in (("owner editing", ann), ("member, room locked", bob)):
             page.emulate_media(color_scheme=scheme)
-            report[f"{who}/{scheme}"] = serious_violations(page)
+            report[f"{who}/{scheme}"] = axe_violations(page)
     ann.get_by_role("textbox", name="Edit message").press("Escape")
     ann.get_by_role("button", name="Insert emoji").click()
     expect(ann.locator("emoji-picker")).to_be_visible()
-    report["emoji picker open"] = serious_violations(ann)
+    report["emoji picker open"] = axe_violations(ann)
     ann.keyboard.press("Escape")
     ann.get_by_role("button", name="Remove bob from the room").click()
     expect(bob.locator("#room-notice")).to_be_visible()
     for scheme in ("light", "dark"):
         bob.emulate_media(color_scheme=scheme)
-        report[f"removed member/{scheme}"] = serious_violations(bob)
+        report[f"removed member/{scheme}"] = axe_violations(bob)
     problems = {key: value for key, value in report.items() if value}
     assert problems == {}, json.dumps(problems, indent=2, ensure_ascii=False)
 
