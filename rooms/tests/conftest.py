@@ -11,6 +11,7 @@ from rooms.tests.servers import (
     drop_postgres_database,
     migrate,
     server_env,
+    sqlite_server,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,18 +27,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def chat_server(tmp_path_factory):
     """chatsite on daphne with its own SQLite file and the in-memory channel layer."""
-    workdir = tmp_path_factory.mktemp("chat-server")
-    env = server_env(
-        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+    with sqlite_server(
+        tmp_path_factory.mktemp("chat-server"),
         ROOM_EMPTY_GRACE_SECONDS="2",
         RATE_LIMIT_BURST="1000",  # the tests type faster than people; flood control has its own tests
-    )
-    migrate(env)
-    server = ChatServer(env, workdir / "daphne.log").start()
-    yield server
-    server.stop()
-    faults = server.faults()
-    assert not faults, "the server logged faults:\n" + "\n".join(faults)
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

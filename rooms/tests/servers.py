@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -121,6 +122,20 @@ class ChatServer:
 
     def faults(self) -> list[str]:
         return [line for line in self.log().splitlines() if any(marker in line for marker in FAULT_MARKERS)]
+
+
+@contextlib.contextmanager
+def sqlite_server(workdir: Path, **overrides: str) -> Iterator[ChatServer]:
+    """chatsite on daphne with its own SQLite file in `workdir`; fails if the server logged a fault."""
+    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", **overrides)
+    migrate(env)
+    server = ChatServer(env, workdir / "daphne.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    faults = server.faults()
+    assert not faults, "the server logged faults:\n" + "\n".join(faults)
 
 
 def create_postgres_database(database_url: str) -> str:

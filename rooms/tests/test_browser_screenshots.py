@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.servers import BASE_DIR, ChatServer, migrate, server_env
+from rooms.tests.servers import BASE_DIR, sqlite_server
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +28,8 @@ ROOM = "weekend-plans"
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
     """A server of its own, so the lobby counts and the room hold only what these pictures show."""
-    workdir = tmp_path_factory.mktemp("screenshot-server")
-    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", RATE_LIMIT_BURST="1000")
-    migrate(env)
-    server = ChatServer(env, workdir / "daphne.log").start()
-    yield server
-    server.stop()
-    faults = server.faults()
-    assert not faults, "the server logged faults:\n" + "\n".join(faults)
+    with sqlite_server(tmp_path_factory.mktemp("screenshot-server"), RATE_LIMIT_BURST="1000") as server:
+        yield server
 
 
 def png_size(path: Path) -> tuple[int, int]:

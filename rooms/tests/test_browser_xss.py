@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import connect as ws_connect
 
-from rooms.tests.servers import ChatServer, migrate, server_env
+from rooms.tests.servers import ChatServer, sqlite_server
 
 pytestmark = pytest.mark.browser
 
@@ -103,19 +103,13 @@ ROOM_PAYLOADS = [p for p in PAYLOADS if len(p) <= 200 and "\t" not in p and "\n"
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
     """This module's own server: it guesses many unknown room names, past the usual per-IP limit."""
-    workdir = tmp_path_factory.mktemp("xss-server")
-    env = server_env(
-        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+    with sqlite_server(
+        tmp_path_factory.mktemp("xss-server"),
         RATE_LIMIT_BURST="1000",
         FRAME_RATE_BURST="1000",
         JOIN_MISS_LIMIT="100000",
-    )
-    migrate(env)
-    server = ChatServer(env, workdir / "daphne.log").start()
-    yield server
-    server.stop()
-    faults = server.faults()
-    assert not faults, "the server logged faults:\n" + "\n".join(faults)
+    ) as server:
+        yield server
 
 
 def flagged_page(open_page):
