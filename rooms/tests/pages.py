@@ -39,6 +39,16 @@ def enter_room(page, username: str, room: str) -> None:
     wait_in_room(page, username, room)
 
 
+def ann_and_bob(open_page, prefix: str):
+    """A fresh public room that ann created (so she owns it) and bob joined: (room, ann's page, bob's page)."""
+    room = fresh_room_name(prefix)
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    return room, ann, bob
+
+
 def wait_in_room(page, username: str, room: str) -> None:
     expect(page).to_have_url(re.compile(rf"/r/{re.escape(room)}/$", re.IGNORECASE))
     expect(page.locator("#connection-status")).to_have_text("Connected")

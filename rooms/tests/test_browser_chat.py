@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.pages import create_room, enter_room, fresh_room_name, message, send
+from rooms.tests.pages import ann_and_bob, create_room, enter_room, fresh_room_name, message, send
 from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
@@ -25,11 +25,7 @@ def texts(page) -> list[str]:
 
 
 def test_author_edits_and_deletes_and_others_see_it_live(open_page):
-    room = fresh_room_name("edits")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "edits")
 
     send(ann, "helo everyone")
     send(bob, "hi ann")
@@ -168,11 +164,7 @@ def assert_each_once(page, expected: list[str]) -> None:
 
 
 def test_a_server_restart_under_an_open_page_loses_nothing(open_page, chat_server):
-    room = fresh_room_name("restart")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "restart")
     send(ann, "before the restart")
     expect(message(bob, "before the restart")).to_have_count(1)
     states = record_connection_states(ann)
@@ -194,11 +186,7 @@ def test_a_server_restart_under_an_open_page_loses_nothing(open_page, chat_serve
 
 
 def test_away_while_others_chat_then_back_with_everything_once(open_page, chat_server):
-    room = fresh_room_name("away")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "away")
     send(bob, "bob was here first")
     expect(message(ann, "bob was here first")).to_have_count(1)
     states = record_connection_states(ann)
@@ -230,11 +218,7 @@ def test_away_while_others_chat_then_back_with_everything_once(open_page, chat_s
 
 
 def test_a_dropped_connection_with_a_lost_ack_resends_once(open_page):
-    room = fresh_room_name("lost-ack")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "lost-ack")
 
     sockets = []
 
@@ -368,11 +352,7 @@ def test_typing_indicator_for_one_and_several_typists(open_page):
 
 
 def test_links_are_safe_and_only_http(open_page):
-    room = fresh_room_name("links")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "links")
 
     text = (
         "docs at https://example.com/wiki/Chat_(software). "
@@ -396,11 +376,7 @@ def test_links_are_safe_and_only_http(open_page):
 
 
 def test_mentions_of_me_are_highlighted(open_page):
-    room = fresh_room_name("mention")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "mention")
 
     send(bob, "hey @ANN, have a look")
     send(bob, "@annie is someone else, and bob@ann.example is an address")
@@ -653,11 +629,7 @@ def test_keyboard_enter_sends_shift_enter_adds_a_line(open_page):
 
 def test_a_message_the_server_never_got_is_sent_again(open_page):
     """Flood control refuses frames silently after its first warning; a lost frame is resent."""
-    room = fresh_room_name("lost-frame")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "lost-frame")
 
     dropped = []
 

@@ -9,18 +9,14 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.pages import axe_violations, create_room, enter_room, fresh_room_name, message, send
+from rooms.tests.pages import ann_and_bob, axe_violations, create_room, enter_room, fresh_room_name, message, send
 from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
 
 
 def test_owner_locks_and_unlocks_and_everyone_sees_the_state(open_page):
-    room = fresh_room_name("lock")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "lock")
 
     owner_controls = ann.get_by_role("group", name="Room owner controls")
     expect(owner_controls).to_be_visible()
@@ -56,11 +52,7 @@ def test_owner_locks_and_unlocks_and_everyone_sees_the_state(open_page):
 
 
 def test_slow_mode_counts_down_and_keeps_the_text(open_page):
-    room = fresh_room_name("slow")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "slow")
 
     ann.get_by_label("Slow mode").select_option("5")
     for page in (ann, bob):
@@ -101,11 +93,7 @@ def test_slow_mode_counts_down_and_keeps_the_text(open_page):
 
 
 def test_owner_kicks_a_member_who_is_told_and_offered_the_lobby(open_page):
-    room = fresh_room_name("kick")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "kick")
     bob.fill("#message-input", "half-typed thought")
 
     ann.get_by_role("button", name="Remove bob from the room").click()
@@ -130,11 +118,7 @@ def test_owner_kicks_a_member_who_is_told_and_offered_the_lobby(open_page):
 
 
 def test_owner_deletes_any_message_and_it_becomes_a_placeholder(open_page):
-    room = fresh_room_name("owner-del")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "owner-del")
     send(bob, "something rude")
     send(bob, "something fine")
     expect(message(ann, "something rude")).to_have_count(1)
@@ -155,11 +139,7 @@ def test_owner_deletes_any_message_and_it_becomes_a_placeholder(open_page):
 
 def test_a_refused_action_is_explained_next_to_the_composer(open_page):
     """The owner's page still lists bob after he left (his leave never reached it): removing him is refused."""
-    room = fresh_room_name("stale")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "stale")
     expect(ann.get_by_role("button", name="Remove bob from the room")).to_be_visible()
 
     hold = {"on": False}
@@ -232,11 +212,7 @@ def moderator(open_page, chat_server):
 
 
 def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
-    room = fresh_room_name("closing")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "closing")
     send(ann, "spam spam spam")
     send(ann, "a fine message")
     expect(message(bob, "spam spam spam")).to_have_count(1)
@@ -268,11 +244,7 @@ def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
 
 
 def test_owner_controls_edit_mode_picker_and_notices_are_accessible(open_page):
-    room = fresh_room_name("a11y")
-    ann = open_page("/")
-    create_room(ann, "ann", room)
-    bob = open_page("/")
-    enter_room(bob, "bob", room)
+    room, ann, bob = ann_and_bob(open_page, "a11y")
     send(ann, "hello @bob, see https://example.com")
     send(bob, "🎉")
     ann.get_by_role("button", name="Lock room").click()
