@@ -106,6 +106,17 @@ class ChatServer:
                 self.process.wait(timeout=10)
         self.process = None
 
+    def shell(self, code: str) -> None:
+        """Run Python in `manage.py shell` against this server's database (test set-up a user could not do)."""
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=BASE_DIR,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
     def kill(self) -> None:
         """SIGKILL: no disconnect handlers, no cleanup, like a crash."""
         if self.process and self.process.poll() is None:

@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.pages import ann_and_bob, create_room, enter_room, fresh_room_name, message, send
-from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -476,14 +473,7 @@ def age_messages(chat_server, room: str, days_ago: dict[str, int]) -> None:
         f"{json.dumps(room)}, text=text).update(created_at=timezone.now() - datetime.timedelta(days=d)) "
         "for text, d in ages.items()]"
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=chat_server.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    chat_server.shell(code)
 
 
 def test_day_separators_local_times_own_messages_and_notices(open_page, chat_server):

@@ -2,15 +2,12 @@
 
 import json
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.pages import ann_and_bob, axe_violations, create_room, enter_room, fresh_room_name, message, send
-from rooms.tests.servers import BASE_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -175,14 +172,7 @@ def make_staff(chat_server, username: str, password: str) -> None:
         f"u, _ = User.objects.get_or_create(username={json.dumps(username)}); "
         f"u.is_staff = u.is_superuser = True; u.set_password({json.dumps(password)}); u.save()"
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=chat_server.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    chat_server.shell(code)
 
 
 def admin_login(page, username: str, password: str) -> None:
