@@ -10,6 +10,8 @@ Channel-layer messages:
   hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
   hub.lobby  {text, room?, version?}                 to every socket
   hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
+  hub.batch  {messages: [...]}                       several of the above, in order
+                                                     (the hub's publisher, under load)
 """
 
 import asyncio

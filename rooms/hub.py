@@ -49,6 +49,7 @@ RECEIVE_RETRY_MAX = 5.0
 GAP_WAIT_SECONDS = 0.5
 GAP_BATCH = 200
 POST_BATCH = 100  # most messages written in one transaction
+PUBLISH_BATCH = 200  # most messages in one channel-layer send
 
 
 @dataclass
@@ -266,21 +267,33 @@ class Hub:
     # --- traffic -----------------------------------------------------------
 
     async def _publish_loop(self) -> None:
-        """Send what services queued, in the order they committed."""
+        """Send what services queued, in the order they committed: all that is waiting, at once.
+
+        Under load a group commit queues many messages in one go; publishing
+        them one by one costs several Redis round trips each, in the sender and
+        in every receiver (docs/performance.md). Whatever is waiting goes out
+        as one `hub.batch`: to its group when all of it is for one group, else
+        to the lobby group, which every hub subscribes to (a hub drops what is
+        for rooms it has no socket in). One message alone goes as itself.
+        """
         while True:
-            group, message = await self.outbox.get()
-            await self._publish(group, message)
+            waiting = [await self.outbox.get()]
+            while len(waiting) < PUBLISH_BATCH and not self.outbox.empty():
+                waiting.append(self.outbox.get_nowait())
+            if isinstance(self.layer, InMemoryChannelLayer):
+                # An in-process layer reaches no other process, and this hub is its only
+                # subscriber: hand the messages over directly, skipping the layer's copy,
+                # queue and per-send expiry scan (docs/performance.md).
+                for _, message in waiting:
+                    await self._deliver(message)
+            elif len(waiting) == 1:
+                await self._publish(*waiting[0])
+            else:
+                groups = {group for group, _ in waiting}
+                group = groups.pop() if len(groups) == 1 else LOBBY_GROUP
+                await self._publish(group, {"type": "hub.batch", "messages": [message for _, message in waiting]})
 
     async def _publish(self, group: str, message: dict[str, Any]) -> None:
-        if isinstance(self.layer, InMemoryChannelLayer):
-            # An in-process layer reaches no other process, and this hub is its only
-            # subscriber: hand the message over directly, skipping the layer's copy,
-            # queue and per-send expiry scan (docs/performance.md).
-            try:
-                await self.dispatch(message)
-            except Exception:
-                logger.exception("hub could not deliver %s", message.get("type"))
-            return
         # While the layer is up, a failure gets one more try: a restarted Redis leaves
         # broken connections in the pool, and the next attempt takes a fresh one.
         attempts = 1 if self.layer_down_since is not None else 2
@@ -318,10 +331,17 @@ class Hub:
             retry = 0.25
             self._layer_ok()
             self._watch_cleaners()
-            try:
-                await self.dispatch(message)
-            except Exception:
-                logger.exception("hub could not deliver %s", message.get("type"))
+            if message.get("type") == "hub.batch":
+                for each in message.get("messages", ()):
+                    await self._deliver(each)
+            else:
+                await self._deliver(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        try:
+            await self.dispatch(message)
+        except Exception:
+            logger.exception("hub could not deliver %s", message.get("type"))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -1,9 +1,18 @@
-"""rooms/hub.py: the process hub's refill of messages the channel layer lost."""
+"""rooms/hub.py: the process hub: refilling what the channel layer lost, ordering, batching."""
+
+import asyncio
+import json
+import os
+import uuid
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.db import connections
 
-from rooms import events, hub, services
+from rooms import events, hub, protocol, services
 from rooms.identity import Actor
 from rooms.models import Room
 
@@ -68,3 +77,65 @@ async def test_a_gap_that_does_not_fill_is_read_from_the_database(joined, monkey
     await running.dispatch(third)  # "two" never comes
     texts = [data["text"] for name, data in await ann.collect(seconds=1.5) if name == "receive_message"]
     assert texts == ["one", "two", "three"]
+
+
+class Recorder:
+    """Stands in for a room's sockets on the receiving hub: keeps what the hub offers them."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+        self.arrived = asyncio.Event()
+
+    async def offer(self, message, frame=None):
+        self.texts.append(json.loads(message["text"])["data"]["text"])
+        self.arrived.set()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("layer_class", [RedisChannelLayer, RedisPubSubChannelLayer])
+async def test_what_commits_together_crosses_redis_as_one_send_in_order(layer_class, monkeypatch):
+    """Under load a hub publishes everything waiting as one `hub.batch`; the other process unpacks it in order."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail("integration tests need REDIS_URL (see README)")
+    prefix = f"chatsite-test-{uuid.uuid4().hex[:8]}"
+    loop = asyncio.get_running_loop()
+    sender, receiver = hub.Hub(loop), hub.Hub(loop)
+    for one in (sender, receiver):
+        one.layer = layer_class(hosts=[redis_url], prefix=prefix)
+        await one.start()
+    sends = []
+    real_group_send = sender.layer.group_send
+
+    async def counted(group, message):
+        sends.append((group, message["type"]))
+        await real_group_send(group, message)
+
+    monkeypatch.setattr(sender.layer, "group_send", counted)
+    general, tech = await database_sync_to_async(lambda: list(Room.objects.filter(key__in=["general", "tech"])))()
+    here = Recorder()
+    receiver.rooms[general.pk] = hub.LocalRoom(sockets={here}, room=general)
+    await receiver._subscribe(events.room_group(general.pk))
+    try:
+        # A batch of posts committed at once: three in general, then one in tech (no socket on the receiver).
+        for seq, (room, text) in enumerate([(general, "one"), (general, "two"), (general, "three")], start=1):
+            message = {"type": "hub.room", "room": room.pk, "text": protocol.encode("receive_message", {"text": text})}
+            sender.outbox.put_nowait((events.room_group(room.pk), {**message, "seq": seq}))
+        while len(here.texts) < 3:
+            await asyncio.wait_for(here.arrived.wait(), 10)
+            here.arrived.clear()
+        assert here.texts == ["one", "two", "three"]
+        assert sends == [(events.room_group(general.pk), "hub.batch")]
+
+        # Messages for several rooms go to the lobby group, which every hub hears; each keeps its own rooms'.
+        for seq, (room, text) in enumerate([(tech, "elsewhere"), (general, "four"), (tech, "again")], start=4):
+            message = {"type": "hub.room", "room": room.pk, "text": protocol.encode("receive_message", {"text": text})}
+            sender.outbox.put_nowait((events.room_group(room.pk), {**message, "seq": seq if room == general else 1}))
+        await asyncio.wait_for(here.arrived.wait(), 10)
+        assert here.texts == ["one", "two", "three", "four"]
+        assert sends[1:] == [(events.LOBBY_GROUP, "hub.batch")]
+    finally:
+        for one in (sender, receiver):
+            await one.stop()
+            await one.layer.flush()
+        await sync_to_async(connections.close_all)()  # the hubs' database thread's, so the test database can go
