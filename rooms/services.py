@@ -154,24 +154,29 @@ class _Slot:
     slow_mode: int
     owner_key: str
 
+    def moderated_by(self, actor: Actor) -> bool:
+        """Staff, or the room's owner: exempt from its lock and slow mode."""
+        return actor.is_staff or (bool(self.owner_key) and self.owner_key == actor.guest_key)
 
-def _next_seq(room_id: int) -> _Slot:
-    """Take the room's next message position under its row lock, with its current rules (one query)."""
+
+def _next_seq(room_id: int, count: int = 1) -> _Slot:
+    """Take the room's next `count` message positions under its row lock, with its current rules (one query).
+
+    The slot's `seq` is the first of them.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1, last_active_at = %s "
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s, last_active_at = %s "
             "WHERE id = %s AND closed_at IS NULL RETURNING last_seq, locked, slow_mode_seconds, owner_key",
-            [timezone.now(), room_id],
+            [count, timezone.now(), room_id],
         )
         row = cursor.fetchone()
     if row is None:
         raise ChatError(Code.ROOM_NOT_FOUND, "This room has been closed.")
-    return _Slot(seq=row[0], locked=bool(row[1]), slow_mode=row[2], owner_key=row[3])
+    return _Slot(seq=row[0] - count + 1, locked=bool(row[1]), slow_mode=row[2], owner_key=row[3])
 
 
-def message_post(
-    *, room: Room, actor: Actor, username: str, text: str, client_id: str = "", savepoint: bool = True
-) -> tuple[Message, bool]:
+def message_post(*, room: Room, actor: Actor, username: str, text: str, client_id: str = "") -> tuple[Message, bool]:
     """Store a message and send it to the room; return (message, created).
 
     The room hears `receive_message` after the commit, in `seq` order. A
@@ -179,19 +184,16 @@ def message_post(
     unchanged (created False) and sends nothing, so a resend after a dropped
     connection never doubles a message. In a locked room only moderators may
     post (`room_locked`); slow mode spaces each member's messages
-    (`rate_limited`), moderators exempt. `savepoint=False` (inside a batch's
-    transaction) lets any failure spoil the whole transaction instead.
+    (`rate_limited`), moderators exempt.
     """
     text = clean_message_text(text)
     try:
-        with transaction.atomic(savepoint=savepoint):
+        with transaction.atomic():
             slot = _next_seq(room.pk)
-            moderator = actor.is_staff or (bool(slot.owner_key) and slot.owner_key == actor.guest_key)
+            moderator = slot.moderated_by(actor)
             if slot.locked and not moderator:
                 raise ChatError(Code.ROOM_LOCKED)
             if slot.slow_mode and not moderator:
-                if not savepoint:
-                    raise _NeedsSavepoints  # the check below writes the cache, which no rollback undoes
                 throttle.slow_mode_check(room_id=room.pk, guest_key=actor.guest_key, seconds=slot.slow_mode)
             message = Message.objects.create(
                 room_id=room.pk,
@@ -204,8 +206,6 @@ def message_post(
             )
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
     except IntegrityError:
-        if not savepoint:
-            raise  # the transaction is spoilt; the batch starts again with savepoints
         existing = (
             Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
         )
@@ -215,8 +215,8 @@ def message_post(
     return message, True
 
 
-class _NeedsSavepoints(Exception):
-    """A post in a batch run without savepoints that could only be done with them."""
+class _PostEach(Exception):
+    """A batch that cannot be written in bulk: message_post_batch goes post by post."""
 
 
 @dataclass(frozen=True)
@@ -240,17 +240,58 @@ def message_post_batch(*, posts: list[Post]) -> list[tuple[Message, bool] | Chat
     Events go out after the commit. The hub batches the posts that arrive
     while the previous batch is being written (docs/performance.md).
 
-    The batch first runs without savepoints (two statements per message
-    instead of four); if any post is refused or repeats a client_id, it is
-    rolled back and run again with a savepoint around each post.
+    The batch first runs in bulk: one statement per room for the positions,
+    one INSERT for all the messages. If any post is refused or repeats a
+    client_id, that is rolled back and the batch runs again post by post,
+    with a savepoint around each.
     """
     try:
-        return _post_all(posts, savepoints=False)
-    except (ChatError, IntegrityError, _NeedsSavepoints):
-        return _post_all(posts, savepoints=True)
+        return _post_bulk(posts)
+    except (ChatError, IntegrityError, _PostEach):
+        return _post_each(posts)
 
 
-def _post_all(posts: list[Post], *, savepoints: bool) -> list[tuple[Message, bool] | ChatError]:
+def _post_bulk(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
+    """All the posts or none; any refusal raises (message_post_batch then goes post by post)."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        raise _PostEach  # the INSERT would not tell us the new ids (SQLite before 3.35)
+    by_room: dict[int, list[int]] = {}
+    for index, post in enumerate(posts):
+        by_room.setdefault(post.room.pk, []).append(index)
+    texts = [clean_message_text(post.text) for post in posts]
+    placed: list[tuple[int, Message]] = []
+    with transaction.atomic():
+        for room_id in sorted(by_room):
+            indexes = by_room[room_id]
+            slot = _next_seq(room_id, len(indexes))
+            for offset, index in enumerate(indexes):
+                post = posts[index]
+                moderator = slot.moderated_by(post.actor)
+                if slot.locked and not moderator:
+                    raise ChatError(Code.ROOM_LOCKED)
+                if slot.slow_mode and not moderator:
+                    raise _PostEach  # slow mode writes the cache, which no rollback undoes
+                message = Message(
+                    room_id=room_id,
+                    seq=slot.seq + offset,
+                    author_key=post.actor.guest_key,
+                    author_user_id=post.actor.user_id,
+                    username=post.username,
+                    text=texts[index],
+                    client_id=post.client_id,
+                )
+                placed.append((index, message))
+        Message.objects.bulk_create([message for _, message in placed])
+        results: list[tuple[Message, bool] | ChatError] = [ChatError(Code.INTERNAL_ERROR)] * len(posts)
+        for index, message in placed:  # by room, each room's in seq order
+            events.to_room(
+                message.room_id, "receive_message", message_data(message, posts[index].room.name), seq=message.seq
+            )
+            results[index] = (message, True)
+    return results
+
+
+def _post_each(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
     results: list[tuple[Message, bool] | ChatError] = [ChatError(Code.INTERNAL_ERROR)] * len(posts)
     with transaction.atomic():
         for index in sorted(range(len(posts)), key=lambda i: posts[i].room.pk):
@@ -262,11 +303,8 @@ def _post_all(posts: list[Post], *, savepoints: bool) -> list[tuple[Message, boo
                     username=post.username,
                     text=post.text,
                     client_id=post.client_id,
-                    savepoint=savepoints,
                 )
             except ChatError as error:
-                if not savepoints:
-                    raise
                 results[index] = error
     return results
 

@@ -1,9 +1,11 @@
 """Services: the one place each action happens."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 
-from rooms import services
+from rooms import events, services
 from rooms.identity import Actor
 from rooms.models import Message, Room
 from rooms.protocol import ChatError
@@ -121,6 +123,44 @@ def test_message_post_batch_is_message_post_in_one_transaction(django_capture_on
     assert not Message.objects.filter(room=locked).exists()
     assert Room.objects.get(pk=locked.pk).last_seq == 0
     assert len(callbacks) == 3  # one broadcast per stored message, none for the refused or the repeat
+
+
+def test_a_clean_batch_costs_one_statement_per_room_whatever_its_size(django_capture_on_commit_callbacks, monkeypatch):
+    """Group commit in bulk: the positions in each room of the batch in one statement, all the rows in one INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    room, tech, music = general(), Room.objects.get(key="tech"), Room.objects.get(key="music")
+    published = []
+    monkeypatch.setattr(events, "publish", lambda group, message: published.append((group, message)))
+
+    def post(count, rooms):
+        posts = [
+            services.Post(room=rooms[n % len(rooms)], actor=(ANN, BOB)[n % 2], username="u", text=f"{count}-{n}")
+            for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            results = services.message_post_batch(posts=posts)
+        return results, len(queries)
+
+    small, small_queries = post(2, [room, tech])
+    published.clear()
+    large, large_queries = post(30, [room, tech])
+    assert small_queries == large_queries
+    assert [(m.room_id, m.seq, m.text) for m, created in small] == [(room.pk, 1, "2-0"), (tech.pk, 1, "2-1")]
+    assert all(created for _, created in large)
+    stored = {(m.pk, m.room_id, m.seq, m.text) for m in Message.objects.filter(text__startswith="30-")}
+    assert stored == {(m.pk, m.room_id, m.seq, m.text) for m, _ in large}
+    assert sorted(m.seq for m, _ in large if m.room_id == room.pk) == list(range(2, 17))
+    assert Room.objects.get(pk=tech.pk).last_seq == 16
+    # One broadcast per message, after the commit, each room's in seq order, each with its stored id.
+    of_large = published[:30]
+    assert [m.text for m, _ in large] == [f"30-{n}" for n in range(30)]
+    for group in (events.room_group(room.pk), events.room_group(tech.pk)):
+        frames = [json.loads(message["text"]) for g, message in of_large if g == group]
+        assert [m["seq"] for g, m in of_large if g == group] == sorted(m["seq"] for g, m in of_large if g == group)
+        assert {f["data"]["id"] for f in frames} == {m.pk for m, _ in large if events.room_group(m.room_id) == group}
+    assert post(12, [room, tech, music])[1] == small_queries + 1  # one more room
 
 
 def test_joining_and_posting_cost_the_same_queries_whatever_the_history():
