@@ -283,7 +283,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await db(presence.presence_leave)(connection_id=self.connection_id)
             return
         self.seen_seq = self.target_seq = snapshot.start_seq
-        self.versions = {"members": entered.version, "count": entered.version}
+        self.versions = {"members": entered.version, "count": entered.version, "notices": entered.version}
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
         await self.send_event(
@@ -353,7 +353,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 stream = message["stream"]
                 if version <= self.versions.get(stream, -1):
                     return  # older than the state this socket already has
-                self.versions[stream] = version
+                if stream != "notices":  # each notice stands alone: only those from before the join are stale
+                    self.versions[stream] = version
         await self.send_text(message["text"], frame)
 
     def fall_behind(self, seq: int) -> None:

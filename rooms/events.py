@@ -49,7 +49,8 @@ def to_room(
 
     `seq` marks a chat message (gap-free per room). `version` marks a state
     snapshot in `stream` (the member list, the count), so a late, older
-    snapshot never overwrites a newer one.
+    snapshot never overwrites a newer one; in the stream "notices" (joined,
+    left) it keeps a socket from announcing what its join already showed.
     """
     message = {"type": "hub.room", "room": room_id, "text": encode(event, data)}
     if seq is not None:

@@ -93,6 +93,9 @@ def _announce(
                 "ts": timestamp(timezone.now()),
             },
             exclude=guest_key,
+            # A socket that joined at this version or later already has this member in its list.
+            version=version,
+            stream="notices",
         )
     events.to_room(room.pk, "member_list", {"room": room.name, "members": members}, version=version)
     update = room_data(room, len(members))

@@ -79,6 +79,30 @@ async def test_a_gap_that_does_not_fill_is_read_from_the_database(joined, monkey
     assert texts == ["one", "two", "three"]
 
 
+async def test_a_join_notice_that_arrives_late_is_not_news_to_who_joined_after(joined, monkeypatch):
+    """With several processes, "ann joined" can reach a hub after bob, who joined later, is in the room.
+
+    bob's member list already has ann in it: he is not told she joined. cat,
+    who was there before ann, is.
+    """
+    cat = await joined("general", "cat")
+    running = hub.current()
+    held = []
+    monkeypatch.setattr(events, "publish", lambda group, message: held.append(message))
+    ann = await joined("general", "ann")
+    monkeypatch.undo()
+    bob = await joined("general", "bob")
+    await cat.collect(seconds=0.3)  # what cat heard live: bob's join
+    for message in held:  # ann's join, delivered late
+        await running.dispatch(message)
+    notices = {
+        client: [data["text"] for name, data in await client.collect(seconds=0.3) if name == "system_message"]
+        for client in (cat, bob)
+    }
+    assert notices == {cat: ["ann joined"], bob: []}
+    assert ann is not None
+
+
 class Recorder:
     """Stands in for a room's sockets on the receiving hub: keeps what the hub offers them."""
 
