@@ -7,8 +7,8 @@ workload's own), and prints one table with chatsite's figures as ratios of the
 reference's. Everything listens on 127.0.0.1 and stops itself.
 
     python -m bench.run                                   # in-memory layer, SQLite, one daphne
-    python -m bench.run --layer redis                     # RedisChannelLayer, PostgreSQL, two daphne
-    python -m bench.run --layer redis-pubsub --workloads ii
+    python -m bench.run --layer redis                     # RedisPubSubChannelLayer, PostgreSQL, two daphne
+    python -m bench.run --layer redis-core --workloads iii  # the same with RedisChannelLayer
     python -m bench.run --workloads idle --idle 5000
     python -m bench.run --workloads history
 
@@ -55,8 +55,8 @@ BENCH_ENV = {
 }
 LAYERS = {
     "memory": {},
-    "redis": {"REDIS_CHANNEL_LAYER": "core"},
-    "redis-pubsub": {"REDIS_CHANNEL_LAYER": "pubsub"},
+    "redis": {"REDIS_CHANNEL_LAYER": "pubsub"},
+    "redis-core": {"REDIS_CHANNEL_LAYER": "core"},
 }
 
 

@@ -154,40 +154,48 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 # One subscription per server process carries every room of that process
-# (rooms/hub.py), so the layer's capacity is per process, not per socket.
-CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)
+# (rooms/hub.py), so the layer's capacity is per process, not per socket (the
+# in-memory layer and REDIS_CHANNEL_LAYER=core; pub/sub has no queue).
+CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=1)
 # Processes that share a database are one site. Sites (or test runs) that share a Redis must
 # not hear each other's rooms or share rate-limit counters, so their keys are named after it.
 _database = DATABASES["default"]
 _site = f"{_database.get('HOST', '')}:{_database.get('PORT', '')}/{_database['NAME']}"
 SITE_KEY = "chatsite." + hashlib.sha256(_site.encode()).hexdigest()[:12]
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": SITE_KEY,
-                "capacity": CHANNEL_CAPACITY,
-                # A message not received within a minute is dropped; the hub refills from the database.
-                "expiry": 60,
-                # Each hub renews its subscriptions every housekeeping round (5 s at most), so this
-                # need not cover a socket's lifetime (daphne's --websocket_timeout); it is how long a
-                # crashed process's channel keeps receiving copies of its rooms (docs/deploy.md).
-                "group_expiry": 300,
-            },
-        }
-    }
-    # "pubsub": channels_redis's RedisPubSubChannelLayer (plain PUBLISH/SUBSCRIBE, no
-    # per-channel queue). docs/performance.md compares the two; "core" stays the default.
-    REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "core")
+    # "pubsub" (the default): channels_redis's RedisPubSubChannelLayer, plain PUBLISH and
+    # SUBSCRIBE: one round trip per send, none per receive, no queue to overflow or expire,
+    # and a crashed process's subscriptions die with its connection. "core":
+    # RedisChannelLayer, a queue per channel in Redis; four round trips per send and per
+    # receive. Messages either loses in an outage are refilled from the database by the hub.
+    # docs/performance.md measures both.
+    REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "pubsub")
     if REDIS_CHANNEL_LAYER == "pubsub":
-        CHANNEL_LAYERS["default"] = {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": SITE_KEY},
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": SITE_KEY},
+            }
         }
-    elif REDIS_CHANNEL_LAYER != "core":
-        raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be core or pubsub, not {REDIS_CHANNEL_LAYER!r}")
+    elif REDIS_CHANNEL_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [REDIS_URL],
+                    "prefix": SITE_KEY,
+                    "capacity": CHANNEL_CAPACITY,
+                    # A message not received within a minute is dropped; the hub refills from the database.
+                    "expiry": 60,
+                    # Each hub renews its subscriptions every housekeeping round (5 s at most), so this
+                    # need not cover a socket's lifetime (daphne's --websocket_timeout); it is how long a
+                    # crashed process's channel keeps receiving copies of its rooms (docs/deploy.md).
+                    "group_expiry": 300,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be pubsub or core, not {REDIS_CHANNEL_LAYER!r}")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -291,9 +299,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"layer_outage": {"()": "rooms.outages.LayerOutageFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # A Redis outage, once a minute in one line instead of a traceback a second (rooms/outages.py).
+        "channels_redis.pubsub": {"filters": ["layer_outage"]},
+    },
 }
 
 # --- Chat -------------------------------------------------------------------

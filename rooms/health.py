@@ -11,6 +11,7 @@ to the log, not to whoever polls.
 """
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -45,14 +47,33 @@ async def _database() -> str:
 
 async def _channel_layer() -> str:
     layer = get_channel_layer()
-    # A plain (not process-local) name: receiving it does not queue behind the hub's receive loop.
-    channel = f"healthz.{secrets.token_hex(8)}"
     nonce = secrets.token_hex(8)
-    await layer.send(channel, {"type": "healthz.ping", "nonce": nonce})
-    message = await layer.receive(channel)
+    if isinstance(layer, RedisPubSubChannelLayer):
+        # Pub/sub delivers only to who already listens: subscribe (new_channel) before sending.
+        channel = await layer.new_channel("healthz.")
+    else:
+        # A plain (not process-local) name: receiving it does not queue behind the hub's receive loop.
+        channel = f"healthz.{secrets.token_hex(8)}"
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    try:
+        await layer.send(channel, {"type": "healthz.ping", "nonce": nonce})
+        message = await receiving
+    finally:
+        receiving.cancel()  # still waiting only if the send failed
+    if isinstance(layer, RedisPubSubChannelLayer):
+        await _unsubscribe(layer, channel)
     if message.get("nonce") != nonce:
         raise RuntimeError("the channel layer returned a different message")
     return type(layer).__name__
+
+
+async def _unsubscribe(layer: RedisPubSubChannelLayer, channel: str) -> None:
+    """The pub/sub layer unsubscribes a channel when a receive on it is cancelled, its only way to."""
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)  # let it start waiting
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
 
 
 async def _check(name: str, probe) -> dict[str, Any]:

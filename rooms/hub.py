@@ -24,11 +24,10 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms import presence, selectors, services
 from rooms.events import LOBBY_GROUP, room_group
+from rooms.outages import LAYER_OUTAGE
 from rooms.protocol import encode, room_data
 from rooms.wire import text_frame
 
@@ -38,9 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# What a channel layer raises while its server (Redis) is down or restarting:
-# an outage to ride out, not a bug to log with a traceback.
-LAYER_OUTAGE = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError)
 RECEIVE_RETRY_MAX = 5.0
 
 

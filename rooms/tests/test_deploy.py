@@ -248,7 +248,7 @@ async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     report = json.loads(body)
     assert status == 200, report
     assert report["database"]["backend"] == "postgresql"
-    assert report["channel_layer"]["backend"] == "RedisChannelLayer"
+    assert report["channel_layer"]["backend"] == "RedisPubSubChannelLayer"
     access = [line for server in servers for line in server.log().splitlines() if '"GET /healthz"' in line]
     assert access and all(line.startswith("127.0.0.1:") for line in access), access
 

@@ -155,3 +155,22 @@ def test_exempt_from_the_https_redirect_in_production(server):
     assert status == 200, body
     assert json.loads(body)["status"] == "ok"
     no_traceback(production)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("layer", ["pubsub", "core"])
+def test_healthy_on_redis_and_postgres_and_leaves_nothing_behind(cluster, layer):
+    """Each check subscribes (pub/sub) or queues (core) on a throwaway channel, and cleans it up."""
+    import redis
+
+    (server,) = cluster(1, backend="redis-postgres", REDIS_CHANNEL_LAYER=layer)
+    backends = {"pubsub": "RedisPubSubChannelLayer", "core": "RedisChannelLayer"}
+    for _ in range(3):
+        status, _, body = get(server.url + "/healthz")
+        report = json.loads(body)
+        assert status == 200, report
+        assert report["channel_layer"]["backend"] == backends[layer]
+    client = redis.Redis.from_url(server.env["REDIS_URL"])
+    assert [name for name in client.pubsub_channels() if b"healthz" in name] == []
+    assert list(client.scan_iter(match="*healthz*")) == []
+    no_traceback(server)
