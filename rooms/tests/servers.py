@@ -67,7 +67,6 @@ class ChatServer:
         return f"ws://127.0.0.1:{self.port}/ws/chat/"
 
     def start(self, timeout: float = 30) -> "ChatServer":
-        log = self.log_path.open("a")
         command = self.command or [
             DAPHNE,
             "-b",
@@ -77,13 +76,8 @@ class ChatServer:
             *DAPHNE_LIMITS,
             "chatsite.asgi:application",
         ]
-        self.process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("a") as log:  # the child writes to its own copy
+            self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
