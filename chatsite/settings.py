@@ -201,6 +201,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": SITE_KEY,
+            # Rate-limit checks run on the database thread: a Redis that hangs must not stall it.
+            # Past these, throttle.py lets the request through and logs the outage.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:
