@@ -18,7 +18,7 @@ from rooms.identity import GUEST_KEY, USERNAME_KEY
 
 ORIGIN = b"http://localhost"
 # Frames every socket receives about the lobby; most tests look past them.
-LOBBY_NOISE = ("room_list", "room_update", "room_removed")
+LOBBY_NOISE = ("room_list", "room_update", "room_updates", "room_removed")
 
 
 class ChatClient:

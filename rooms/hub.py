@@ -14,6 +14,7 @@ message the channel layer lost (capacity, a Redis restart).
 """
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -46,6 +47,8 @@ GAP_WAIT_SECONDS = 0.5
 GAP_BATCH = 200
 POST_BATCH = 100  # most messages written in one transaction
 PUBLISH_BATCH = 200  # most messages in one channel-layer send
+# Public rooms' count updates go out at most this often, several rooms in one frame.
+LOBBY_INTERVAL = 0.25
 
 
 @dataclass
@@ -79,6 +82,11 @@ class Hub:
         self._counter = 0
         self.posts: list[tuple[services.Post, asyncio.Future]] = []
         self.post_task: asyncio.Task | None = None
+        # Public rooms' updates waiting to go out together (_queue_lobby_update).
+        self.lobby_pending: dict[int, str] = {}
+        self.lobby_timer: asyncio.TimerHandle | None = None
+        self.lobby_sent_at = -LOBBY_INTERVAL
+        self._lobby_task: asyncio.Task | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -94,6 +102,8 @@ class Hub:
         ]
 
     async def stop(self) -> None:
+        if self.lobby_timer is not None:
+            self.lobby_timer.cancel()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -354,21 +364,57 @@ class Hub:
                 await self._in_order(message["room"], local, seq, message, frame)
         elif kind == "hub.lobby":
             room_id = message.get("room")
-            if room_id is not None:
-                version = message.get("version") or 0
-                if version < self.lobby_versions.get(room_id, -1):
-                    return  # an older count overtaken by a newer one
-                self.lobby_versions[room_id] = version
-            text = message["text"]
-            frame = text_frame(text)
-            for socket in list(self.sockets):
-                await socket.send_text(text, frame)
+            if room_id is None:  # not a room's update (room_removed): at once, after what is waiting
+                await self._flush_lobby()
+                await self._to_everyone(message["text"])
+                return
+            version = message.get("version") or 0
+            if version < self.lobby_versions.get(room_id, -1):
+                return  # an older count overtaken by a newer one
+            self.lobby_versions[room_id] = version
+            self._queue_lobby_update(room_id, message["text"])
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(
                     room_id=message.get("room"), guest_key=message.get("guest"), user_id=message.get("user")
                 ):
                     await socket.evict(message["text"], close_code=message.get("close"))
+
+    async def _to_everyone(self, text: str) -> None:
+        frame = text_frame(text)
+        for socket in list(self.sockets):
+            await socket.send_text(text, frame)
+
+    def _queue_lobby_update(self, room_id: int, text: str) -> None:
+        """Send a public room's update to every socket: at once if none went out lately, else with the next ones.
+
+        Every join in a public room changes a count every socket shows (the
+        lobby, the sidebar), so N people joining cost N × N frames. Updates
+        that arrive within LOBBY_INTERVAL of the last ones sent wait and go
+        out together, the newest per room, as one `room_updates` frame.
+        """
+        self.lobby_pending[room_id] = text
+        if self.lobby_timer is None:
+            delay = max(0.0, self.lobby_sent_at + LOBBY_INTERVAL - self.loop.time())
+            self.lobby_timer = self.loop.call_later(delay, self._lobby_due)
+
+    def _lobby_due(self) -> None:
+        self.lobby_timer = None
+        self._lobby_task = self.loop.create_task(self._flush_lobby(), name="hub-lobby")
+
+    async def _flush_lobby(self) -> None:
+        if self.lobby_timer is not None:
+            self.lobby_timer.cancel()
+            self.lobby_timer = None
+        pending, self.lobby_pending = self.lobby_pending, {}
+        if not pending:
+            return
+        self.lobby_sent_at = self.loop.time()
+        if len(pending) == 1:
+            (text,) = pending.values()
+        else:
+            text = encode("room_updates", {"rooms": [json.loads(text)["data"] for text in pending.values()]})
+        await self._to_everyone(text)
 
     async def _fan_out(self, local: LocalRoom, message: dict[str, Any], frame: bytes) -> None:
         for socket in list(local.sockets):

@@ -1,8 +1,12 @@
 """What a person does on chatsite's pages, for the browser tests: one definition each."""
 
+import asyncio
+import contextlib
 import itertools
 import re
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -83,3 +87,43 @@ def axe_violations(page) -> list[dict]:
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_JS.read_text())
     return page.evaluate(AXE_SERIOUS_JS)
+
+
+@contextlib.contextmanager
+def crowd(ws_url: str, joins: list[tuple[str, str]]) -> Iterator[None]:
+    """People (room, name) who all join at once over their own sockets, and stay until the block ends.
+
+    They run on an event loop of their own in a thread: the browser's sync API holds this one.
+    """
+    from rooms.tests.wsclient import WSClient
+
+    ready, leave, failures = threading.Event(), threading.Event(), []
+
+    async def gather() -> None:
+        clients = [await WSClient(ws_url, name=name).open() for _, name in joins]
+        try:
+            await asyncio.gather(
+                *(client.join(room, client.name) for client, (room, _) in zip(clients, joins, strict=True))
+            )
+            ready.set()
+            await asyncio.to_thread(leave.wait)
+        finally:
+            for client in clients:
+                await client.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(gather())
+        except Exception as error:
+            failures.append(error)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="crowd")
+    thread.start()
+    ready.wait(30)
+    try:
+        assert not failures, failures
+        yield
+    finally:
+        leave.set()
+        thread.join(30)

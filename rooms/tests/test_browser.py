@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.pages import send
+from rooms.tests.pages import crowd, send
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +110,20 @@ def test_presence_member_list_notices_and_live_lobby_counts(open_page):
     expect(ann.locator(".notice").filter(has_text="bob left")).to_be_visible()
     expect(ann.locator("#member-list .member")).to_have_text(["ann"])
     expect(count).to_have_text("1")
+
+
+def test_many_people_joining_at_once_show_in_the_lobby_counts(open_page, chat_server):
+    """Joins that come together reach the lobby as one multi-room update (room_updates); the grid shows them all."""
+    lobby = open_page("/")
+    rooms = ["sports", "music", "gaming"]
+    counts = [lobby.locator(f"#room-list li[data-room={room}] .count-value") for room in rooms]
+    for count in counts:
+        expect(count).to_have_text("0")
+    with crowd(chat_server.ws_url, [(rooms[n % 3], f"person{n}") for n in range(12)]):
+        for count in counts:
+            expect(count).to_have_text("4")
+    for count in counts:
+        expect(count).to_have_text("0")
 
 
 def test_switching_rooms_in_the_sidebar_keeps_one_socket_and_the_url_follows(open_page):

@@ -28,7 +28,7 @@ import pytest
 import websockets
 
 from rooms.tests.servers import BASE_DIR, DAPHNE, free_port, query
-from rooms.tests.wsclient import WSClient
+from rooms.tests.wsclient import WSClient, updated_rooms
 
 pytestmark = pytest.mark.integration
 
@@ -286,10 +286,11 @@ def member_state(frames: list[tuple[str, dict]]) -> tuple[list[str] | None, int 
     for name, data in frames:
         if name == "member_list":
             members = data["members"]
-        elif name == "room_update" and data["name"] == "general":
-            count = data["users"]
         elif name == "system_message":
             notices.append(data["text"])
+        for room in updated_rooms(name, data):
+            if room["name"] == "general":
+                count = room["users"]
     return members, count, notices
 
 

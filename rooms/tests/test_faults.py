@@ -22,7 +22,7 @@ import pytest
 import websockets
 
 from rooms.tests.servers import ChatServer, query, room_messages
-from rooms.tests.wsclient import ChatUser, WSClient, session_cookie
+from rooms.tests.wsclient import ChatUser, WSClient, session_cookie, updated_rooms
 
 ROOM = "general"
 PRESENCE_TIMEOUT = 3.0
@@ -152,8 +152,7 @@ async def watch_count(lobby: WSClient, counts: list[int]) -> None:
     with contextlib.suppress(websockets.ConnectionClosed):
         while True:
             name, data = await lobby.receive(wait=3600)
-            if name == "room_update" and data["name"] == ROOM:
-                counts.append(data["users"])
+            counts.extend(room["users"] for room in updated_rooms(name, data) if room["name"] == ROOM)
 
 
 def redis_address() -> tuple[str, str]:

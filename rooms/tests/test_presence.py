@@ -12,6 +12,7 @@ from django.utils import timezone
 from rooms import services
 from rooms.identity import Actor
 from rooms.models import Connection, Message, Presence, Room, ServerProcess
+from rooms.tests.wsclient import updated_rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,6 +78,21 @@ async def test_lobby_counts_reach_every_socket(connect, joined):
     assert (await lobby.expect("room_update"))["name"] == "music"
     await bob.close()
     assert await lobby.expect("room_update") == {"name": "music", "title": "Music", "kind": "topic", "users": 0}
+
+
+async def test_many_joins_at_once_reach_the_lobby_as_a_few_frames(connect):
+    """Twelve people join three rooms at once: the lobby hears the latest counts, not twelve updates."""
+    lobby = await connect()
+    await lobby.collect(seconds=0.3)  # the room list
+    rooms = ["sports", "music", "gaming"]
+    people = [await connect(username=f"p{n}") for n in range(12)]
+    for n, person in enumerate(people):
+        await person.send("join_room", {"room_name": rooms[n % 3]})
+    updates = [updated_rooms(name, data) for name, data in await lobby.collect(seconds=1.0)]
+    updates = [rooms for rooms in updates if rooms]
+    counts = {room["name"]: room["users"] for rooms in updates for room in rooms}  # the latest of each
+    assert counts == {"sports": 4, "music": 4, "gaming": 4}
+    assert len(updates) < 12
 
 
 async def test_private_room_counts_go_only_to_its_members(connect):

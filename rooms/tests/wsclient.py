@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 
 import websockets
 
-NOISE = ("room_list", "room_update", "room_removed", "member_list", "system_message")
+NOISE = ("room_list", "room_update", "room_updates", "room_removed", "member_list", "system_message")
+
+
+def updated_rooms(name: str, data: dict) -> list[dict]:
+    """The rooms a lobby frame updates: one (room_update), several (room_updates), or none."""
+    if name == "room_update":
+        return [data]
+    return data["rooms"] if name == "room_updates" else []
 
 
 class WSClient:

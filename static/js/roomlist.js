@@ -41,6 +41,7 @@ export class RoomList {
   bind(socket) {
     socket.on("room_list", ({ rooms }) => this.replaceAll(rooms || []));
     socket.on("room_update", (room) => this.update(room));
+    socket.on("room_updates", ({ rooms }) => (rooms || []).forEach((room) => this.update(room)));
     socket.on("room_removed", ({ name }) => this.remove(name));
   }
 }
