@@ -91,7 +91,7 @@ def axe_violations(page) -> list[dict]:
 
 @contextlib.contextmanager
 def crowd(ws_url: str, joins: list[tuple[str, str]]) -> Iterator[None]:
-    """People (room, name) who all join at once over their own sockets, and stay until the block ends.
+    """People (room, name) who all join at once over their own sockets (creating a named room that does not exist yet), and stay until the block ends.
 
     They run on an event loop of their own in a thread: the browser's sync API holds this one.
     """
@@ -103,7 +103,7 @@ def crowd(ws_url: str, joins: list[tuple[str, str]]) -> Iterator[None]:
         clients = [await WSClient(ws_url, name=name).open() for _, name in joins]
         try:
             await asyncio.gather(
-                *(client.join(room, client.name) for client, (room, _) in zip(clients, joins, strict=True))
+                *(client.join(room, client.name, create=True) for client, (room, _) in zip(clients, joins, strict=True))
             )
             ready.set()
             await asyncio.to_thread(leave.wait)

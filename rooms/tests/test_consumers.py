@@ -140,9 +140,9 @@ async def test_invalid_usernames_are_refused(connect, name):
 async def test_joining_another_room_leaves_the_current_one(connect, joined):
     ann = await joined("general", "ann")
     bob = await joined("general", "bob")
-    await ann.expect("member_list", skip=("room_update", "system_message"))
+    await ann.expect("member_list", skip=("room_update", "room_updates", "system_message"))
     await bob.join("tech")
-    members = await ann.expect("member_list", skip=("room_update", "system_message"))
+    members = await ann.expect("member_list", skip=("room_update", "room_updates", "system_message"))
     assert members == {"room": "general", "members": ["ann"]}
 
 
@@ -195,8 +195,8 @@ async def test_message_reaches_everyone_including_the_sender(joined):
     ann = await joined("general", "ann")
     bob = await joined("general", "bob")
     await ann.send("send_message", {"text": "hello <b>bob</b>"})
-    mine = await ann.expect("receive_message", skip=("room_update", "member_list", "system_message"))
-    theirs = await bob.expect("receive_message", skip=("room_update", "member_list", "system_message"))
+    mine = await ann.expect("receive_message", skip=("room_update", "room_updates", "member_list", "system_message"))
+    theirs = await bob.expect("receive_message", skip=("room_update", "room_updates", "member_list", "system_message"))
     assert mine == theirs
     assert mine["text"] == "hello <b>bob</b>"
     assert mine["username"] == "ann"
@@ -222,10 +222,14 @@ async def test_client_id_gets_an_ack_and_a_resend_is_not_stored_twice(joined):
     ann = await joined("general", "ann")
     bob = await joined("general", "bob")
     await ann.send("send_message", {"text": "once", "client_id": "c-1"})
-    ack = await ann.expect("ack", skip=("room_update", "member_list", "system_message", "receive_message"))
+    ack = await ann.expect(
+        "ack", skip=("room_update", "room_updates", "member_list", "system_message", "receive_message")
+    )
     assert ack["client_id"] == "c-1"
     await ann.send("send_message", {"text": "once", "client_id": "c-1"})
-    again = await ann.expect("ack", skip=("room_update", "member_list", "system_message", "receive_message"))
+    again = await ann.expect(
+        "ack", skip=("room_update", "room_updates", "member_list", "system_message", "receive_message")
+    )
     assert again == ack
     assert await stored_messages("general") == ["once"]
     received = [d for e, d in await bob.collect() if e == "receive_message"]
@@ -299,11 +303,11 @@ async def test_history_limit_is_capped_at_100(joined):
 async def test_leave_room_then_sending_is_not_in_room(joined):
     ann = await joined()
     await ann.send("leave_room")
-    assert (await ann.expect("leave_confirm", skip=("room_update", "member_list")))["room"] == "general"
+    assert (await ann.expect("leave_confirm", skip=("room_update", "room_updates", "member_list")))["room"] == "general"
     await ann.send("send_message", {"text": "still here?"})
-    assert (await ann.expect("error", skip=("room_update", "member_list")))["code"] == "not_in_room"
+    assert (await ann.expect("error", skip=("room_update", "room_updates", "member_list")))["code"] == "not_in_room"
     await ann.send("leave_room")
-    assert (await ann.expect("error", skip=("room_update", "member_list")))["code"] == "not_in_room"
+    assert (await ann.expect("error", skip=("room_update", "room_updates", "member_list")))["code"] == "not_in_room"
 
 
 # --- malformed frames ---------------------------------------------------------------
