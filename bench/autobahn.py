@@ -16,16 +16,15 @@ Exit status 1 if a case failed other than the ones docs/security.md explains
 
 import argparse
 import asyncio
+import contextlib
 import json
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
-from rooms.tests.servers import BASE_DIR, DAPHNE, DAPHNE_LIMITS, free_port, migrate, server_env
+from rooms.tests.servers import BASE_DIR, DAPHNE, DAPHNE_LIMITS, ChatServer, migrate, server_env
 
 SECTIONS_1_TO_7 = [f"{section}.*" for section in range(1, 8)]
 # Daphne does not send an empty message: its handle_reply skips a falsy "text"
@@ -34,57 +33,28 @@ KNOWN_FAILURES = {"1.1.1", "1.2.1", "6.1.1", "6.1.2"}
 RESULTS = BASE_DIR / "bench" / "results" / "autobahn.jsonl"
 
 
-class EchoServer:
-    """daphne on bench.echo_asgi:application, as the README runs chatsite."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}")
-        self.log_path = workdir / "daphne.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/echo/"
-
-    def __enter__(self) -> "EchoServer":
-        migrate(self.env)
-        command = [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_LIMITS, "bench.echo_asgi:application"]
-        with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError(f"daphne did not start:\n{self.log_path.read_text()}")
-
-    def __exit__(self, *exc) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            self.process = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+@contextlib.contextmanager
+def echo_server(workdir: Path) -> Iterator[ChatServer]:
+    """daphne on bench.echo_asgi:application, as the README runs chatsite, with its own SQLite file."""
+    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}")
+    migrate(env)
+    server = ChatServer(env, workdir / "daphne.log")
+    server.command = [DAPHNE, "-b", "127.0.0.1", "-p", str(server.port), *DAPHNE_LIMITS, "bench.echo_asgi:application"]
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def run_cases(cases: list[str], *, parallelism: int = 4, timeout: float = 600) -> tuple[list[dict], str]:
     """Run `cases` against a fresh echo server; (one dict per case, the server's log)."""
     from kosoku import FailureError, run_fuzzingclient
 
-    with tempfile.TemporaryDirectory(prefix="chatsite-autobahn-") as tmp, EchoServer(Path(tmp)) as server:
+    with tempfile.TemporaryDirectory(prefix="chatsite-autobahn-") as tmp, echo_server(Path(tmp)) as server:
+        url = f"ws://127.0.0.1:{server.port}/ws/echo/"
         try:
-            results = asyncio.run(
-                asyncio.wait_for(run_fuzzingclient(server.url, cases, concurrency=parallelism), timeout)
-            )
+            results = asyncio.run(asyncio.wait_for(run_fuzzingclient(url, cases, concurrency=parallelism), timeout))
         except FailureError as failure:  # some case failed; it carries every case's result
             results = failure.results
         rows = [
