@@ -86,7 +86,7 @@ class Hub:
         self.lobby_pending: dict[int, str] = {}
         self.lobby_timer: asyncio.TimerHandle | None = None
         self.lobby_sent_at = -LOBBY_INTERVAL
-        self._lobby_task: asyncio.Task | None = None
+        self._lobby_task: asyncio.Task | None = None  # held so the running flush is not garbage-collected
 
     # --- lifecycle ---------------------------------------------------------
 

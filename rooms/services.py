@@ -118,7 +118,11 @@ def _banned(ban: Ban) -> ChatError:
 
 def can_moderate(actor: Actor, room: Room) -> bool:
     """Staff moderate every room; a guest moderates the room their session created."""
-    return actor.is_staff or (bool(room.owner_key) and room.owner_key == actor.guest_key)
+    return _moderates(actor, room.owner_key)
+
+
+def _moderates(actor: Actor, owner_key: str) -> bool:
+    return actor.is_staff or (bool(owner_key) and owner_key == actor.guest_key)
 
 
 def _require_moderator(actor: Actor, room: Room) -> None:
@@ -155,8 +159,8 @@ class _Slot:
     owner_key: str
 
     def moderated_by(self, actor: Actor) -> bool:
-        """Staff, or the room's owner: exempt from its lock and slow mode."""
-        return actor.is_staff or (bool(self.owner_key) and self.owner_key == actor.guest_key)
+        """Staff, or the room's owner (can_moderate, as of this slot): exempt from its lock and slow mode."""
+        return _moderates(actor, self.owner_key)
 
 
 def _next_seq(room_id: int, count: int = 1) -> _Slot:

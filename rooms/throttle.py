@@ -7,7 +7,6 @@ checks let everything through, logged once a minute: chat keeps working and
 the limits come back with Redis.
 """
 
-import asyncio
 import logging
 import math
 import time
@@ -113,22 +112,3 @@ def guess_missed(*, guest_key: str, ip: str) -> None:
                 cache.add(key, 1, timeout=60)
     except Exception as error:
         _cache_unavailable(error)
-
-
-def cut_off(wire, *, grace: float = 1.0) -> None:
-    """Stop reading a flooder's socket now and drop its connection after `grace` seconds.
-
-    A client can have megabytes of frames in flight when flood control closes
-    it; daphne would parse and queue every one of them before it reads the
-    client's reply to the Close frame, keeping the whole process busy for
-    seconds (bench/flood.py). Instead the socket is no longer read, so the
-    kernel holds the rest and then discards it, while the Close frame (4008)
-    already written still reaches the client; after the grace period the
-    connection is aborted, and daphne's disconnect runs the usual cleanup.
-    `wire` is the socket's rooms.wire.Wire (None outside daphne: nothing to do).
-    """
-    transport = getattr(getattr(wire, "protocol", None), "transport", None)
-    if transport is None or not hasattr(transport, "pauseProducing"):
-        return
-    transport.pauseProducing()
-    asyncio.get_running_loop().call_later(grace, transport.abortConnection)

@@ -19,6 +19,7 @@ and the consumer keeps using plain ASGI `websocket.send`, which is always
 correct, only slower.
 """
 
+import asyncio
 import functools
 import struct
 
@@ -87,3 +88,20 @@ class Wire:
                 return
             frame = frame[sent:]
         transport.write(frame)
+
+    def cut_off(self, *, grace: float = 1.0) -> None:
+        """Stop reading this socket now and drop the connection after `grace` seconds (a flooder).
+
+        A client can have megabytes of frames in flight when flood control closes
+        it; daphne would parse and queue every one of them before it reads the
+        client's reply to the Close frame, keeping the whole process busy for
+        seconds (bench/flood.py). Instead the socket is no longer read, so the
+        kernel holds the rest and then discards it, while the Close frame (4008)
+        already written still reaches the client; after the grace period the
+        connection is aborted, and daphne's disconnect runs the usual cleanup.
+        """
+        transport = getattr(self.protocol, "transport", None)
+        if transport is None:
+            return
+        transport.pauseProducing()
+        asyncio.get_running_loop().call_later(grace, transport.abortConnection)
