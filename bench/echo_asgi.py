@@ -10,7 +10,7 @@ from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chatsite.asgi import application as chatsite_application  # sets Django up first
-from rooms.consumers import NO_CHANNEL_LAYER
+from rooms.ws.socket import NO_CHANNEL_LAYER
 
 ECHO_PATH = "/ws/echo/"
 

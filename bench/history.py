@@ -30,7 +30,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from rooms import presence, selectors, services  # noqa: E402
+from rooms import selectors, services  # noqa: E402
 from rooms.identity import Actor  # noqa: E402
 from rooms.models import Message, Room  # noqa: E402
 
@@ -71,13 +71,13 @@ def measure(room: Room, process_id: str, runs: int) -> dict:
         with CaptureQueriesContext(connection) as joined:
             start = time.perf_counter()
             found = services.room_for_join(room_name=room.name, create=False, actor=actor)
-            presence.presence_enter(
+            services.presence_enter(
                 room=found, actor=actor, username=f"joiner{i}", connection_id=f"bench-{i}", process_id=process_id
             )
             snapshot = selectors.join_snapshot(room=found)
             join_times.append(time.perf_counter() - start)
         join_queries.add(len(joined))
-        presence.presence_leave(connection_id=f"bench-{i}")
+        services.presence_leave(connection_id=f"bench-{i}")
     actor = Actor(guest_key="bench-sender")
     send_queries = set()
     for i in range(runs):
@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     big = seed("bench-history", args.messages)
     empty = seed("bench-empty", 0)
-    process_id = presence.process_register()
+    process_id = services.process_register()
     for room in (empty, big, empty, big):  # twice each: the first pass warms caches
         room.refresh_from_db()
         print(json.dumps(measure(room, process_id, args.runs)), flush=True)

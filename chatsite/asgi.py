@@ -2,7 +2,7 @@
 
 Run with `daphne chatsite.asgi:application` (or `manage.py runserver`, which is
 daphne's). The WebSocket side checks the Origin (scheme, host and port must be
-this site's: rooms/security.py) before any consumer code runs, then loads the
+this site's: rooms/ws/origin.py) before any consumer code runs, then loads the
 session and the user.
 """
 
@@ -16,8 +16,9 @@ django_asgi_app = get_asgi_application()  # sets Django up before the imports be
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from rooms.routing import websocket_urlpatterns  # noqa: E402
-from rooms.security import SameOriginValidator, close_cleanly_on_protocol_errors  # noqa: E402
+from rooms.ws.daphne import close_cleanly_on_protocol_errors  # noqa: E402
+from rooms.ws.origin import SameOriginValidator  # noqa: E402
+from rooms.ws.routing import websocket_urlpatterns  # noqa: E402
 
 close_cleanly_on_protocol_errors()
 

@@ -91,8 +91,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "chatsite.accounts",
     "rooms",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -154,7 +157,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 # One subscription per server process carries every room of that process
-# (rooms/hub.py), so the layer's capacity is per process, not per socket (the
+# (rooms/realtime/), so the layer's capacity is per process, not per socket (the
 # in-memory layer and REDIS_CHANNEL_LAYER=core; pub/sub has no queue).
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=1)
 # Processes that share a database are one site. Sites (or test runs) that share a Redis must
@@ -302,12 +305,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"layer_outage": {"()": "rooms.outages.LayerOutageFilter"}},
+    "filters": {"layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
-        # A Redis outage, once a minute in one line instead of a traceback a second (rooms/outages.py).
+        # A Redis outage, once a minute in one line instead of a traceback a second (rooms/realtime/outages.py).
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
     },
 }
@@ -335,10 +338,9 @@ FLOOD_DISCONNECT_AFTER = env_int("FLOOD_DISCONNECT_AFTER", 200, minimum=1)
 JOIN_MISS_LIMIT = env_int("JOIN_MISS_LIMIT", 20, minimum=1)
 # A kicked member may not come back for this long.
 KICK_BAN_SECONDS = env_int("KICK_BAN_SECONDS", 300)
-SLOW_MODE_MAX_SECONDS = 3600
 # Daphne's own WebSocket limits, in bytes, for `manage.py runserver` (the daphne
 # command line takes the same numbers as flags; see README). A frame may hold
-# rooms.protocol.MAX_FRAME_CHARS characters of up to 4 UTF-8 bytes each; past
+# rooms.ws.protocol.MAX_FRAME_CHARS characters of up to 4 UTF-8 bytes each; past
 # this daphne closes the socket with 1009 before chatsite reads anything.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 256 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 256 * 1024

@@ -1,8 +1,7 @@
-"""Flood control: one path for every "too fast", answered as `rate_limited {retry_after}`.
+"""Rate limits kept across processes: slow mode and code guessing, answered as `rate_limited {retry_after}`.
 
-A token bucket per connection meters messages and frames; slow mode and code
-guessing are metered in the cache (Redis when REDIS_URL is set, so every
-process agrees). While the cache is unreachable (Redis restarting) those two
+Slow mode and code guessing are metered in the cache (Redis when REDIS_URL is
+set, so every process agrees); a socket's own flood control is rooms/ws/flood.py. While the cache is unreachable (Redis restarting) those two
 checks let everything through, logged once a minute: chat keeps working and
 the limits come back with Redis.
 """
@@ -14,7 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from rooms.protocol import ChatError, Code
+from rooms.errors import ChatError, Code
 
 logger = logging.getLogger(__name__)
 _cache_down_logged_at = 0.0
@@ -37,36 +36,6 @@ def rate_limited(retry_after: float, message: str | None = None) -> ChatError:
         message or f"You are sending too fast; try again in {math.ceil(seconds)} s.",
         retry_after=seconds,
     )
-
-
-class TokenBucket:
-    """`burst` actions at once, refilled at `per_second`."""
-
-    __slots__ = ("burst", "per_second", "tokens", "updated")
-
-    def __init__(self, burst: int, per_second: float):
-        self.burst = burst
-        self.per_second = per_second
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def take(self) -> float:
-        """Spend one token: 0.0 if allowed, else the seconds until one is available."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.per_second
-
-
-def message_bucket() -> TokenBucket:
-    return TokenBucket(settings.RATE_LIMIT_BURST, settings.RATE_LIMIT_PER_SECOND)
-
-
-def frame_bucket() -> TokenBucket:
-    return TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
 
 
 def slow_mode_check(*, room_id: int, guest_key: str, seconds: int) -> None:

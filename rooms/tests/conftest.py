@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from rooms.tests.servers import (
+from rooms.tests.support.servers import (
     ChatServer,
     create_postgres_database,
     drop_postgres_database,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from rooms.presence import presence_sweep, rooms_purge_empty
+from rooms.services import presence_sweep, rooms_purge_empty
 
 
 class Command(BaseCommand):

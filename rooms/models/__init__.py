@@ -1,0 +1,13 @@
+"""chatsite's data, one module per concern; the rules each field obeys are in rooms/rules.py.
+
+Writes go through rooms/services/, reads through rooms/selectors/. Everything
+is re-exported here, so `from rooms.models import Room` and the migrations
+keep working.
+"""
+
+from rooms.models.message import Message
+from rooms.models.moderation import AuditEntry, Ban
+from rooms.models.presence import Connection, Presence, ServerProcess
+from rooms.models.room import Room
+
+__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Room", "ServerProcess"]

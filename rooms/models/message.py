@@ -1,0 +1,37 @@
+"""A message: gap-free position in its room, its author (session and account), edits and removal."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from rooms.models.room import Room
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # Gap-free position within the room, assigned under the room's row lock;
+    # the hub uses it to notice and refill anything the channel layer dropped.
+    seq = models.PositiveBigIntegerField()
+    author_key = models.CharField(max_length=64)
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    username = models.CharField(max_length=64)
+    text = models.TextField()
+    client_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique"),
+            models.UniqueConstraint(
+                fields=["author_key", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="message_client_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "id"], name="message_room_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.text[:40]}"

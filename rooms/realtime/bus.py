@@ -1,0 +1,129 @@
+"""The seam between domain code and the process hub: what travels, and `publish()`.
+
+rooms/events.py builds these messages and calls `publish()` once the
+transaction commits; the hub of a server process `install()`s itself as the
+sink when it starts, so domain code never imports the hub. Without a hub (a
+management command, a WSGI request, a test without sockets) a message goes
+straight to the channel layer.
+
+Channel-layer messages:
+  hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
+  hub.lobby  {text, room?, version?}                 to every socket
+  hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
+  hub.batch  {messages: [...]}                       several of the above, in order
+                                                     (the hub's publisher, under load)
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Literal, NotRequired, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from rooms.realtime.outages import LAYER_OUTAGE
+
+logger = logging.getLogger(__name__)
+
+LOBBY_GROUP = "lobby"
+# Streams of versioned state in a room (hub.room `stream`): a late, older snapshot never overwrites a newer one.
+MEMBERS = "members"  # the member list
+COUNT = "count"  # a private room's count
+NOTICES = "notices"  # joined / left: each stands alone; only those from before a socket's join are stale
+
+
+def room_group(room_id: int) -> str:
+    """Group names come from primary keys, never from what users type."""
+    return f"room.{room_id}"
+
+
+class RoomMessage(TypedDict):
+    type: Literal["hub.room"]
+    room: int
+    text: str
+    seq: NotRequired[int]  # a chat message: gap-free per room
+    version: NotRequired[int]
+    stream: NotRequired[str]
+    exclude: NotRequired[str]  # a guest key whose own sockets skip it
+
+
+class LobbyMessage(TypedDict):
+    type: Literal["hub.lobby"]
+    text: str
+    room: NotRequired[int]  # a public room's count update: coalesced, newest version wins
+    version: NotRequired[int | None]
+
+
+class EvictMessage(TypedDict):
+    type: Literal["hub.evict"]
+    text: str
+    room: NotRequired[int]
+    guest: NotRequired[str]
+    user: NotRequired[int]
+    close: NotRequired[int]
+
+
+class BatchMessage(TypedDict):
+    type: Literal["hub.batch"]
+    messages: list["HubMessage"]
+
+
+HubMessage = RoomMessage | LobbyMessage | EvictMessage | BatchMessage
+Sink = Callable[[str, HubMessage], None]
+
+_installed: tuple[Sink, asyncio.AbstractEventLoop, int] | None = None
+
+
+def install(sink: Sink) -> None:
+    """Called by the hub, on its event loop, once it runs: from now on `publish` hands messages to `sink` there."""
+    global _installed
+    _installed = (sink, asyncio.get_running_loop(), threading.get_ident())
+
+
+def uninstall(sink: Sink) -> None:
+    """Called when that hub stops (tests start each one afresh)."""
+    global _installed
+    if _installed is not None and _installed[0] == sink:
+        _installed = None
+
+
+def publish(group: str, message: HubMessage) -> None:
+    """Hand a message to the channel layer without blocking a database thread.
+
+    Inside a server process the hub's publisher sends it, in order; from a
+    management command or a plain WSGI request there is no hub, so it is sent
+    here and now.
+    """
+    installed = _installed
+    try:
+        if installed is None:
+            async_to_sync(get_channel_layer().group_send)(group, message)
+            return
+        sink, loop, thread_id = installed
+        if loop.is_closed() or not loop.is_running():
+            _publish_after_shutdown(group, message)
+        elif threading.get_ident() == thread_id:
+            sink(group, message)
+        else:
+            loop.call_soon_threadsafe(sink, group, message)
+    except LAYER_OUTAGE as error:
+        # The database already holds the change; hubs reconcile from it.
+        logger.warning("could not publish to %s: channel layer unavailable (%s)", group, error)
+    except Exception:
+        logger.warning("could not publish to %s", group, exc_info=True)
+
+
+def _publish_after_shutdown(group: str, message: HubMessage) -> None:
+    """The server's event loop stopped (SIGTERM) while a disconnect handler was still leaving.
+
+    async_to_sync would hand the send to that loop and wait for ever, so the
+    process would hang instead of exiting. Other processes can still hear it
+    through a shared layer, sent from a short-lived loop of this thread; an
+    in-process layer has nobody left to tell.
+    """
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        return
+    asyncio.run(asyncio.wait_for(layer.group_send(group, message), 2))

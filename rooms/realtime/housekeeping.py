@@ -1,0 +1,79 @@
+"""A hub's housekeeping: heartbeat, sweep of crashed processes, purge of empty rooms, refill of lost messages."""
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from rooms import selectors, services
+from rooms.errors import Close
+
+if TYPE_CHECKING:
+    from rooms.realtime.hub import Hub
+
+logger = logging.getLogger(__name__)
+
+
+def housekeeping_interval() -> float:
+    """Often enough to beat the presence timeout and the empty-room grace period."""
+    return max(0.2, min(5.0, settings.PRESENCE_TIMEOUT_SECONDS / 4, settings.ROOM_EMPTY_GRACE_SECONDS / 2 or 5.0))
+
+
+class Housekeeping:
+    def __init__(self, hub: "Hub"):
+        self.hub = hub
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(housekeeping_interval())
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("housekeeping failed; retrying next round", exc_info=True)
+
+    async def round(self) -> None:
+        hub = self.hub
+        # Subscriptions first: they must be renewed within group_expiry even while the database is down.
+        await hub.subscribe_all()
+        alive = await database_sync_to_async(services.process_heartbeat)(process_id=hub.process_id)
+        if not alive:
+            await self._declared_dead()
+        await database_sync_to_async(services.presence_sweep)()
+        await database_sync_to_async(services.rooms_purge_empty)()
+        await self.refill()
+
+    async def refill(self, *, now: bool = False) -> None:
+        """Catch up each local room on messages the channel layer lost.
+
+        A message the database already had at the previous round and the hub
+        has still not heard of is lost. One committed since may simply be on
+        its way: under load, reading those back for every socket at once
+        (as the first version did) turned a backlog into a meltdown
+        (docs/performance.md). `now` skips the grace, after a layer outage.
+        """
+        rooms = self.hub.rooms
+        if not rooms:
+            return
+        tails = await database_sync_to_async(selectors.room_tails)(room_ids=list(rooms))
+        for room_id, last_seq in tails.items():
+            local = rooms.get(room_id)
+            if local is None:
+                continue
+            overdue = last_seq if now else local.tail_seq
+            local.tail_seq = last_seq
+            if overdue > local.latest_seq:
+                local.latest_seq = overdue
+                for socket in list(local.sockets):
+                    socket.fall_behind(overdue)
+
+    async def _declared_dead(self) -> None:
+        """Another process swept us (we missed heartbeats): start afresh, and have clients reconnect."""
+        hub = self.hub
+        logger.warning("process %s was declared dead; re-registering and dropping its sockets", hub.process_id)
+        hub.process_id = await database_sync_to_async(services.process_register)()
+        for socket in list(hub.sockets):
+            await socket.evict("", close_code=Close.RESTART)

@@ -1,0 +1,104 @@
+"""What a display name, a room name, a title, a message and slow mode may be: each rule once.
+
+The lobby forms, the admin forms, the services and so the WebSocket protocol
+all call these. Each raises Django's ValidationError with the stable error
+code (rooms/errors.py) as its `code`, so a form shows it next to its field
+and a service turns it into the `error` event a socket is sent
+(`ChatError.from_validation`).
+"""
+
+import re
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from rooms.errors import Code
+
+# Unambiguous upper-case alphabet for private room codes: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+ROOM_NAME_MAX_LENGTH = 32
+ROOM_TITLE_MAX_LENGTH = 64
+ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+SLOW_MODE_MAX_SECONDS = 3600
+
+
+def clean_username(value: object) -> str:
+    """Return the display name a person asked for, or raise ValidationError.
+
+    Trimmed, 1 to MAX_USERNAME_LENGTH characters, no control or bidi-override
+    characters (they would let one name pose as another in the member list).
+    """
+    if not isinstance(value, str):
+        raise ValidationError("Pick a display name.", code=Code.INVALID_USERNAME)
+    name = " ".join(value.split())
+    if not name:
+        raise ValidationError("Pick a display name.", code=Code.INVALID_USERNAME)
+    if len(name) > settings.MAX_USERNAME_LENGTH:
+        raise ValidationError(
+            f"A display name can be at most {settings.MAX_USERNAME_LENGTH} characters.",
+            code=Code.INVALID_USERNAME,
+        )
+    if CONTROL_CHARS_RE.search(name):
+        raise ValidationError("A display name cannot contain control characters.", code=Code.INVALID_USERNAME)
+    return name
+
+
+def clean_room_name(value: object) -> str:
+    """Return a valid name for a new public room, or raise ValidationError.
+
+    Letters, digits, '-' and '_', starting with a letter or digit, at most 32
+    characters: safe in a URL and easy to say aloud.
+    """
+    name = value.strip() if isinstance(value, str) else ""
+    if not name:
+        raise ValidationError("Give the room a name.", code=Code.INVALID_ROOM_NAME)
+    if len(name) > ROOM_NAME_MAX_LENGTH:
+        raise ValidationError(
+            f"A room name can be at most {ROOM_NAME_MAX_LENGTH} characters.", code=Code.INVALID_ROOM_NAME
+        )
+    if not ROOM_NAME_RE.match(name):
+        raise ValidationError(
+            "A room name may use letters, digits, '-' and '_', and must start with a letter or digit.",
+            code=Code.INVALID_ROOM_NAME,
+        )
+    return name
+
+
+def clean_room_title(value: object) -> str:
+    """A room's title as shown: whitespace collapsed, 1 to 64 characters, no control characters."""
+    title = " ".join(value.split()) if isinstance(value, str) else ""
+    if not title or len(title) > ROOM_TITLE_MAX_LENGTH or CONTROL_CHARS_RE.search(title):
+        raise ValidationError(
+            f"A room title is 1 to {ROOM_TITLE_MAX_LENGTH} characters, without control characters.",
+            code=Code.INVALID_ROOM_NAME,
+        )
+    return title
+
+
+def clean_message_text(text: str) -> str:
+    """Message text as stored: trailing whitespace trimmed, never blank, never too long."""
+    text = text.rstrip()
+    if not text.strip():
+        raise ValidationError("A message cannot be empty.", code=Code.INVALID_MESSAGE)
+    if len(text) > settings.MAX_MESSAGE_LENGTH:
+        raise ValidationError(
+            f"Messages are limited to {settings.MAX_MESSAGE_LENGTH} characters.",
+            code=Code.MESSAGE_TOO_LONG,
+            params={"max_length": settings.MAX_MESSAGE_LENGTH},
+        )
+    return text
+
+
+def clean_slow_mode(seconds: int) -> int:
+    """Seconds between one member's messages: 0 (off) to SLOW_MODE_MAX_SECONDS."""
+    if not 0 <= seconds <= SLOW_MODE_MAX_SECONDS:
+        raise ValidationError(f"Slow mode takes 0 to {SLOW_MODE_MAX_SECONDS} seconds.", code=Code.BAD_FRAME)
+    return seconds
+
+
+def new_room_code() -> str:
+    """A random private-room code; uniqueness is checked by the caller."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -1,0 +1,23 @@
+"""Reads: what the lobby, a joining socket, a history page and the hub see.
+
+Keyword-only functions returning plain data ready for the protocol, one
+module per concern, re-exported here: `selectors.public_rooms()`.
+"""
+
+from rooms.selectors.bans import active_ban, in_force
+from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
+from rooms.selectors.rooms import presence_state, public_rooms, room_by_name, room_members, room_tails
+
+__all__ = [
+    "JoinSnapshot",
+    "active_ban",
+    "in_force",
+    "join_snapshot",
+    "messages_after",
+    "presence_state",
+    "public_rooms",
+    "room_by_name",
+    "room_history",
+    "room_members",
+    "room_tails",
+]

@@ -1,0 +1,23 @@
+"""Bans, read: which bans are in force, and the one keeping someone out."""
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from rooms.identity import Actor
+from rooms.models import Ban, Room
+
+
+def in_force() -> Q:
+    """Bans that have not run out: for ever, or until a time still ahead."""
+    return Q(until__isnull=True) | Q(until__gt=timezone.now())
+
+
+def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
+    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+    who = Q(guest_key=actor.guest_key)
+    if actor.user_id is not None:
+        who |= Q(user_id=actor.user_id)
+    where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
+    # The ban that lasts longest (for ever first), so `until` tells the truth
+    # when several apply; databases disagree on where NULL sorts, so say it.
+    return Ban.objects.filter(who, where, in_force()).order_by(F("until").desc(nulls_first=True)).first()

@@ -1,0 +1,68 @@
+"""The actions of chatsite, one function each, by concern.
+
+The ws consumer, the views, the admin and the management commands all call
+these; nothing else writes rooms, messages, presence or bans. Each function
+validates (rooms/rules.py, rooms/policy.py), writes inside a transaction, and
+announces the change through rooms/events.py, which sends only after the
+commit. Everything is re-exported here: `services.room_close(...)`.
+"""
+
+from rooms.services.bans import ban_create, ban_lift, banned_error
+from rooms.services.messages import message_delete, message_edit, typing_notify
+from rooms.services.moderation import audit, member_kick
+from rooms.services.posting import Post, PostQueue, message_post, message_post_batch
+from rooms.services.presence import (
+    Entered,
+    presence_enter,
+    presence_leave,
+    presence_remove,
+    presence_sweep,
+    process_heartbeat,
+    process_register,
+)
+from rooms.services.rooms import (
+    room_clear_history,
+    room_close,
+    room_create_named,
+    room_create_private,
+    room_for_join,
+    room_reopen,
+    room_set_locked,
+    room_set_slow_mode,
+    room_set_title,
+    rooms_purge_empty,
+    topic_rooms_ensure,
+)
+
+__all__ = [
+    "Entered",
+    "Post",
+    "PostQueue",
+    "audit",
+    "ban_create",
+    "ban_lift",
+    "banned_error",
+    "member_kick",
+    "message_delete",
+    "message_edit",
+    "message_post",
+    "message_post_batch",
+    "presence_enter",
+    "presence_leave",
+    "presence_remove",
+    "presence_sweep",
+    "process_heartbeat",
+    "process_register",
+    "room_clear_history",
+    "room_close",
+    "room_create_named",
+    "room_create_private",
+    "room_for_join",
+    "room_reopen",
+    "room_set_locked",
+    "room_set_slow_mode",
+    "room_set_title",
+    "rooms_purge_empty",
+    "topic_rooms_ensure",
+    "typing_notify",
+]

@@ -1,0 +1,224 @@
+"""Posting messages: one at a time, in a batch (group commit), and the queue that forms the batches.
+
+Each message takes the room's next gap-free position (`seq`) under the room's
+row lock, together with the room's rules of the moment (locked, slow mode,
+owner), in one statement; it is committed before anyone hears of it.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from rooms import events, policy, rules, throttle
+from rooms.errors import ChatError, Code
+from rooms.identity import Actor
+from rooms.models import Message, Room
+from rooms.payloads import message_data
+from rooms.services.rule import apply
+
+POST_BATCH = 100  # most messages written in one transaction
+
+
+@dataclass(frozen=True)
+class _Slot:
+    seq: int
+    locked: bool
+    slow_mode: int
+    owner_key: str
+
+    def moderated_by(self, actor: Actor) -> bool:
+        """Staff, or the room's owner as of this slot: exempt from its lock and slow mode."""
+        return policy.moderates(actor, self.owner_key)
+
+
+def _next_seq(room_id: int, count: int = 1) -> _Slot:
+    """Take the room's next `count` message positions under its row lock, with its current rules (one query).
+
+    The slot's `seq` is the first of them.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s, last_active_at = %s "
+            "WHERE id = %s AND closed_at IS NULL RETURNING last_seq, locked, slow_mode_seconds, owner_key",
+            [count, timezone.now(), room_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ChatError(Code.ROOM_NOT_FOUND, "This room has been closed.")
+    return _Slot(seq=row[0] - count + 1, locked=bool(row[1]), slow_mode=row[2], owner_key=row[3])
+
+
+def _new_message(room_id: int, seq: int, actor: Actor, username: str, text: str, client_id: str) -> Message:
+    """The one place a Message row is built (message_post and the bulk path alike)."""
+    return Message(
+        room_id=room_id,
+        seq=seq,
+        author_key=actor.guest_key,
+        author_user_id=actor.user_id,
+        username=username,
+        text=text,
+        client_id=client_id,
+    )
+
+
+def message_post(*, room: Room, actor: Actor, username: str, text: str, client_id: str = "") -> tuple[Message, bool]:
+    """Store a message and send it to the room; return (message, created).
+
+    The room hears `receive_message` after the commit, in `seq` order. A
+    `client_id` the same guest already used returns the stored message
+    unchanged (created False) and sends nothing, so a resend after a dropped
+    connection never doubles a message. In a locked room only moderators may
+    post (`room_locked`); slow mode spaces each member's messages
+    (`rate_limited`), moderators exempt.
+    """
+    text = apply(rules.clean_message_text, text)
+    try:
+        with transaction.atomic():
+            slot = _next_seq(room.pk)
+            moderator = slot.moderated_by(actor)
+            if slot.locked and not moderator:
+                raise ChatError(Code.ROOM_LOCKED)
+            if slot.slow_mode and not moderator:
+                throttle.slow_mode_check(room_id=room.pk, guest_key=actor.guest_key, seconds=slot.slow_mode)
+            message = _new_message(room.pk, slot.seq, actor, username, text, client_id)
+            message.save(force_insert=True)
+            events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
+    except IntegrityError:
+        existing = (
+            Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
+        )
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+class _PostEach(Exception):
+    """A batch that cannot be written in bulk: message_post_batch goes post by post."""
+
+
+@dataclass(frozen=True)
+class Post:
+    """One message_post call, waiting in a batch."""
+
+    room: Room
+    actor: Actor
+    username: str
+    text: str
+    client_id: str = ""
+
+
+Result = tuple[Message, bool] | ChatError
+
+
+def message_post_batch(*, posts: list[Post]) -> list[Result]:
+    """Run several message_post calls in one transaction: one commit for all (group commit).
+
+    Each post behaves exactly as message_post alone: one that is refused
+    comes back as its ChatError and undoes nothing else. Results are in the
+    order of `posts`. Rooms are locked in ascending id order (each room's
+    posts keep their order), so two processes' batches cannot deadlock.
+    Events go out after the commit. `PostQueue` batches the posts that arrive
+    while the previous batch is being written (docs/performance.md).
+
+    The batch first runs in bulk: one statement per room for the positions,
+    one INSERT for all the messages. If any post is refused or repeats a
+    client_id, that is rolled back and the batch runs again post by post,
+    with a savepoint around each.
+    """
+    try:
+        return _post_bulk(posts)
+    except (ChatError, IntegrityError, _PostEach):
+        return _post_each(posts)
+
+
+def _post_bulk(posts: list[Post]) -> list[Result]:
+    """All the posts or none; any refusal raises (message_post_batch then goes post by post)."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        raise _PostEach  # the INSERT would not tell us the new ids (SQLite before 3.35)
+    by_room: dict[int, list[int]] = {}
+    for index, post in enumerate(posts):
+        by_room.setdefault(post.room.pk, []).append(index)
+    texts = [apply(rules.clean_message_text, post.text) for post in posts]
+    placed: list[tuple[int, Message]] = []
+    with transaction.atomic():
+        for room_id in sorted(by_room):
+            indexes = by_room[room_id]
+            slot = _next_seq(room_id, len(indexes))
+            for offset, index in enumerate(indexes):
+                post = posts[index]
+                moderator = slot.moderated_by(post.actor)
+                if slot.locked and not moderator:
+                    raise ChatError(Code.ROOM_LOCKED)
+                if slot.slow_mode and not moderator:
+                    raise _PostEach  # slow mode writes the cache, which no rollback undoes
+                message = _new_message(
+                    room_id, slot.seq + offset, post.actor, post.username, texts[index], post.client_id
+                )
+                placed.append((index, message))
+        Message.objects.bulk_create([message for _, message in placed])
+        results: list[Result] = [ChatError(Code.INTERNAL_ERROR)] * len(posts)
+        for index, message in placed:  # by room, each room's in seq order
+            events.to_room(
+                message.room_id, "receive_message", message_data(message, posts[index].room.name), seq=message.seq
+            )
+            results[index] = (message, True)
+    return results
+
+
+def _post_each(posts: list[Post]) -> list[Result]:
+    results: list[Result] = [ChatError(Code.INTERNAL_ERROR)] * len(posts)
+    with transaction.atomic():
+        for index in sorted(range(len(posts)), key=lambda i: posts[i].room.pk):
+            post = posts[index]
+            try:
+                results[index] = message_post(
+                    room=post.room, actor=post.actor, username=post.username, text=post.text, client_id=post.client_id
+                )
+            except ChatError as error:
+                results[index] = error
+    return results
+
+
+class PostQueue:
+    """message_post for one server process's sockets, group-committed with whatever else it is posting.
+
+    Posts that arrive while a batch is being written wait for the next one,
+    so an idle server writes each message at once and a busy one pays one
+    commit (one thread hop, one fsync) per batch instead of per message.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.posts: list[tuple[Post, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def post(self, **post: Any) -> tuple[Message, bool]:
+        """message_post(**post), in the next batch."""
+        future = self.loop.create_future()
+        self.posts.append((Post(**post), future))
+        if self.task is None:
+            self.task = self.loop.create_task(self._run(), name="post-queue")
+        return await future
+
+    async def _run(self) -> None:
+        try:
+            while self.posts:
+                batch, self.posts = self.posts[:POST_BATCH], self.posts[POST_BATCH:]
+                try:
+                    results = await database_sync_to_async(message_post_batch)(posts=[p for p, _ in batch])
+                except Exception as error:
+                    results = [error] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue  # the socket went away meanwhile
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.task = None

@@ -1,0 +1,217 @@
+"""Presence, written: server processes and their heartbeats, joining, leaving, removal, the sweep.
+
+Presence lives in the database, the one store every process already shares
+(docs/design.md argues the choice): a `Presence` row per person in a room and a
+`Connection` row per open socket, each owned by a `ServerProcess` whose
+heartbeat keeps it alive. A process that dies without cleaning up (kill -9)
+stops beating; after PRESENCE_TIMEOUT_SECONDS any survivor sweeps its
+connections away, announcing the leaves exactly as a normal disconnect does.
+
+Every function that changes presence locks the room row first (by bumping its
+`presence_version`, `lock_room`), so joins, leaves, sweeps and purges of one
+room queue up instead of racing, and each member list carries the version it shows.
+"""
+
+import logging
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from rooms import events
+from rooms.errors import ChatError, Code
+from rooms.identity import Actor
+from rooms.models import Connection, Presence, Room, ServerProcess
+from rooms.payloads import room_data, timestamp
+from rooms.selectors import room_members
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Entered:
+    members: list[str]
+    version: int
+    users: int
+
+
+def process_register() -> str:
+    """Record this server process and return its id."""
+    process = ServerProcess.objects.create(id=secrets.token_hex(8), host=socket.gethostname()[:255], pid=os.getpid())
+    return process.id
+
+
+def process_heartbeat(*, process_id: str) -> bool:
+    """Keep this process's members alive; False if a sweeper already declared it dead."""
+    return ServerProcess.objects.filter(id=process_id).update(heartbeat_at=timezone.now()) == 1
+
+
+def lock_room(room_id: int, *, touch: bool = False) -> int | None:
+    """Lock the room row for this transaction, bump its presence version, return it.
+
+    None when the room is gone or closed. `touch` also records now as its last activity.
+    """
+    table = Room._meta.db_table
+    extra = ", last_active_at = %s" if touch else ""
+    params = [timezone.now(), room_id] if touch else [room_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET presence_version = presence_version + 1{extra} "
+            f"WHERE id = %s AND closed_at IS NULL RETURNING presence_version",
+            params,
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _announce(
+    room: Room,
+    *,
+    version: int,
+    members: list[str],
+    kind: str | None = None,
+    username: str = "",
+    guest_key: str = "",
+    text: str = "",
+) -> None:
+    """Member list, count and (for a join or leave) the notice, after commit."""
+    if kind is not None:
+        verb = "joined" if kind == "join" else "left"
+        events.to_room(
+            room.pk,
+            "system_message",
+            {
+                "room": room.name,
+                "kind": kind,
+                "username": username,
+                "text": text or f"{username} {verb}",
+                "ts": timestamp(timezone.now()),
+            },
+            exclude=guest_key,
+            # A socket that joined at this version or later already has this member in its list.
+            version=version,
+            stream=events.NOTICES,
+        )
+    events.to_room(room.pk, "member_list", {"room": room.name, "members": members}, version=version)
+    update = room_data(room, len(members))
+    if room.is_public:
+        events.to_lobby("room_update", update, room_id=room.pk, version=version)
+    else:
+        events.to_room(room.pk, "room_update", update, version=version, stream=events.COUNT)
+
+
+def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: str, process_id: str) -> Entered:
+    """Put one socket of `actor` into `room` under `username`.
+
+    The same guest in a second tab joins their existing presence (counted once,
+    no second notice). A name already used by someone else in the room,
+    compared case-insensitively, raises `username_taken`. On the first socket
+    the room hears `system_message` (join), `member_list` and `room_update`.
+    """
+    username_key = username.casefold()
+    with transaction.atomic():
+        version = lock_room(room.pk)
+        if version is None:
+            raise ChatError(Code.ROOM_NOT_FOUND)
+        presence = Presence.objects.filter(room_id=room.pk, guest_key=actor.guest_key).first()
+        announce = None
+        try:
+            with transaction.atomic():
+                if presence is None:
+                    presence = Presence.objects.create(
+                        room_id=room.pk, guest_key=actor.guest_key, username=username, username_key=username_key
+                    )
+                    announce = "join"
+                elif presence.username != username:
+                    presence.username, presence.username_key = username, username_key
+                    presence.save(update_fields=["username", "username_key"])
+                    announce = "rename"
+        except IntegrityError:
+            raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
+        Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
+        members = room_members(room_id=room.pk)
+        if announce is not None:
+            _announce(
+                room,
+                version=version,
+                members=members,
+                kind="join" if announce == "join" else None,
+                username=username,
+                guest_key=actor.guest_key,
+            )
+    return Entered(members=members, version=version, users=len(members))
+
+
+def presence_leave(*, connection_id: str) -> bool:
+    """Take one socket out of its room; the person leaves with their last socket.
+
+    Returns True if the person left (and the room heard `system_message`
+    (leave), `member_list` and `room_update`). Unknown connections are a no-op,
+    so a sweeper and a late disconnect can both call this safely.
+    """
+    link = Connection.objects.filter(id=connection_id).values_list("presence__room_id", flat=True).first()
+    if link is None:
+        return False
+    with transaction.atomic():
+        version = lock_room(link, touch=True)
+        conn = Connection.objects.select_related("presence__room").filter(id=connection_id).first()
+        if conn is None:
+            return False
+        presence = conn.presence
+        conn.delete()
+        if presence.connections.exists():
+            return False
+        presence.delete()
+        if version is not None:
+            _announce(
+                presence.room,
+                version=version,
+                members=room_members(room_id=presence.room_id),
+                kind="leave",
+                username=presence.username,
+                guest_key=presence.guest_key,
+            )
+    return True
+
+
+def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
+    """Take a person out of a room, whatever sockets they have there (kick, ban).
+
+    Returns their display name, or None if they were not present. The room
+    hears `system_message` (leave, with `text`), `member_list` and `room_update`;
+    the person's own sockets are told through events.evict by the caller.
+    """
+    with transaction.atomic():
+        version = lock_room(room.pk, touch=True)
+        presence = Presence.objects.filter(room_id=room.pk, guest_key=guest_key).first()
+        if presence is None:
+            return None
+        presence.delete()
+        if version is not None:
+            _announce(
+                room,
+                version=version,
+                members=room_members(room_id=room.pk),
+                kind="leave",
+                username=presence.username,
+                guest_key=guest_key,
+                text=text.format(username=presence.username),
+            )
+    return presence.username
+
+
+def presence_sweep() -> int:
+    """Remove the connections of processes that stopped beating; return how many people left."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT_SECONDS)
+    left = 0
+    for process_id in ServerProcess.objects.filter(heartbeat_at__lt=cutoff).values_list("id", flat=True):
+        for connection_id in Connection.objects.filter(process_id=process_id).values_list("id", flat=True):
+            left += presence_leave(connection_id=connection_id)
+        ServerProcess.objects.filter(id=process_id, heartbeat_at__lt=cutoff).delete()
+        logger.info("swept server process %s: %d left", process_id, left)
+    return left

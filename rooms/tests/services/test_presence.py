@@ -1,0 +1,238 @@
+"""Presence: who is online, notices, live counts, and rooms that clean themselves up."""
+
+import asyncio
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.management import call_command
+from django.utils import timezone
+
+from rooms import services
+from rooms.identity import Actor
+from rooms.models import Connection, Message, Presence, Room, ServerProcess
+from rooms.tests.support.client import LOBBY_NOISE, updated_rooms
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOISE = LOBBY_NOISE  # member lists and notices are what these tests look at
+
+
+@database_sync_to_async
+def room_exists(name):
+    return Room.objects.filter(key=name.lower()).exists()
+
+
+@database_sync_to_async
+def message_count(name):
+    return Message.objects.filter(room__key=name.lower()).count()
+
+
+async def wait_for(predicate, seconds=5.0):
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_join_is_announced_to_the_others_not_the_joiner(joined):
+    ann = await joined("general", "ann")
+    bob = await joined("general", "bob")
+    notice = await ann.expect("system_message", skip=NOISE)
+    assert notice["kind"] == "join"
+    assert notice["username"] == "bob"
+    assert notice["text"] == "bob joined"
+    assert notice["room"] == "general"
+    assert (await ann.expect("member_list", skip=NOISE))["members"] == ["ann", "bob"]
+    assert "system_message" not in await bob.events()
+
+
+async def test_leave_room_disconnect_and_switch_are_all_announced(joined):
+    ann = await joined("general", "ann")
+    for how in ["leave_room", "disconnect", "switch"]:
+        other = await joined("general", "bob")
+        await ann.collect()
+        if how == "leave_room":
+            await other.send("leave_room")
+        elif how == "disconnect":
+            await other.close()
+        else:
+            await other.join("tech")
+        notice = await ann.expect("system_message", skip=NOISE)
+        assert (notice["kind"], notice["text"]) == ("leave", "bob left")
+        assert (await ann.expect("member_list", skip=NOISE))["members"] == ["ann"]
+        if how != "disconnect":
+            await other.close()
+        await ann.collect()
+
+
+async def test_lobby_counts_reach_every_socket(connect, joined):
+    lobby = await connect()
+    await joined("sports", "ann")
+    update = await lobby.expect("room_update")
+    assert update == {"name": "sports", "title": "Sports", "kind": "topic", "users": 1}
+    bob = await joined("music", "bob")
+    assert (await lobby.expect("room_update"))["name"] == "music"
+    await bob.close()
+    assert await lobby.expect("room_update") == {"name": "music", "title": "Music", "kind": "topic", "users": 0}
+
+
+async def test_many_joins_at_once_reach_the_lobby_as_a_few_frames(connect):
+    """Twelve people join three rooms at once: the lobby hears the latest counts, not twelve updates."""
+    lobby = await connect()
+    await lobby.collect(seconds=0.3)  # the room list
+    rooms = ["sports", "music", "gaming"]
+    people = [await connect(username=f"p{n}") for n in range(12)]
+    for n, person in enumerate(people):
+        await person.send("join_room", {"room_name": rooms[n % 3]})
+    updates = [updated_rooms(name, data) for name, data in await lobby.collect(seconds=1.0)]
+    updates = [rooms for rooms in updates if rooms]
+    counts = {room["name"]: room["users"] for rooms in updates for room in rooms}  # the latest of each
+    assert counts == {"sports": 4, "music": 4, "gaming": 4}
+    assert len(updates) < 12
+
+
+async def test_private_room_counts_go_only_to_its_members(connect):
+    lobby = await connect()
+    ann = await connect(username="ann")
+    await ann.send("create_room")
+    code = (await ann.expect("room_created"))["room"]["name"]
+    await ann.join(code)
+    bob = await connect(username="bob")
+    await bob.join(code)
+    update = await ann.expect("room_update", skip=("member_list", "system_message"))
+    assert update["name"] == code
+    assert update["users"] == 2
+    frames = await lobby.collect()
+    assert all(data.get("name") != code for _, data in frames)
+
+
+async def test_same_session_in_two_tabs_counts_once(connect):
+    first = await connect(username="ann")
+    await first.join("general")
+    second = await connect(session=first.session_key)
+    confirm = await second.join("general")
+    assert confirm["members"] == ["ann"]
+    assert confirm["room"]["users"] == 1
+    bob = await connect(username="bob")
+    await bob.join("general")
+    await bob.collect()
+    await second.close()  # one tab closes: ann is still here
+    assert "system_message" not in await bob.events(skip=NOISE)
+    await first.close()  # the last tab closes: ann leaves
+    assert (await bob.expect("system_message", skip=NOISE))["text"] == "ann left"
+
+
+async def test_a_name_someone_else_uses_in_the_room_is_taken(connect, joined):
+    await joined("general", "Ann")
+    impostor = await connect()
+    await impostor.send("join_room", {"room_name": "general", "username": "ANN"})
+    error = await impostor.expect("error")
+    assert error["code"] == "username_taken"
+    # The same name is fine in another room, and a free name works here.
+    assert (await impostor.join("tech", "ann"))["username"] == "ann"
+    assert (await impostor.join("general", "ann2"))["members"] == ["Ann", "ann2"]
+
+
+async def test_username_taken_leaves_the_socket_out_of_the_room(connect, joined):
+    ann = await joined("general", "ann")
+    impostor = await connect()
+    await impostor.send("join_room", {"room_name": "general", "username": "ann"})
+    assert (await impostor.expect("error"))["code"] == "username_taken"
+    await impostor.send("send_message", {"text": "sneaky"})
+    assert (await impostor.expect("error"))["code"] == "not_in_room"
+    assert "receive_message" not in await ann.events(skip=NOISE)
+
+
+async def test_empty_private_room_is_deleted_after_the_grace_period(connect, settings):
+    settings.ROOM_EMPTY_GRACE_SECONDS = 0.6
+    ann = await connect(username="ann")
+    await ann.send("create_room")
+    code = (await ann.expect("room_created"))["room"]["name"]
+    await ann.join(code)
+    await ann.say("secret")
+    await ann.send("leave_room")
+    await ann.expect("leave_confirm", skip=(*NOISE, "member_list"))
+    # A reload within the grace period keeps it.
+    await asyncio.sleep(0.3)
+    await ann.join(code)
+    await ann.send("leave_room")
+    await ann.expect("leave_confirm", skip=(*NOISE, "member_list"))
+    assert await room_exists(code)
+    # Then, empty for longer than the grace period, it goes with its messages.
+    assert await wait_for(lambda: _gone(code))
+    assert await message_count(code) == 0
+    await ann.send("join_room", {"room_name": code})
+    assert (await ann.expect("error", skip=(*NOISE, "member_list")))["code"] == "room_not_found"
+
+
+async def _gone(code):
+    return not await room_exists(code)
+
+
+async def test_topic_and_named_rooms_stay_when_empty(joined, settings):
+    settings.ROOM_EMPTY_GRACE_SECONDS = 0.2
+    ann = await joined("general", "ann")
+    await ann.join("quiet-corner", create=True)
+    await ann.send("leave_room")
+    await asyncio.sleep(1.0)
+    assert await room_exists("general")
+    assert await room_exists("quiet-corner")
+
+
+async def test_empty_named_rooms_go_when_configured(connect, joined, settings):
+    settings.ROOM_EMPTY_GRACE_SECONDS = 0.3
+    settings.DELETE_EMPTY_NAMED_ROOMS = True
+    lobby = await connect()
+    ann = await joined("general", "ann")
+    await ann.join("pop-up", create=True)
+    await ann.send("leave_room")
+    assert await wait_for(lambda: _gone("pop-up"))
+    frames = await lobby.collect(seconds=0.5)
+    assert ("room_removed", {"name": "pop-up"}) in frames
+
+
+@database_sync_to_async
+def plant_ghost(room_name, username):
+    """Presence held by a server process that stopped beating long ago (as after kill -9)."""
+    stale = timezone.now() - timedelta(hours=1)
+    process = ServerProcess.objects.create(id="deadbeef", host="gone", pid=1)
+    ServerProcess.objects.filter(pk=process.pk).update(heartbeat_at=stale)
+    room = Room.objects.get(key=room_name)
+    presence = Presence.objects.create(room=room, guest_key="ghost", username=username, username_key=username)
+    Connection.objects.create(id="deadbeef-1", presence=presence, process=process)
+
+
+async def test_members_of_a_dead_process_are_swept_with_a_notice(joined, settings):
+    settings.PRESENCE_TIMEOUT_SECONDS = 1
+    await plant_ghost("general", "ghost")
+    ann = await joined("general", "ann")
+    notice = await ann.expect("system_message", skip=NOISE, wait=5)
+    assert (notice["kind"], notice["username"]) == ("leave", "ghost")
+    assert (await ann.expect("member_list", skip=NOISE))["members"] == ["ann"]
+
+
+def test_purge_rooms_command_sweeps_and_deletes_on_demand(settings, transactional_db):
+    settings.ROOM_EMPTY_GRACE_SECONDS = 30
+    old = timezone.now() - timedelta(minutes=5)
+    actor = Actor(guest_key="owner")
+    stale = services.room_create_private(actor=actor)
+    fresh = services.room_create_private(actor=actor)
+    named, _ = services.room_create_named(name="kept", actor=actor)
+    Room.objects.filter(pk__in=[stale.pk, named.pk]).update(last_active_at=old)
+    Room.objects.filter(kind="topic").update(last_active_at=old)
+    out = StringIO()
+    call_command("purge_rooms", stdout=out)
+    assert f"deleted {stale.name}" in out.getvalue()
+    assert set(Room.objects.values_list("name", flat=True)) == {
+        fresh.name,
+        "kept",
+        "general",
+        "tech",
+        "sports",
+        "music",
+        "gaming",
+    }

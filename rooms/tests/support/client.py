@@ -1,0 +1,324 @@
+"""The one protocol client of the tests: chatsite's frames over a socket, in-process or over TCP.
+
+`ProtocolClient` speaks the protocol (send, receive, expect, join, say,
+collect); a transport says how frames travel:
+- `ChatClient`: the real ASGI application in this process, through Channels'
+  WebsocketCommunicator (the `connect` and `joined` fixtures in conftest.py);
+- `WSClient`: a real WebSocket to a daphne process, through `websockets`.
+`ChatUser` is a browser tab on top of a WSClient: it reconnects and resumes
+the way the page does.
+"""
+
+import asyncio
+import contextlib
+import json
+import ssl as ssl_module
+import urllib.request
+from urllib.parse import urlsplit
+
+import websockets
+from channels.testing import WebsocketCommunicator
+
+# Frames every socket receives about the lobby; most tests look past them.
+LOBBY_NOISE = ("room_list", "room_update", "room_updates", "room_removed")
+# ... and about who is in the room.
+NOISE = (*LOBBY_NOISE, "member_list", "system_message")
+
+
+def updated_rooms(name: str, data: dict) -> list[dict]:
+    """The rooms a lobby frame updates: one (room_update), several (room_updates), or none."""
+    if name == "room_update":
+        return [data]
+    return data["rooms"] if name == "room_updates" else []
+
+
+class ProtocolClient:
+    """One socket speaking chatsite's protocol; subclasses move the text."""
+
+    name = ""
+    skip: tuple[str, ...] = LOBBY_NOISE  # what `expect` looks past unless told
+
+    async def send_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def receive_text(self, wait: float) -> str:
+        """The next frame's text; TimeoutError after `wait` seconds."""
+        raise NotImplementedError
+
+    async def quiet(self, seconds: float) -> bool:
+        """True when no frame arrives within `seconds` (the frame, if one does, stays unread)."""
+        raise NotImplementedError
+
+    async def send(self, event: str, data: dict | None = None) -> None:
+        await self.send_text(json.dumps({"event": event, "data": data or {}}))
+
+    async def receive(self, wait: float = 5) -> tuple[str, dict]:
+        frame = json.loads(await self.receive_text(wait))
+        return frame["event"], frame["data"]
+
+    async def expect(self, event: str, *, skip: tuple[str, ...] | None = None, wait: float = 5, where=None) -> dict:
+        """The next frame not in `skip` (and matching `where`); it must be `event`."""
+        skip = self.skip if skip is None else skip
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            name, data = await self.receive(max(0.01, deadline - loop.time()))
+            if name == event and (where is None or where(data)):
+                return data
+            if name not in skip and name != event:
+                raise AssertionError(f"{self.name or 'client'}: expected {event}, got {name}: {data}")
+
+    async def collect(self, *, seconds: float = 0.4) -> list[tuple[str, dict]]:
+        """Every frame that arrives until none has for `seconds`."""
+        frames = []
+        while not await self.quiet(seconds):
+            frames.append(await self.receive())
+        return frames
+
+    async def events(self, *, seconds: float = 0.4, skip: tuple[str, ...] = LOBBY_NOISE) -> list[str]:
+        return [name for name, _ in await self.collect(seconds=seconds) if name not in skip]
+
+    async def join(self, room: str, username: str | None = None, **extra) -> dict:
+        data = {"room_name": room, **extra}
+        if username is not None:
+            data["username"] = username
+        await self.send("join_room", data)
+        return await self.expect("join_confirm", skip=NOISE)
+
+    async def say(self, text: str, client_id: str | None = None) -> dict:
+        data = {"text": text}
+        if client_id:
+            data["client_id"] = client_id
+        await self.send("send_message", data)
+        return await self.expect("receive_message", skip=(*NOISE, "ack", "room_state", "typing"))
+
+
+async def owned_room(connect, owner: str = "ann") -> tuple["ChatClient", str]:
+    """A private room created (and so owned) by `owner`, with them in it: (their client, the code)."""
+    client = await connect(username=owner)
+    await client.send("create_room")
+    code = (await client.expect("room_created"))["room"]["name"]
+    assert (await client.join(code))["owner"] is True
+    return client, code
+
+
+class ChatClient(ProtocolClient):
+    """A browser tab, as far as the server can tell: a WebSocket with a session cookie, in this process."""
+
+    def __init__(self, communicator: WebsocketCommunicator, session_key: str | None):
+        self.communicator = communicator
+        self.session_key = session_key
+
+    async def send_text(self, text: str) -> None:
+        await self.communicator.send_to(text_data=text)
+
+    async def send_raw(self, text: str | None = None, binary: bytes | None = None) -> None:
+        await self.communicator.send_to(text_data=text, bytes_data=binary)
+
+    async def receive_text(self, wait: float) -> str:
+        return await self.communicator.receive_from(timeout=wait)
+
+    async def quiet(self, seconds: float) -> bool:
+        # receive_nothing polls without cancelling the app (a receive timeout would).
+        return await self.communicator.receive_nothing(timeout=seconds, interval=0.02)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+class WSClient(ProtocolClient):
+    """A real WebSocket to a running server."""
+
+    skip = NOISE
+
+    def __init__(
+        self, url: str, *, cookie: str | None = None, name: str = "", ssl: ssl_module.SSLContext | None = None
+    ):
+        self.url = url
+        self.cookie = cookie
+        self.name = name
+        self.ssl = ssl  # for wss:// URLs (through the TLS proxy of docs/deploy)
+        self.ws = None
+        self._early: str | None = None  # a frame `quiet` saw arrive
+
+    async def open(self) -> "WSClient":
+        parts = urlsplit(self.url)
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        scheme = "https" if parts.scheme == "wss" else "http"
+        options = {"ssl": self.ssl} if parts.scheme == "wss" else {}
+        self.ws = await websockets.connect(
+            self.url,
+            origin=f"{scheme}://{parts.netloc}",
+            additional_headers=headers,
+            open_timeout=10,
+            max_size=None,
+            **options,
+        )
+        return self
+
+    async def send_text(self, text: str) -> None:
+        await self.ws.send(text)
+
+    async def receive_text(self, wait: float) -> str:
+        if self._early is not None:
+            text, self._early = self._early, None
+            return text
+        return await asyncio.wait_for(self.ws.recv(), wait)
+
+    async def quiet(self, seconds: float) -> bool:
+        if self._early is not None:
+            return False
+        try:
+            self._early = await asyncio.wait_for(self.ws.recv(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    async def drain(self, seconds: float = 0.3) -> list[tuple[str, dict]]:
+        return await self.collect(seconds=seconds)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+def session_cookie(base_url: str) -> str:
+    """Visit the home page like a browser's first request; return its session cookie header."""
+    with urllib.request.urlopen(base_url + "/", timeout=15) as response:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name_value = header.split(";", 1)[0]
+            if name_value.startswith("sessionid="):
+                return name_value
+    raise AssertionError(f"{base_url}/ set no session cookie")
+
+
+class ChatUser:
+    """One chat tab, reconnecting and resuming the way the page does (static/js/room.js, outbox.js).
+
+    It keeps the newest message id it has shown and the messages it sent
+    without an `ack` yet. When the socket drops it reconnects (to the next URL
+    in `urls`, as a load balancer would send it elsewhere), joins again with
+    `since_id`, and resends every unacknowledged message with its `client_id`.
+    Everything it is sent is recorded as is, duplicates included, so a test
+    can check it against the database.
+    """
+
+    def __init__(self, name: str, room: str, urls: list[str], *, cookie: str, reconnect: bool = True):
+        self.name = name
+        self.room = room
+        self.urls = urls
+        self.cookie = cookie
+        self.reconnect = reconnect
+        self.received: list[dict] = []  # receive_message data (and join history), in arrival order
+        self.notices: list[dict] = []  # system_message data
+        self.members: list[str] = []
+        self.errors: list[dict] = []
+        self.unacked: dict[str, str] = {}  # client_id -> text, in sending order
+        self.acked: dict[str, int] = {}
+        self.sent: list[str] = []  # every client_id this user ever generated
+        self.texts: dict[str, str] = {}  # client_id -> text, for every message sent
+        self.connections = 0  # successful joins
+        self.resumed = False  # whether the last join resumed from since_id
+        self.ready = asyncio.Event()
+        self.ws: WSClient | None = None
+        self._task: asyncio.Task | None = None
+        self._url_index = 0
+        self._stopped = False
+
+    @property
+    def last_id(self) -> int | None:
+        return max((m["id"] for m in self.received), default=None)
+
+    async def start(self, *, within: float = 10) -> "ChatUser":
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"user-{self.name}")
+        await asyncio.wait_for(self.ready.wait(), within)
+        return self
+
+    async def say(self, text: str) -> str:
+        client_id = f"{self.name}-{len(self.sent) + 1}"
+        self.sent.append(client_id)
+        self.texts[client_id] = text
+        self.unacked[client_id] = text
+        if self.ready.is_set():
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self.ws.send("send_message", {"text": text, "client_id": client_id})
+        return client_id  # if the socket is down, the reconnect resends it
+
+    async def go_offline(self) -> None:
+        """Close the tab's socket and stay away until `come_back`."""
+        self.reconnect = False
+        self.ready.clear()
+        await self.ws.close()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 10)
+
+    async def come_back(self, urls: list[str] | None = None, *, within: float = 10) -> None:
+        self.urls = urls or self.urls
+        self.reconnect = True
+        await self.start(within=within)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        self.reconnect = False
+        if self.ws is not None:
+            await self.ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while not self._stopped:
+            try:
+                await self._connect()
+            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed):
+                if not self.reconnect:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            delay = 0.1
+            try:
+                while True:
+                    self._handle(*await self.ws.receive(wait=3600))
+            except websockets.ConnectionClosed:
+                self.ready.clear()
+            if not self.reconnect:
+                return
+
+    async def _connect(self) -> None:
+        url = self.urls[self._url_index % len(self.urls)]
+        self._url_index += 1
+        self.ws = WSClient(url, cookie=self.cookie, name=self.name)
+        await self.ws.open()
+        extra = {} if self.last_id is None else {"since_id": self.last_id}
+        await self.ws.send("join_room", {"room_name": self.room, "username": self.name, **extra})
+        while True:
+            name, data = await self.ws.receive(wait=10)
+            if name == "join_confirm":
+                break
+            self._handle(name, data)
+        self.members = data["members"]
+        self.resumed = data["resumed"]
+        self.received.extend(data["history"])
+        self.connections += 1
+        resent: set[str] = set()
+        while pending := [item for item in self.unacked.items() if item[0] not in resent]:
+            for client_id, text in pending:  # `say` may add more while these are sent
+                await self.ws.send("send_message", {"text": text, "client_id": client_id})
+                resent.add(client_id)
+        self.ready.set()
+
+    def _handle(self, name: str, data: dict) -> None:
+        if name == "receive_message":
+            self.received.append(data)
+        elif name == "ack":
+            self.unacked.pop(data["client_id"], None)
+            self.acked[data["client_id"]] = data["id"]
+        elif name == "system_message":
+            self.notices.append(data)
+        elif name == "member_list":
+            self.members = data["members"]
+        elif name == "error":
+            self.errors.append(data)

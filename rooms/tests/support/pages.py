@@ -1,0 +1,129 @@
+"""What a person does on chatsite's pages, for the browser tests: one definition each."""
+
+import asyncio
+import contextlib
+import itertools
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+AXE_JS = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
+AXE_SERIOUS_JS = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
+}"""
+
+_names = itertools.count(1)
+
+
+def fresh_room_name(prefix: str) -> str:
+    """A room nobody else in the test session uses (the server is shared)."""
+    return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{next(_names)}"
+
+
+def create_room(page, username: str, room: str) -> None:
+    """From the lobby: pick a display name and start a public room (its owner)."""
+    page.fill("#id_username", username)
+    page.fill("#id_new_room", room)
+    page.click("button[name=action][value=create_named]")
+    wait_in_room(page, username, room)
+
+
+def enter_room(page, username: str, room: str) -> None:
+    """From the lobby: pick a display name and join a room by its name."""
+    page.fill("#id_username", username)
+    page.fill("#id_room", room)
+    page.click("button[name=action][value=join]")
+    wait_in_room(page, username, room)
+
+
+def ann_and_bob(open_page, prefix: str):
+    """A fresh public room that ann created (so she owns it) and bob joined: (room, ann's page, bob's page)."""
+    room = fresh_room_name(prefix)
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    return room, ann, bob
+
+
+def wait_in_room(page, username: str, room: str) -> None:
+    expect(page).to_have_url(re.compile(rf"/r/{re.escape(room)}/$", re.IGNORECASE))
+    expect(page.locator("#connection-status")).to_have_text("Connected")
+    expect(page.locator("#member-list")).to_contain_text(username)
+
+
+def send(page, text: str) -> None:
+    page.fill("#message-input", text)
+    page.press("#message-input", "Enter")
+
+
+def message(page, text: str):
+    """The delivered (not pending) message whose text is exactly `text`."""
+    return page.locator(".msg:not(.pending)").filter(
+        has=page.locator(".msg-text", has_text=re.compile(rf"^{re.escape(text)}$"))
+    )
+
+
+def settle(page) -> None:
+    """Wait out transitions (a theme switch fades colours), so axe sees the final colours."""
+    page.wait_for_function("() => document.getAnimations().length === 0")
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the page, once its transitions are done.
+
+    axe is evaluated through the DevTools protocol (page.evaluate), which the
+    page's Content Security Policy does not govern; a <script> tag added with
+    add_script_tag would be inline script, which the CSP rightly blocks.
+    """
+    settle(page)
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    return page.evaluate(AXE_SERIOUS_JS)
+
+
+@contextlib.contextmanager
+def crowd(ws_url: str, joins: list[tuple[str, str]]) -> Iterator[None]:
+    """People (room, name) who all join at once over their own sockets (creating a named room that does not exist yet), and stay until the block ends.
+
+    They run on an event loop of their own in a thread: the browser's sync API holds this one.
+    """
+    from rooms.tests.support.client import WSClient
+
+    ready, leave, failures = threading.Event(), threading.Event(), []
+
+    async def gather() -> None:
+        clients = [await WSClient(ws_url, name=name).open() for _, name in joins]
+        try:
+            await asyncio.gather(
+                *(client.join(room, client.name, create=True) for client, (room, _) in zip(clients, joins, strict=True))
+            )
+            ready.set()
+            await asyncio.to_thread(leave.wait)
+        finally:
+            for client in clients:
+                await client.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(gather())
+        except Exception as error:
+            failures.append(error)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="crowd")
+    thread.start()
+    ready.wait(30)
+    try:
+        assert not failures, failures
+        yield
+    finally:
+        leave.set()
+        thread.join(30)

@@ -1,0 +1,39 @@
+"""The rules for names and codes."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from rooms.rules import CODE_ALPHABET, CODE_LENGTH, clean_room_name, clean_username, new_room_code
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"), [("ann", "ann"), ("  Ann  Lee ", "Ann Lee"), ("x" * 32, "x" * 32), ("Zoë 🎧", "Zoë 🎧")]
+)
+def test_usernames_are_trimmed_and_folded(raw, clean):
+    assert clean_username(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "x" * 33, None, 5, "a\u200bb", "rtl\u202e", "nul\x00", "bell\x07"])
+def test_bad_usernames(raw):
+    with pytest.raises(ValidationError) as caught:
+        clean_username(raw)
+    assert caught.value.code == "invalid_username"
+
+
+@pytest.mark.parametrize("raw", ["general", "Book-Club", "a", "room_2", "9lives", "x" * 32])
+def test_good_room_names(raw):
+    assert clean_room_name(f"  {raw} ") == raw
+
+
+@pytest.mark.parametrize("raw", ["", " ", "has space", "-lead", "_lead", "x" * 33, "ümlaut", "a/b", "<b>", None])
+def test_bad_room_names(raw):
+    with pytest.raises(ValidationError) as caught:
+        clean_room_name(raw)
+    assert caught.value.code == "invalid_room_name"
+
+
+def test_codes_use_the_unambiguous_alphabet():
+    assert not set(CODE_ALPHABET) & set("0O1IL")
+    codes = {new_room_code() for _ in range(500)}
+    assert len(codes) == 500
+    assert all(len(code) == CODE_LENGTH >= 6 and set(code) <= set(CODE_ALPHABET) for code in codes)

@@ -1,0 +1,1 @@
+"""The pages: the lobby, a room, the health check."""

@@ -1,0 +1,79 @@
+"""Pages: the lobby at / and a room at /r/<name>/. A few lines each; services do the work."""
+
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from rooms import services
+from rooms.errors import ChatError
+from rooms.identity import USERNAME_KEY, actor_for_request
+from rooms.selectors import public_rooms
+from rooms.web.forms import LobbyForm, NameForm
+
+FIELD_FOR_ACTION = {"enter": "enter", "join": "room", "create_named": "new_room", "create_private": None}
+ERROR_STATUS = {"rate_limited": 429, "banned": 403}
+
+
+def _explain(error: ChatError, name: str) -> str:
+    if error.code == "room_not_found":
+        return f"No room called {name.strip()[:64]!r}. Check the code, or create it below."
+    return error.message
+
+
+def _lobby(request, form, *, status=200, room_error=""):
+    context = {"form": form, "rooms": public_rooms(), "room_error": room_error}
+    return render(request, "rooms/home.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def home(request):
+    actor = actor_for_request(request)
+    if request.method == "GET":
+        initial = {"username": request.session.get(USERNAME_KEY, ""), "room": request.GET.get("room", "")}
+        return _lobby(request, LobbyForm(initial=initial))
+    form = LobbyForm(request.POST)
+    if not form.is_valid():
+        return _lobby(request, form, status=400)
+    request.session[USERNAME_KEY] = form.cleaned_data["username"]
+    action = form.cleaned_data["action"]
+    wanted = ""
+    try:
+        if action == "create_private":
+            room = services.room_create_private(actor=actor)
+        elif action == "create_named":
+            room, _ = services.room_create_named(name=form.cleaned_data["new_room"], actor=actor)
+        else:
+            wanted = form.cleaned_data["enter"] if action == "enter" else form.cleaned_data["room"]
+            room = services.room_for_join(room_name=wanted, create=False, actor=actor)
+    except ChatError as error:
+        form.add_error(FIELD_FOR_ACTION[action], _explain(error, wanted if action in ("enter", "join") else ""))
+        return _lobby(request, form, status=ERROR_STATUS.get(error.code, 400))
+    return redirect("rooms:room", name=room.name)
+
+
+@require_http_methods(["GET", "POST"])
+def room(request, name):
+    actor = actor_for_request(request)
+    try:
+        room = services.room_for_join(room_name=name, create=False, actor=actor)
+    except ChatError as error:
+        form = LobbyForm(initial={"username": request.session.get(USERNAME_KEY, ""), "room": name})
+        return _lobby(request, form, status=ERROR_STATUS.get(error.code, 404), room_error=_explain(error, name))
+    if room.name != name:
+        return redirect("rooms:room", name=room.name)
+    username = request.session.get(USERNAME_KEY)
+    if request.method == "POST" or not username:
+        form = NameForm(request.POST or None, initial={"username": username or ""})
+        if form.is_valid():
+            request.session[USERNAME_KEY] = form.cleaned_data["username"]
+            return redirect("rooms:room", name=room.name)
+        return render(request, "rooms/name.html", {"form": form, "room": room}, status=400 if form.is_bound else 200)
+    config = {
+        "room": room.name,
+        "title": room.title,
+        "kind": room.kind,
+        "username": username,
+        "wsPath": "/ws/chat/",
+        "maxLength": settings.MAX_MESSAGE_LENGTH,
+    }
+    return render(request, "rooms/room.html", {"room": room, "config": config})

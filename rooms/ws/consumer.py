@@ -1,0 +1,262 @@
+"""ChatConsumer: one browser tab's WebSocket at /ws/chat/.
+
+Thin on purpose: each `on_<event>` method takes a frame validated by
+rooms/ws/protocol.py, calls a service or selector, and answers. Frames for
+the room arrive from the process hub (rooms/realtime/hub.py) through `offer`,
+and its SocketStream (rooms/realtime/ordering.py) keeps chat messages
+gap-free and in order.
+"""
+
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from rooms import identity, policy, rules, selectors, services
+from rooms.errors import ChatError, Close, Code
+from rooms.models import Room
+from rooms.payloads import room_data
+from rooms.realtime.hub import Hub, get_hub
+from rooms.realtime.ordering import SocketStream
+from rooms.realtime.wire import Wire
+from rooms.services.rule import apply
+from rooms.ws.flood import FloodGuard, refusal
+from rooms.ws.protocol import parse_frame
+from rooms.ws.socket import HubSocket
+
+logger = logging.getLogger(__name__)
+
+db = database_sync_to_async
+
+
+class ChatConsumer(HubSocket):
+    room: Room | None = None
+    hub: Hub | None = None
+
+    # --- connection lifecycle -----------------------------------------------
+
+    async def connect(self):
+        """Called when the browser opens the socket: accept, then send the lobby."""
+        self.flood = FloodGuard()
+        self.last_typing = 0.0
+        self.actor, self.username = await identity.actor_for_scope(self.scope)
+        self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
+        self.hub = await get_hub()
+        self.connection_id = self.hub.connection_id()
+        await self.accept()
+        self.wire = Wire.of(self.base_send)
+        self.hub.add_socket(self)
+        await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
+
+    async def disconnect(self, code):
+        """Called when the socket closes, for whatever reason: leave the room."""
+        if self.hub is None:
+            return
+        self.hub.remove_socket(self)
+        if self.room is not None:
+            await self._leave()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
+        if await self._flooding(text_data, bytes_data):
+            return
+        event = None
+        try:
+            event, data = parse_frame(text_data, bytes_data)
+            await getattr(self, f"on_{event}")(data)
+        except ChatError as error:
+            payload = error.as_data()
+            if event:
+                payload.setdefault("event", event)
+            await self.send_event("error", payload)
+        except Exception:
+            logger.exception("%s failed for %s", event or "frame", self.actor.label)
+            await self.send_event("error", {**ChatError(Code.INTERNAL_ERROR).as_data(), "event": event})
+
+    async def _flooding(self, text_data: str | None, bytes_data: bytes | None) -> bool:
+        """Meter every frame (rooms/ws/flood.py): refuse the excess, disconnect a client far past the limit."""
+        if self.flood.closed:
+            return True  # already closed for flooding: frames still in flight are dropped unread
+        wait = self.flood.frame()
+        if wait is None:
+            return False
+        if wait:
+            await self.send_event("error", refusal(wait, text_data, bytes_data))
+            return True
+        logger.warning("disconnecting %s for flooding", self.actor.label)
+        await self.close(code=Close.FLOOD)
+        if self.wire is not None:  # under daphne (not the test communicator)
+            self.wire.cut_off()
+        return True
+
+    # --- client events ------------------------------------------------------
+
+    async def on_join_room(self, data):
+        """join_room: enter a room by name or code (creating a named one if asked)."""
+        username = await self._take_username(data.get("username"))
+        room = await db(services.room_for_join)(
+            room_name=data["room_name"], create=data.get("create", False), actor=self.actor
+        )
+        if self.room is not None:
+            await self._leave()
+        await self._enter(room, username, since_id=data.get("since_id"))
+
+    async def on_leave_room(self, data):
+        """leave_room: back to the lobby, socket still open."""
+        room = self._require_room()
+        await self._leave()
+        await self.send_event("leave_confirm", {"room": room.name})
+
+    async def on_create_room(self, data):
+        """create_room: a new private room with a random code (join it next)."""
+        if data.get("username") is not None:
+            await self._take_username(data["username"])
+        room = await db(services.room_create_private)(actor=self.actor)
+        await self.send_event("room_created", {"room": room_data(room, 0)})
+
+    async def on_send_message(self, data):
+        """send_message: store, then the room hears it; the sender gets `ack` for a client_id."""
+        client_id = data.get("client_id", "")
+        try:
+            room = self._require_room()
+            self.flood.message()
+            message, _ = await self.hub.posting.post(
+                room=room, actor=self.actor, username=self.username, text=data["text"], client_id=client_id
+            )
+        except ChatError as error:
+            if client_id:
+                error.extra["client_id"] = client_id
+            raise
+        if client_id:
+            await self.send_event("ack", {"client_id": client_id, "id": message.id})
+
+    async def on_history(self, data):
+        """history: an older page of the current room, oldest first."""
+        room = self._require_room()
+        messages, has_more = await db(selectors.room_history)(
+            room=room, before_id=data.get("before_id"), limit=data.get("limit")
+        )
+        await self.send_event("history", {"room": room.name, "messages": messages, "has_more": has_more})
+
+    async def on_edit_message(self, data):
+        """edit_message: change one's own message; the room hears `message_updated`."""
+        room = self._require_room()
+        self.flood.message()
+        await db(services.message_edit)(message_id=data["id"], room=room, actor=self.actor, text=data["text"])
+
+    async def on_delete_message(self, data):
+        """delete_message: one's own, or any in a room one moderates; the room hears `message_deleted`."""
+        room = self._require_room()
+        await db(services.message_delete)(message_id=data["id"], room=room, actor=self.actor)
+
+    async def on_typing(self, data):
+        """typing: tell the others, at most once per TYPING_INTERVAL_SECONDS; never stored."""
+        room = self._require_room()
+        now = time.monotonic()
+        if now - self.last_typing < settings.TYPING_INTERVAL_SECONDS:
+            return
+        self.last_typing = now
+        await db(services.typing_notify)(room=room, actor=self.actor, username=self.username)
+
+    async def on_kick_member(self, data):
+        """kick_member: the owner or staff removes someone from the room."""
+        room = self._require_room()
+        await db(services.member_kick)(room=room, actor=self.actor, username=data["username"])
+
+    async def on_lock_room(self, data):
+        """lock_room: the owner or staff makes the room read-only, or opens it again."""
+        room = self._require_room()
+        self.room = await db(services.room_set_locked)(room=room, actor=self.actor, locked=data["locked"])
+
+    async def on_set_slow_mode(self, data):
+        """set_slow_mode: the owner or staff spaces each member's messages by N seconds."""
+        room = self._require_room()
+        self.room = await db(services.room_set_slow_mode)(room=room, actor=self.actor, seconds=data["seconds"])
+
+    # --- joining and leaving ------------------------------------------------
+
+    async def _take_username(self, requested: str | None) -> str:
+        if requested is None:
+            if not self.username:
+                raise ChatError(Code.INVALID_USERNAME, "Pick a display name first.")
+            return self.username
+        username = apply(rules.clean_username, requested)
+        if username != self.username:
+            await identity.remember_username(self.scope, username)
+            self.username = username
+        return username
+
+    def _require_room(self) -> Room:
+        if self.room is None or self.stream.joining:
+            raise ChatError(Code.NOT_IN_ROOM)
+        return self.room
+
+    async def _enter(self, room: Room, username: str, *, since_id: int | None) -> None:
+        # Subscribe first and hold live frames, so nothing slips between the
+        # snapshot below and the first live frame.
+        self.room = room
+        self.stream.hold(room)
+        local = await self.hub.enter_room(self, room.pk)
+        entered = None
+        try:
+            entered = await db(services.presence_enter)(
+                room=room,
+                actor=self.actor,
+                username=username,
+                connection_id=self.connection_id,
+                process_id=self.hub.process_id,
+            )
+            snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id)
+        except BaseException:
+            self.room = None
+            self.stream.stop()
+            await self.hub.leave_room(self, room.pk)
+            if entered is not None:
+                await db(services.presence_leave)(connection_id=self.connection_id)
+            raise
+        if self.room is not room:
+            # Removed while joining (room closed, kicked, banned): the client has been
+            # told; take back this socket's presence, which the removal may have missed.
+            await db(services.presence_leave)(connection_id=self.connection_id)
+            return
+        if snapshot.resync:
+            await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
+        await self.send_event("join_confirm", self._join_confirm(room, username, entered, snapshot))
+        await self.stream.start(
+            start_seq=snapshot.start_seq,
+            version=entered.version,
+            latest_seq=max(local.latest_seq, snapshot.last_seq),
+        )
+
+    def _join_confirm(self, room: Room, username: str, entered, snapshot) -> dict[str, Any]:
+        return {
+            "room": room_data(room, entered.users),
+            "username": username,
+            "members": entered.members,
+            "history": snapshot.history,
+            "has_more": snapshot.has_more,
+            "resumed": snapshot.resumed,
+            "owner": policy.can_moderate(self.actor, room),
+            "locked": room.locked,
+            "slow_mode": room.slow_mode_seconds,
+            "edit_window": settings.EDIT_WINDOW_SECONDS,
+        }
+
+    async def _leave(self) -> None:
+        room, self.room = self.room, None
+        self.stream.stop()
+        await self.hub.leave_room(self, room.pk)
+        await db(services.presence_leave)(connection_id=self.connection_id)
+
+    # --- removal ------------------------------------------------------------
+
+    async def evict(self, text: str, *, close_code: int | None) -> None:
+        """Called when a moderator or a shutdown removes this socket: tell the client, leave, maybe close."""
+        if text:
+            await self.send_text(text)
+        if self.room is not None:
+            await self._leave()
+        if close_code is not None:
+            await self.close(code=close_code)

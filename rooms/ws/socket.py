@@ -1,0 +1,82 @@
+"""HubSocket: the plumbing every chatsite WebSocket shares: frames out, frames from the hub.
+
+The process hub (rooms/realtime/hub.py) hands each socket its room's frames
+through `offer` and asks `matches` when it evicts; the socket's SocketStream
+(rooms/realtime/ordering.py) decides what of it is sent. Frames go straight
+to daphne's transport when it serves the socket (rooms/realtime/wire.py).
+"""
+
+import contextlib
+from typing import Any
+
+from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from rooms.identity import Actor
+from rooms.payloads import encode
+from rooms.realtime.bus import RoomMessage
+from rooms.realtime.ordering import SocketStream
+from rooms.realtime.wire import Wire, text_frame
+
+# Sockets get no channel of their own: the process hub holds the one
+# subscription and hands each socket its frames (rooms/realtime/hub.py).
+NO_CHANNEL_LAYER = "chatsite.hub-delivers"
+
+
+class HubSocket(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    wire: Wire | None = None
+    room: Any = None  # the room this socket is in (or joining)
+    stream: SocketStream  # set by the subclass's connect()
+    actor: Actor
+
+    async def dispatch(self, message):
+        """Called with each ASGI event: run its handler.
+
+        Channels' AsyncConsumer.dispatch first awaits aclose_old_connections(),
+        a hop to the database thread for every frame a client sends. Every
+        database call here goes through database_sync_to_async, which already
+        closes stale connections around itself, so the hop is skipped
+        (docs/performance.md).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def send_event(self, event: str, data: dict[str, Any]) -> None:
+        await self.send_text(encode(event, data))
+
+    async def send_text(self, text: str, frame: bytes | None = None) -> None:
+        """Send one text frame; `frame` is the same text already framed (rooms/realtime/wire.py), if at hand."""
+        if self.wire is not None:
+            self.wire.send(frame or text_frame(text))
+            return
+        # The client may have left while a frame was on its way; disconnect() follows.
+        with contextlib.suppress(Disconnected):
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    async def offer(self, message: RoomMessage, frame: bytes | None = None) -> None:
+        """Called by the hub with each frame for this socket's room."""
+        await self.stream.offer(message, frame)
+
+    def fall_behind(self, seq: int) -> None:
+        """Called by housekeeping: the room has messages up to `seq` this socket may have missed."""
+        self.stream.fall_behind(seq)
+
+    def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool:
+        """Called by the hub for an eviction: is this socket one of those it removes?"""
+        if room_id is not None and (self.room is None or self.room.pk != room_id):
+            return False
+        if guest_key is None and user_id is None:
+            return True
+        return guest_key == self.actor.guest_key or (user_id is not None and user_id == self.actor.user_id)
+
+
+class RefuseConsumer(HubSocket):
+    """Any other WebSocket path: refuse the handshake (HTTP 403), no traceback."""
+
+    async def connect(self):
+        await self.close()
