@@ -1,11 +1,14 @@
 """Frame parsing and encoding: every shape a client can send, and what comes back."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from rooms.errors import ChatError
 from rooms.payloads import encode, timestamp
+from rooms.tests.support.servers import BASE_DIR
 from rooms.ws.protocol import MAX_FRAME_CHARS, parse_frame
 
 
@@ -92,3 +95,13 @@ def test_timestamps_are_utc_with_z():
 
     moment = datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=timezone(timedelta(hours=2)))
     assert timestamp(moment) == "2026-01-02T01:04:05.678Z"
+
+
+def test_the_frame_protocol_can_be_shared_by_a_client_without_django():
+    """rooms.ws.protocol (and the errors and payloads it uses) import nothing of Django."""
+    code = (
+        "import sys; import rooms.ws.protocol as p; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'channels')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
