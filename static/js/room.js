@@ -11,6 +11,7 @@ import { RoomControls } from "./moderation.js";
 import { Notifier } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { mentions } from "./richtext.js";
+import { Close, Code } from "./protocol.js";
 import { RoomList, countBadge } from "./roomlist.js";
 import { ChatSocket } from "./socket.js";
 import { TypingIndicator } from "./typing.js";
@@ -195,8 +196,8 @@ socket.on("room_closed", ({ reason }) => {
 });
 
 socket.on("closed", ({ code }) => {
-  if (code === 4003) removedFromRoom("You are banned from chatsite.");
-  else if (code === 4008) removedFromRoom("Disconnected for sending too much at once. Reload the page to come back.");
+  if (code === Close.BANNED) removedFromRoom("You are banned from chatsite.");
+  else if (code === Close.FLOOD) removedFromRoom("Disconnected for sending too much at once. Reload the page to come back.");
 });
 
 // --- messages --------------------------------------------------------------
@@ -300,15 +301,15 @@ socket.on("error", (error) => {
   if (error.event === "kick_member" || error.event === "delete_message") {
     for (const b of document.querySelectorAll("button.member-kick:disabled, button.msg-delete-button:disabled")) b.disabled = false;
   }
-  if (error.code === "rate_limited") {
+  if (error.code === Code.RATE_LIMITED) {
     const reason = controls.slowMode > 0 && !state.owner ? `Slow mode is on (${controls.slowMode} s).` : "You are sending too fast.";
     composer.waitFor(error.retry_after ?? 1, reason);
     return;
   }
   if (error.event === "join_room") {
-    if (error.code === "room_not_found") {
+    if (error.code === Code.ROOM_NOT_FOUND) {
       composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
-    } else if (error.code === "banned") {
+    } else if (error.code === Code.BANNED) {
       removedFromRoom(error.message);
     } else {
       composer.showError(error.message);
