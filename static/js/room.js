@@ -5,13 +5,15 @@ import { Composer } from "./composer.js";
 import { el, randomId, readConfig } from "./dom.js";
 import { EmojiPicker } from "./emoji.js";
 import { renderMembers } from "./members.js";
-import { MessageList } from "./messages.js";
 import { MyMessages } from "./mine.js";
 import { RoomControls } from "./moderation.js";
 import { Notifier } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { mentions } from "./richtext.js";
 import { Close, Code } from "./protocol.js";
+import { MessageList } from "./room/message-list.js";
+import { OlderHistory } from "./room/scroll.js";
+import { MessageStore } from "./room/store.js";
 import { RoomList, countBadge } from "./roomlist.js";
 import { ChatSocket } from "./socket.js";
 import { TypingIndicator } from "./typing.js";
@@ -24,8 +26,6 @@ const state = {
   username: config.username,
   owner: false,
   members: [],
-  loadingOlder: false,
-  hasMore: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -34,14 +34,14 @@ const outbox = new Outbox();
 const mine = new MyMessages();
 const socket = new ChatSocket(config.wsPath);
 const statusNode = $("connection-status");
-const loadOlder = $("load-older");
 
 const STATUS_TEXT = { connecting: "Connecting…", open: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
 
-const messages = new MessageList($("message-list"), scroller, {
-  isOwn: (m) => mine.has(m),
+const store = new MessageStore({ isOwn: (m) => mine.has(m) });
+const messages = new MessageList($("message-list"), scroller, store, {
   onEdit: (id, text) => socket.send("edit_message", { id, text }),
   onDelete: (id) => socket.send("delete_message", { id }),
+  onFocusLost: () => composer.focus(),
   maxLength: config.maxLength,
 });
 
@@ -105,7 +105,7 @@ function join(roomName) {
   hideRoomNotice();
   const data = { room_name: roomName, username: state.username };
   // Coming back to the room we were in: ask only for what we missed.
-  if (state.joined === roomName) data.since_id = messages.newestId;
+  if (state.joined === roomName) data.since_id = store.newestId;
   socket.send("join_room", data);
 }
 
@@ -128,8 +128,7 @@ socket.on("join_confirm", (data) => {
   state.owner = Boolean(data.owner);
   state.title = room.title;
   messages.setPermissions({ me: state.username, owner: state.owner, editWindow: data.edit_window });
-  state.hasMore = Boolean(data.has_more);
-  loadOlder.hidden = !state.hasMore; // before the history, so "scroll to the newest" is exact
+  older.setHasMore(data.has_more); // before the history, so "scroll to the newest" is exact
   if (switched || !data.resumed) messages.setHistory(data.history || []);
   else for (const m of data.history || []) messages.add(m);
   controls.setOwner(state.owner);
@@ -145,7 +144,7 @@ socket.on("join_confirm", (data) => {
   // Whatever was sent but never acknowledged goes again, with the same client_id:
   // the server stores it once.
   for (const [clientId, item] of outbox.forRoom(room.name)) {
-    if (!messages.pending.has(clientId)) messages.addPending(clientId, item.text, state.username);
+    if (!store.hasPending(clientId)) messages.addPending(clientId, item.text, state.username);
     transmit(clientId, item.text);
   }
 });
@@ -237,8 +236,7 @@ socket.on("receive_message", (m) => {
 
 socket.on("ack", ({ client_id: clientId, id }) => {
   outbox.remove(clientId);
-  // Stored earlier (the ack was lost on a dropped connection) and already shown.
-  if (messages.byId.has(id)) messages.removePending(clientId);
+  messages.acked(clientId, id);
 });
 
 socket.on("message_updated", (data) => {
@@ -255,15 +253,10 @@ socket.on("history_cleared", (data) => {
   messages.addNotice("A moderator cleared the history of this room.", new Date().toISOString(), "moderation");
 });
 
-$("message-list").addEventListener("focus-lost", () => composer.focus());
-
 socket.on("history", (data) => {
   if (data.room !== state.joined) return;
-  state.hasMore = Boolean(data.has_more);
-  messages.prependHistory(data.messages || [], () => {
-    loadOlder.hidden = !state.hasMore;
-  });
-  state.loadingOlder = false;
+  messages.prependHistory(data.messages || [], () => older.setHasMore(data.has_more));
+  older.done();
 });
 
 socket.on("system_message", (data) => {
@@ -297,7 +290,7 @@ socket.on("error", (error) => {
     if (item) composer.restore(item.text);
   }
   if (error.event === "edit_message") messages.editFailed();
-  if (error.event === "history") state.loadingOlder = false;
+  if (error.event === "history") older.done();
   if (error.event === "kick_member" || error.event === "delete_message") {
     for (const b of document.querySelectorAll("button.member-kick:disabled, button.msg-delete-button:disabled")) b.disabled = false;
   }
@@ -321,19 +314,10 @@ socket.on("error", (error) => {
 
 // --- older history ---------------------------------------------------------
 
-function requestOlder() {
-  if (state.loadingOlder || !state.hasMore || messages.oldestId === null) return;
-  state.loadingOlder = true;
-  socket.send("history", { before_id: messages.oldestId, limit: 50 });
-}
-
-loadOlder.addEventListener("click", requestOlder);
-// Only a reader scrolling up asks for more, not a redraw that resets the position.
-let lastScrollTop = 0;
-scroller.addEventListener("scroll", () => {
-  const top = scroller.scrollTop;
-  if (top < 60 && top < lastScrollTop) requestOlder();
-  lastScrollTop = top;
+const older = new OlderHistory($("load-older"), scroller, () => {
+  if (store.oldestId === null) return false;
+  socket.send("history", { before_id: store.oldestId, limit: 50 });
+  return true;
 });
 
 // --- switching rooms without a reload ----------------------------------------
