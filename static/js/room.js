@@ -4,7 +4,7 @@
 import { Composer } from "./composer.js";
 import { el, randomId, readConfig } from "./dom.js";
 import { EmojiPicker } from "./emoji.js";
-import { renderMembers } from "./members.js";
+import { MemberList } from "./members.js";
 import { MyMessages } from "./mine.js";
 import { RoomControls } from "./moderation.js";
 import { Notifier } from "./notify.js";
@@ -25,7 +25,6 @@ const state = {
   title: config.title,
   username: config.username,
   owner: false,
-  members: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -64,9 +63,10 @@ const controls = new RoomControls({
   ownerBox: $("owner-controls"),
   lockButton: $("lock-toggle"),
   slowSelect: $("slow-mode"),
-  memberList: $("member-list"),
   send: (event, data) => socket.send(event, data),
 });
+
+const members = new MemberList($("member-list"), $("member-count"), { onKick: (name) => controls.kick(name) });
 
 const sidebar = new RoomList($("sidebar-rooms"), (room) => {
   const link = el(
@@ -87,9 +87,8 @@ function markCurrentRoom() {
   }
 }
 
-function showMembers(members) {
-  state.members = members;
-  renderMembers($("member-list"), $("member-count"), members, state.username, { owner: state.owner });
+function showMembers(names) {
+  members.show(names, state.username, { owner: state.owner });
 }
 
 // Locked rooms are read-only for all but the owner; out of the room, nobody posts.
@@ -292,7 +291,8 @@ socket.on("error", (error) => {
   if (error.event === "edit_message") messages.editFailed();
   if (error.event === "history") older.done();
   if (error.event === "kick_member" || error.event === "delete_message") {
-    for (const b of document.querySelectorAll("button.member-kick:disabled, button.msg-delete-button:disabled")) b.disabled = false;
+    members.enableKick();
+    messages.enableDelete();
   }
   if (error.code === Code.RATE_LIMITED) {
     const reason = controls.slowMode > 0 && !state.owner ? `Slow mode is on (${controls.slowMode} s).` : "You are sending too fast.";
