@@ -16,7 +16,7 @@ export function bindPresence(chat) {
     if (session.isJoined(data.room) && data.username !== session.username) typing.typing(data.username);
   });
 
-  // Whoever left stops typing (messages.js shows the notice itself).
+  // Whoever left stops typing (events/messages.js shows the notice itself).
   socket.on("system_message", (data) => {
     if (data.kind === "leave") typing.stopped(data.username);
   });
