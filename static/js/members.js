@@ -2,21 +2,42 @@
 
 import { el } from "./dom.js";
 
-export function renderMembers(list, counter, members, me, { owner = false } = {}) {
-  list.replaceChildren(
-    ...members.map((name) => {
-      const li = el("li", { className: name === me ? "member me" : "member", attrs: { "data-name": name } }, el("span", { className: "member-name", text: name }));
-      if (owner && name !== me) {
-        li.append(
-          el("button", {
-            className: "member-kick link-button",
-            text: "Remove",
-            attrs: { type: "button", "data-kick": name, "aria-label": `Remove ${name} from the room` },
-          }),
-        );
-      }
-      return li;
-    }),
-  );
-  counter.textContent = String(members.length);
+export class MemberList {
+  // onKick(name): the owner pressed "Remove" next to a member.
+  constructor(list, counter, { onKick }) {
+    this.list = list;
+    this.counter = counter;
+    this.members = [];
+    list.addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-kick]");
+      if (!button) return;
+      button.disabled = true;
+      onKick(button.dataset.kick);
+    });
+  }
+
+  show(members, me, { owner = false } = {}) {
+    this.members = members;
+    this.list.replaceChildren(
+      ...members.map((name) => {
+        const li = el("li", { className: name === me ? "member me" : "member", attrs: { "data-name": name } }, el("span", { className: "member-name", text: name }));
+        if (owner && name !== me) {
+          li.append(
+            el("button", {
+              className: "member-kick link-button",
+              text: "Remove",
+              attrs: { type: "button", "data-kick": name, "aria-label": `Remove ${name} from the room` },
+            }),
+          );
+        }
+        return li;
+      }),
+    );
+    this.counter.textContent = String(members.length);
+  }
+
+  // A removal the server refused: the buttons work again.
+  enableKick() {
+    for (const button of this.list.querySelectorAll("button.member-kick:disabled")) button.disabled = false;
+  }
 }

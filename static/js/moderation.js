@@ -1,5 +1,5 @@
 // Room state (locked, slow mode) for everyone, and the owner's controls:
-// lock/unlock, slow mode, and removing a member from the member list.
+// lock/unlock, slow mode, and removing a member (the member list's "Remove").
 
 import { el } from "./dom.js";
 
@@ -11,7 +11,7 @@ export function describeState({ locked, slowMode }) {
 }
 
 export class RoomControls {
-  constructor({ stateNode, ownerBox, lockButton, slowSelect, memberList, send }) {
+  constructor({ stateNode, ownerBox, lockButton, slowSelect, send }) {
     this.stateNode = stateNode;
     this.ownerBox = ownerBox;
     this.lockButton = lockButton;
@@ -22,12 +22,10 @@ export class RoomControls {
     this.owner = false;
     lockButton.addEventListener("click", () => this.send("lock_room", { locked: !this.locked }));
     slowSelect.addEventListener("change", () => this.send("set_slow_mode", { seconds: Number(slowSelect.value) }));
-    memberList.addEventListener("click", (e) => {
-      const button = e.target.closest("button[data-kick]");
-      if (!button) return;
-      button.disabled = true;
-      this.send("kick_member", { username: button.dataset.kick });
-    });
+  }
+
+  kick(username) {
+    this.send("kick_member", { username });
   }
 
   setOwner(owner) {

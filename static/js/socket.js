@@ -4,9 +4,11 @@
 // "state" event (connecting → open → reconnecting / offline) and "connected"
 // each time a new connection opens. Reconnects with
 // exponential backoff and jitter; a server that closes with a "stay away"
-// code (banned, or another server policy) is not retried.
+// code (banned, or cut off by flood control) is not retried.
 
-const NO_RETRY_CODES = new Set([4003, 4008]);
+import { Close } from "./protocol.js";
+
+const NO_RETRY_CODES = new Set([Close.BANNED, Close.FLOOD]);
 
 export class ChatSocket extends EventTarget {
   constructor(path, { maxDelay = 15000, baseDelay = 500 } = {}) {

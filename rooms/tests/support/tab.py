@@ -21,7 +21,7 @@ def session_cookie(base_url: str) -> str:
 
 
 class ChatUser:
-    """One chat tab, reconnecting and resuming the way the page does (static/js/room.js, outbox.js).
+    """One chat tab, reconnecting and resuming the way the page does (static/js/room/, outbox.js).
 
     It keeps the newest message id it has shown and the messages it sent
     without an `ack` yet. When the socket drops it reconnects (to the next URL

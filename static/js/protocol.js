@@ -1,0 +1,39 @@
+// The protocol numbers the page acts on, in one place (docs/protocol.md).
+// Every other module imports them from here; no close code or error code is
+// written out anywhere else in static/js.
+//
+// The server holds the same values (rooms/errors.py: Code, Close) and a test
+// reads this file with a regular expression to compare the two, so keep the
+// format plain: one `NAME: value,` per line inside each Object.freeze({ … }),
+// and no comments inside the braces.
+
+// WebSocket close codes. BANNED (banned from the site) and FLOOD (cut off by
+// flood control) mean "do not reconnect"; RESTART (the server is restarting or
+// was declared dead) is retried like any other close.
+export const Close = Object.freeze({
+  BANNED: 4003,
+  FLOOD: 4008,
+  RESTART: 1012,
+});
+
+// The stable `code` of an `error` event, as the server sends it.
+export const Code = Object.freeze({
+  BAD_FRAME: "bad_frame",
+  FRAME_TOO_LARGE: "frame_too_large",
+  UNKNOWN_EVENT: "unknown_event",
+  INVALID_USERNAME: "invalid_username",
+  USERNAME_TAKEN: "username_taken",
+  ROOM_NOT_FOUND: "room_not_found",
+  INVALID_ROOM_NAME: "invalid_room_name",
+  NOT_IN_ROOM: "not_in_room",
+  INVALID_MESSAGE: "invalid_message",
+  MESSAGE_TOO_LONG: "message_too_long",
+  MESSAGE_NOT_FOUND: "message_not_found",
+  MEMBER_NOT_FOUND: "member_not_found",
+  EDIT_WINDOW_CLOSED: "edit_window_closed",
+  FORBIDDEN: "forbidden",
+  BANNED: "banned",
+  ROOM_LOCKED: "room_locked",
+  RATE_LIMITED: "rate_limited",
+  INTERNAL_ERROR: "internal_error",
+});

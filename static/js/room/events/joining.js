@@ -1,0 +1,53 @@
+// Connecting and joining: the connection state, (re)joining on every new
+// connection, and what join_confirm brings (history, members, room state).
+
+import { showMembers } from "./presence.js";
+import { updateComposer } from "./room-state.js";
+
+export function join(chat, name) {
+  const { session, page, store, socket } = chat;
+  session.room = name;
+  page.hideNotice();
+  const data = { room_name: name, username: session.username };
+  // Coming back to the room we were in: ask only for what we missed.
+  if (session.joined === name) data.since_id = store.newestId;
+  socket.send("join_room", data);
+}
+
+export function bindJoining(chat) {
+  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender } = chat;
+
+  socket.on("state", (state) => {
+    page.showConnection(state);
+    if (state !== "open") typing.clear();
+  });
+
+  socket.on("connected", () => {
+    if (session.room) join(chat, session.room);
+  });
+
+  socket.on("join_confirm", (data) => {
+    const room = data.room;
+    const switched = session.confirm(data);
+    messages.setPermissions({ me: session.username, owner: session.owner, editWindow: data.edit_window });
+    older.setHasMore(data.has_more); // before the history, so "scroll to the newest" is exact
+    if (switched || !data.resumed) messages.setHistory(data.history || []);
+    else for (const m of data.history || []) messages.add(m);
+    controls.setOwner(session.owner);
+    controls.setState(data);
+    updateComposer(chat);
+    showMembers(chat, data.members || []);
+    if (switched) typing.clear();
+    page.showTitle(room.title);
+    notifier.setTitle(`${room.title} · chatsite`);
+    page.showAddress(room.name);
+    sidebar.markCurrent(session.joined);
+    sender.resendAll(room.name);
+  });
+
+  socket.on("resync_required", () => messages.clear());
+
+  socket.on("leave_confirm", () => {
+    session.joined = null;
+  });
+}

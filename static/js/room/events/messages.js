@@ -1,0 +1,53 @@
+// Messages from the server: new, acknowledged, edited, deleted, cleared,
+// older pages of history, and notices.
+
+import { mentions } from "../../richtext.js";
+
+export function bindMessages(chat) {
+  const { socket, session, store, messages, older, sender, typing, notifier } = chat;
+
+  socket.on("receive_message", (m) => {
+    if (!session.isJoined(m.room)) return;
+    const fresh = messages.add(m);
+    if (m.client_id) sender.delivered(m.client_id);
+    typing.stopped(m.username);
+    if (fresh && !store.isOwn(m)) {
+      notifier.message({
+        username: m.username,
+        text: m.text,
+        room: m.room,
+        roomTitle: session.title,
+        mention: mentions(m.text, session.username),
+      });
+    }
+  });
+
+  socket.on("ack", ({ client_id: clientId, id }) => {
+    sender.delivered(clientId);
+    messages.acked(clientId, id);
+  });
+
+  socket.on("message_updated", (data) => {
+    if (session.isJoined(data.room)) messages.update(data);
+  });
+
+  socket.on("message_deleted", (data) => {
+    if (session.isJoined(data.room)) messages.remove(data);
+  });
+
+  socket.on("history_cleared", (data) => {
+    if (!session.isJoined(data.room)) return;
+    messages.clearMessages();
+    messages.addNotice("A moderator cleared the history of this room.", new Date().toISOString(), "moderation");
+  });
+
+  socket.on("history", (data) => {
+    if (!session.isJoined(data.room)) return;
+    messages.prependHistory(data.messages || [], () => older.setHasMore(data.has_more));
+    older.done();
+  });
+
+  socket.on("system_message", (data) => {
+    if (session.isJoined(data.room)) messages.addNotice(data.text, data.ts, data.kind);
+  });
+}

@@ -1,0 +1,34 @@
+// Removed from the room: kicked, banned, the room closed, or the socket cut
+// off for good. Say so, stop posting, offer the lobby.
+
+import { Close } from "../../protocol.js";
+import { showMembers } from "./presence.js";
+
+export function removeFromRoom(chat, text) {
+  const { session, typing, page, composer, messages, controls } = chat;
+  session.leave();
+  typing.clear();
+  page.showNotice(text);
+  composer.block("You are no longer in this room.");
+  messages.addNotice(text, null, "removed");
+  showMembers(chat, []);
+  controls.setOwner(false);
+  page.focusLobby();
+}
+
+export function bindRemoval(chat) {
+  const { socket } = chat;
+
+  socket.on("kicked", (data) => removeFromRoom(chat, data.reason || "You were removed from this room."));
+
+  socket.on("room_closed", ({ reason }) => {
+    const why = !reason ? "This room was closed." : /^closed\b/i.test(reason) ? `This room was ${reason}.` : `This room was closed (${reason}).`;
+    removeFromRoom(chat, `${why} Pick another room in the lobby.`);
+  });
+
+  // The socket does not reconnect after these (socket.js).
+  socket.on("closed", ({ code }) => {
+    if (code === Close.BANNED) removeFromRoom(chat, "You are banned from chatsite.");
+    else if (code === Close.FLOOD) removeFromRoom(chat, "Disconnected for sending too much at once. Reload the page to come back.");
+  });
+}

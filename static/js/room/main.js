@@ -1,0 +1,92 @@
+// The room page's entry point: builds the parts and wires them together.
+// Each part keeps its own DOM; the socket-event handlers live in events/,
+// grouped by concern, and talk to the parts only through their methods.
+
+import { Composer } from "../composer.js";
+import { readConfig } from "../dom.js";
+import { EmojiPicker } from "../emoji.js";
+import { MemberList } from "../members.js";
+import { MyMessages } from "../mine.js";
+import { RoomControls } from "../moderation.js";
+import { Notifier } from "../notify.js";
+import { Outbox } from "../outbox.js";
+import { ChatSocket } from "../socket.js";
+import { TypingIndicator } from "../typing.js";
+import { bindErrors } from "./events/errors.js";
+import { bindJoining, join } from "./events/joining.js";
+import { bindMessages } from "./events/messages.js";
+import { bindPresence } from "./events/presence.js";
+import { bindRemoval } from "./events/removal.js";
+import { bindRoomState } from "./events/room-state.js";
+import { MessageList } from "./message-list.js";
+import { RoomPage } from "./page.js";
+import { OlderHistory } from "./scroll.js";
+import { Sender } from "./sending.js";
+import { RoomSession } from "./session.js";
+import { Sidebar } from "./sidebar.js";
+import { MessageStore } from "./store.js";
+
+const config = readConfig("chat-config");
+const $ = (id) => document.getElementById(id);
+
+const session = new RoomSession(config);
+const socket = new ChatSocket(config.wsPath);
+const outbox = new Outbox();
+const mine = new MyMessages();
+const store = new MessageStore({ isOwn: (m) => mine.has(m) });
+
+const messages = new MessageList($("message-list"), $("messages"), store, {
+  onEdit: (id, text) => socket.send("edit_message", { id, text }),
+  onDelete: (id) => socket.send("delete_message", { id }),
+  onFocusLost: () => composer.focus(),
+  maxLength: config.maxLength,
+});
+
+const composer = new Composer({
+  form: $("composer"),
+  input: $("message-input"),
+  button: $("send-button"),
+  errorNode: $("composer-error"),
+  statusNode: $("composer-status"),
+  onSend: (text) => sender.send(text),
+  onTyping: () => session.joined && socket.send("typing"),
+});
+
+const typing = new TypingIndicator($("typing"));
+const notifier = new Notifier($("notify-toggle"));
+new EmojiPicker($("emoji-button"), $("emoji-panel"), $("message-input"));
+
+const controls = new RoomControls({
+  stateNode: $("room-state"),
+  ownerBox: $("owner-controls"),
+  lockButton: $("lock-toggle"),
+  slowSelect: $("slow-mode"),
+  send: (event, data) => socket.send(event, data),
+});
+const members = new MemberList($("member-list"), $("member-count"), { onKick: (name) => controls.kick(name) });
+
+const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, maxLength: config.maxLength });
+const older = new OlderHistory($("load-older"), $("messages"), () => {
+  if (store.oldestId === null) return false;
+  socket.send("history", { before_id: store.oldestId, limit: 50 });
+  return true;
+});
+
+const page = new RoomPage();
+// Switching rooms without a reload: from the sidebar, or back and forward.
+const sidebar = new Sidebar($("sidebar-rooms"), socket, {
+  onPick: (name) => {
+    if (name !== session.joined) join(chat, name);
+  },
+});
+page.onHistory((name) => join(chat, name));
+
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar };
+bindJoining(chat);
+bindRemoval(chat);
+bindMessages(chat);
+bindPresence(chat);
+bindRoomState(chat);
+bindErrors(chat);
+
+socket.connect();

@@ -1,0 +1,158 @@
+// The message list on the page: draws what the store holds, in id order,
+// with day separators (days.js), notices, unsent messages and the edit/delete
+// controls (actions.js). State lives in store.js; rows are built by render.js.
+
+import { MessageActions } from "./actions.js";
+import { DaySeparators } from "./days.js";
+import { markRemoved, messageRow, noticeRow, pendingRow, position, renderBody } from "./render.js";
+import { Scroller } from "./scroll.js";
+
+export class MessageList {
+  // onEdit(id, text), onDelete(id): ask the server; onFocusLost(): the focused message went away.
+  constructor(list, scrollNode, store, { onEdit, onDelete, onFocusLost, maxLength }) {
+    this.list = list;
+    this.store = store;
+    this.scroll = new Scroller(scrollNode);
+    this.days = new DaySeparators(list);
+    this.onFocusLost = onFocusLost;
+    this.rows = new Map(); // id → <li>
+    this.pendingRows = new Map(); // client_id → <li>, in the order sent
+    this.actions = new MessageActions(list, store, this.rows, { maxLength, onEdit, onDelete });
+    setInterval(() => this.refresh(), 30_000);
+  }
+
+  setPermissions(permissions) {
+    this.store.setPermissions(permissions);
+    this.actions.renderAll();
+  }
+
+  ownership(message) {
+    return { own: this.store.isOwn(message), me: this.store.me };
+  }
+
+  clear() {
+    this.list.replaceChildren();
+    this.rows.clear();
+    this.pendingRows.clear();
+    this.store.clear();
+  }
+
+  // Messages only (pending ones stay): after a moderator cleared the history.
+  clearMessages() {
+    for (const node of this.rows.values()) node.remove();
+    for (const node of [...this.list.children]) if (!node.classList.contains("pending")) node.remove();
+    this.rows.clear();
+    this.store.clearMessages();
+    this.days.fix();
+  }
+
+  // Insert in id order; a message already shown (or deleted) is ignored.
+  // `days: false` leaves the day separators to the caller (one pass for a whole page).
+  add(message, { stick, days = true } = {}) {
+    if (!this.store.add(message)) return false;
+    const atBottom = stick ?? this.scroll.nearBottom();
+    const node = messageRow(message, this.ownership(message));
+    const pendingNode = message.client_id ? this.pendingRows.get(message.client_id) : null;
+    if (pendingNode) {
+      pendingNode.remove();
+      this.pendingRows.delete(message.client_id);
+    }
+    this.list.insertBefore(node, this.insertionPoint(message.id));
+    this.rows.set(message.id, node);
+    this.actions.render(message.id);
+    if (days) this.days.fixAround(node);
+    if (atBottom) this.scroll.toBottom();
+    return true;
+  }
+
+  insertionPoint(id) {
+    let node = this.list.lastElementChild;
+    while (node && position(node) > id) node = node.previousElementSibling;
+    return node ? node.nextElementSibling : this.list.firstElementChild;
+  }
+
+  setHistory(messages) {
+    this.clear();
+    for (const message of messages) this.add(message, { stick: false, days: false });
+    this.days.fix();
+    this.scroll.toBottom();
+  }
+
+  // `alsoChange` runs inside the measurement: other changes above the list
+  // (the "load older" button going away) must not move the view either.
+  prependHistory(messages, alsoChange) {
+    this.scroll.keepPosition(() => {
+      for (const message of messages) this.add(message, { stick: false, days: false });
+      this.days.fix();
+      alsoChange?.();
+    });
+  }
+
+  addPending(clientId, text, username) {
+    this.store.addPending(clientId);
+    const li = pendingRow(clientId, text, username);
+    this.pendingRows.set(clientId, li);
+    this.list.append(li);
+    this.days.fix();
+    this.scroll.toBottom();
+  }
+
+  removePending(clientId) {
+    this.pendingRows.get(clientId)?.remove();
+    this.pendingRows.delete(clientId);
+    this.store.removePending(clientId);
+    this.days.fix();
+  }
+
+  // The server stored a message: if it is shown already (the ack was lost on a
+  // dropped connection), its unsent copy goes.
+  acked(clientId, id) {
+    if (this.store.shows(id)) this.removePending(clientId);
+  }
+
+  addNotice(text, ts, kind = "system") {
+    const atBottom = this.scroll.nearBottom();
+    const first = this.pendingRows.values().next();
+    this.list.insertBefore(noticeRow(text, ts, kind, this.store.newestId), first.done ? null : first.value);
+    if (atBottom) this.scroll.toBottom();
+  }
+
+  update(change) {
+    const message = this.store.edit(change);
+    const li = this.rows.get(change.id);
+    if (!message || !li) return;
+    this.actions.closeEditor(li, { focus: li.contains(document.activeElement) });
+    renderBody(li, message, this.ownership(message));
+  }
+
+  remove({ id, by }) {
+    const li = this.rows.get(id);
+    const hadFocus = li?.contains(document.activeElement);
+    this.store.remove(id, by);
+    if (!li) return;
+    if (by === "author") {
+      li.remove();
+      this.rows.delete(id);
+    } else {
+      markRemoved(li);
+    }
+    this.days.fix();
+    if (hadFocus) this.onFocusLost?.();
+  }
+
+  // An edit the server refused: let the person try again.
+  editFailed() {
+    this.actions.editFailed();
+  }
+
+  // A delete the server refused: its button works again.
+  enableDelete() {
+    this.actions.enableDelete();
+  }
+
+  // Every half minute: edit controls expire, "Today" becomes "Yesterday".
+  refresh() {
+    this.actions.renderAll();
+    this.days.relabel();
+  }
+}

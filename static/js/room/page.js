@@ -1,0 +1,65 @@
+// The room page's own furniture: the connection status, the room title, the
+// notice shown when we are removed from the room, and "copy invite link".
+
+const STATUS_TEXT = { connecting: "Connecting…", open: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
+
+const $ = (id) => document.getElementById(id);
+
+export class RoomPage {
+  constructor() {
+    this.status = $("connection-status");
+    this.title = $("room-title");
+    this.notice = $("room-notice");
+    this.noticeText = $("room-notice-text");
+    this.lobbyLink = $("room-notice-lobby");
+    const copyButton = $("copy-code");
+    if (copyButton) {
+      copyButton.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(location.href);
+          copyButton.textContent = "Copied!";
+        } catch {
+          copyButton.textContent = location.href;
+        }
+      });
+    }
+  }
+
+  showConnection(state) {
+    this.status.dataset.state = state;
+    this.status.textContent = STATUS_TEXT[state] || state;
+    document.body.dataset.connection = state;
+  }
+
+  showTitle(title) {
+    this.title.textContent = title;
+  }
+
+  // The room's address in the location bar (a new history entry).
+  showAddress(name) {
+    const path = `/r/${encodeURIComponent(name)}/`;
+    if (location.pathname !== path) history.pushState({ room: name }, "", path);
+  }
+
+  showNotice(text) {
+    this.noticeText.textContent = text;
+    this.notice.hidden = false;
+  }
+
+  hideNotice() {
+    this.notice.hidden = true;
+  }
+
+  // After a removal: the way out is the lobby.
+  focusLobby() {
+    this.lobbyLink.focus();
+  }
+
+  // Back and forward between rooms: onRoom(name) for a room address.
+  onHistory(onRoom) {
+    window.addEventListener("popstate", () => {
+      const match = location.pathname.match(/^\/r\/([^/]+)\/$/);
+      if (match) onRoom(decodeURIComponent(match[1]));
+    });
+  }
+}

@@ -1,0 +1,66 @@
+// Sending messages: shown at once as "sending…", kept in the outbox until the
+// server acknowledges them, and sent again with the same client_id (stored
+// once) after a reconnect, a reload, or when no answer comes.
+
+import { randomId } from "../dom.js";
+
+// A message still unacknowledged after a while goes again: the server may
+// have refused the frame without a word.
+const RESEND_AFTER_MS = 6000;
+
+export class Sender {
+  constructor({ socket, session, store, messages, outbox, mine, composer, maxLength }) {
+    Object.assign(this, { socket, session, store, messages, outbox, mine, composer, maxLength });
+    setInterval(() => this.resendOverdue(), 2000);
+  }
+
+  // The composer's text; false keeps it in the box.
+  send(text) {
+    if (text.length > this.maxLength) {
+      this.composer.showError(`Messages are limited to ${this.maxLength} characters.`);
+      return false;
+    }
+    const { room, joined, username } = this.session;
+    if (!room) {
+      this.composer.showError("You are not in a room.");
+      return false;
+    }
+    const clientId = randomId();
+    this.mine.add(clientId);
+    this.outbox.add(clientId, room, text);
+    this.messages.addPending(clientId, text, username);
+    if (joined === room) this.transmit(clientId, text);
+    return true;
+  }
+
+  transmit(clientId, text) {
+    if (this.socket.send("send_message", { text, client_id: clientId })) this.outbox.markSent(clientId);
+  }
+
+  // Just joined: whatever was sent but never acknowledged goes again.
+  resendAll(room) {
+    for (const [clientId, item] of this.outbox.forRoom(room)) {
+      if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username);
+      this.transmit(clientId, item.text);
+    }
+  }
+
+  resendOverdue() {
+    const { joined, room } = this.session;
+    if (!joined || joined !== room || this.composer.waiting) return;
+    for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text);
+  }
+
+  // The message came back stored, as a receive_message or an ack.
+  delivered(clientId) {
+    this.outbox.remove(clientId);
+  }
+
+  // The server refused it: off the list, back into the composer.
+  refused(clientId) {
+    const item = this.outbox.get(clientId);
+    this.outbox.remove(clientId);
+    this.messages.removePending(clientId);
+    if (item) this.composer.restore(item.text);
+  }
+}

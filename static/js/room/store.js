@@ -1,0 +1,114 @@
+// The room's messages as data, no DOM: which ids are shown and their range,
+// which were removed by a moderator (a placeholder stays) or deleted by their
+// author (never shown again), which sent messages wait for the server, and
+// what this person may do to each message.
+
+export class MessageStore {
+  // isOwn(message): did this browser send it.
+  constructor({ isOwn }) {
+    this.isOwn = isOwn;
+    this.me = "";
+    this.owner = false;
+    this.editWindow = 0;
+    this.messages = new Map(); // id → message, shown with its text
+    this.removed = new Set(); // ids a moderator removed: their row stays as a placeholder
+    this.gone = new Set(); // ids deleted by their author: never shown again
+    this.pending = new Set(); // client_ids sent (or sending) and not yet stored
+    this.maxId = 0;
+    this.minId = Infinity;
+  }
+
+  get newestId() {
+    return this.maxId;
+  }
+
+  get oldestId() {
+    return this.minId === Infinity ? null : this.minId;
+  }
+
+  // Who I am and what I may do here, from join_confirm.
+  setPermissions({ me, owner, editWindow }) {
+    this.me = me;
+    this.owner = Boolean(owner);
+    this.editWindow = Number(editWindow) || 0;
+  }
+
+  canEdit(message) {
+    return this.isOwn(message) && Date.now() - Date.parse(message.ts) < this.editWindow * 1000;
+  }
+
+  canDelete(message) {
+    return this.owner || this.isOwn(message);
+  }
+
+  // Has a row on the page: a message, or what a moderator left of one.
+  shows(id) {
+    return this.messages.has(id) || this.removed.has(id);
+  }
+
+  get(id) {
+    return this.messages.get(id);
+  }
+
+  ids() {
+    return this.messages.keys();
+  }
+
+  // False for a message already shown or deleted. Storing it settles its pending copy.
+  add(message) {
+    if (this.shows(message.id) || this.gone.has(message.id)) return false;
+    if (message.client_id) this.pending.delete(message.client_id);
+    this.messages.set(message.id, message);
+    this.maxId = Math.max(this.maxId, message.id);
+    this.minId = Math.min(this.minId, message.id);
+    return true;
+  }
+
+  // The message with its new text, or null when it is not shown.
+  edit({ id, text, edited_at: editedAt }) {
+    const message = this.messages.get(id);
+    if (!message) return null;
+    message.text = text;
+    message.edited_at = editedAt;
+    return message;
+  }
+
+  // Deleted by its author, or before this page saw it: gone for good.
+  // Removed by a moderator while shown: a placeholder.
+  remove(id, by) {
+    const shown = this.shows(id);
+    this.messages.delete(id);
+    if (shown && by !== "author") {
+      this.removed.add(id);
+      return;
+    }
+    this.removed.delete(id);
+    this.gone.add(id);
+  }
+
+  addPending(clientId) {
+    this.pending.add(clientId);
+  }
+
+  hasPending(clientId) {
+    return this.pending.has(clientId);
+  }
+
+  removePending(clientId) {
+    this.pending.delete(clientId);
+  }
+
+  // Everything (what was deleted stays deleted): joining another room, or a resync.
+  clear() {
+    this.clearMessages();
+    this.pending.clear();
+  }
+
+  // Messages only, pending ones stay: after a moderator cleared the history.
+  clearMessages() {
+    this.messages.clear();
+    this.removed.clear();
+    this.maxId = 0;
+    this.minId = Infinity;
+  }
+}
