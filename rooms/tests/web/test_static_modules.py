@@ -8,7 +8,7 @@ that is not there, or a cycle, would only show as a broken page in a browser.
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STATIC = ROOT / "static"
 JS = STATIC / "js"
 VENDOR = STATIC / "vendor"
