@@ -1,43 +1,32 @@
 """Bans in the moderator's console: made here or from a message's "ban" link, lifted by deleting them."""
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 
 from rooms import services
+from rooms.admin.common import SplitFilter
 from rooms.identity import actor_for_request
 from rooms.models import Ban
 from rooms.selectors import in_force
 
 
-class BanScopeFilter(admin.SimpleListFilter):
+class BanScopeFilter(SplitFilter):
     title = "scope"
     parameter_name = "scope"
+    matching, others = ("site", "Site-wide"), ("room", "One room")
 
-    def lookups(self, request, model_admin):
-        return [("site", "Site-wide"), ("room", "One room")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "site":
-            return queryset.filter(room__isnull=True)
-        if self.value() == "room":
-            return queryset.filter(room__isnull=False)
-        return queryset
+    def condition(self):
+        return Q(room__isnull=True)
 
 
-class BanActiveFilter(admin.SimpleListFilter):
+class BanActiveFilter(SplitFilter):
     title = "in force"
     parameter_name = "active"
+    matching, others = ("yes", "In force"), ("no", "Expired")
 
-    def lookups(self, request, model_admin):
-        return [("yes", "In force"), ("no", "Expired")]
-
-    def queryset(self, request, queryset):
-        current = in_force()
-        if self.value() == "yes":
-            return queryset.filter(current)
-        if self.value() == "no":
-            return queryset.exclude(current)
-        return queryset
+    def condition(self):
+        return in_force()
 
 
 @admin.register(Ban)

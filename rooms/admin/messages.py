@@ -4,30 +4,25 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from rooms import services
-from rooms.admin.common import run_service
+from rooms.admin.common import SplitFilter, run_service
 from rooms.errors import ChatError
 from rooms.identity import actor_for_request
 from rooms.models import Message
 
 
-class DeletedFilter(admin.SimpleListFilter):
+class DeletedFilter(SplitFilter):
     title = "removed"
     parameter_name = "removed"
+    matching, others = ("no", "Visible"), ("yes", "Removed")
 
-    def lookups(self, request, model_admin):
-        return [("no", "Visible"), ("yes", "Removed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
+    def condition(self):
+        return Q(deleted_at__isnull=True)
 
 
 @admin.register(Message)

@@ -3,31 +3,25 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from rooms import rules, services
-from rooms.admin.common import run_service
+from rooms.admin.common import SplitFilter, run_service
 from rooms.identity import actor_for_request
 from rooms.models import Message, Room
 
 
-class OpenFilter(admin.SimpleListFilter):
+class OpenFilter(SplitFilter):
     title = "status"
     parameter_name = "status"
+    matching, others = ("open", "Open"), ("closed", "Closed")
 
-    def lookups(self, request, model_admin):
-        return [("open", "Open"), ("closed", "Closed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "open":
-            return queryset.filter(closed_at__isnull=True)
-        if self.value() == "closed":
-            return queryset.filter(closed_at__isnull=False)
-        return queryset
+    def condition(self):
+        return Q(closed_at__isnull=True)
 
 
 class RoomForm(forms.ModelForm):

@@ -219,3 +219,13 @@ async def test_lifting_several_bans_at_once(connect, staff):
     for client, name in ((ann, "ann"), (bob, "bob")):
         assert (await client.join("general", name))["room"]["name"] == "general"
     assert [entry[1] for entry in await audit_log()] == ["ban", "ban", "unban", "unban"]
+
+
+async def test_bans_filter_by_scope(staff):
+    general = await room("general")
+    await database_sync_to_async(Ban.objects.create)(guest_key="guest-site", room=None)
+    await database_sync_to_async(Ban.objects.create)(guest_key="guest-room", room=general)
+    site = [row["__str__"] for row in (await changelist(staff, "ban", scope="site")).rows]
+    one_room = [row["__str__"] for row in (await changelist(staff, "ban", scope="room")).rows]
+    assert site == ["guest guest-si from the site"]
+    assert one_room == ["guest guest-ro from general"]
