@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from rooms.tests.servers import BASE_DIR, DAPHNE, DAPHNE_LIMITS, ChatServer, migrate, server_env
+from rooms.tests.support.servers import BASE_DIR, DAPHNE, DAPHNE_LIMITS, ChatServer, migrate, server_env
 
 SECTIONS_1_TO_7 = [f"{section}.*" for section in range(1, 8)]
 # Daphne does not send an empty message: its handle_reply skips a falsy "text"

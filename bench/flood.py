@@ -32,7 +32,7 @@ from pathlib import Path
 
 import websockets
 
-from rooms.tests.servers import BASE_DIR, ChatServer, migrate, server_env
+from rooms.tests.support.servers import BASE_DIR, ChatServer, migrate, server_env
 
 RESULTS = BASE_DIR / "bench" / "results" / "flood.jsonl"
 ROOM = "general"

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from bench import load
-from rooms.tests.servers import (
+from rooms.tests.support.servers import (
     BASE_DIR,
     ChatServer,
     create_postgres_database,
