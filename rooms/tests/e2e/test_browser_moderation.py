@@ -228,12 +228,14 @@ def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):
         expect(page.locator(".notice").filter(has_text="cleared the history")).to_have_count(1)
 
     admin_action(moderator, "room", room, "close_rooms")
-    moderator.get_by_label("Reason").fill("spam wave")
+    moderator.get_by_label("Reason").fill("Closed for audit testing")
     moderator.get_by_role("button", name="Close the rooms").click()
     for page in (ann, bob):
         notice = page.locator("#room-notice")
         expect(notice).to_be_visible()
-        expect(notice).to_contain_text("This room was closed (spam wave)")
+        # The moderator's words as a quote after a sentence of ours, not spliced into it.
+        expect(notice).to_contain_text("A moderator closed this room: \u201cClosed for audit testing\u201d.")
+        expect(notice).not_to_contain_text("This room was")
         expect(page.locator("#message-input")).to_be_disabled()
         expect(notice.get_by_role("link", name="Back to the lobby")).to_be_visible()
 

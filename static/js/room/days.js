@@ -1,5 +1,5 @@
-// Day separators in the message list: one before the first message of each
-// local day, labelled "Today", "Yesterday" or the date.
+// Day separators in the message list: one before the first message or notice
+// of each local day, labelled "Today", "Yesterday" or the date.
 
 import { dayLabel, el } from "../dom.js";
 
@@ -14,7 +14,7 @@ export class DaySeparators {
     const keep = new Set();
     let lastDay = null;
     for (const node of [...this.list.children]) {
-      if (!node.classList.contains("msg")) continue;
+      if (!node.classList.contains("msg") && !node.classList.contains("notice")) continue;
       const day = node.dataset.day;
       if (!day || day === lastDay) continue;
       lastDay = day;
@@ -27,8 +27,10 @@ export class DaySeparators {
         );
         this.list.insertBefore(separator, node);
       }
+      delete separator.dataset.before;
+      delete separator.dataset.beforeNotice;
       if (node.dataset.id !== undefined) separator.dataset.before = node.dataset.id;
-      else delete separator.dataset.before;
+      else if (node.dataset.after !== undefined) separator.dataset.beforeNotice = node.dataset.after;
       keep.add(separator);
     }
     for (const separator of this.list.querySelectorAll(".day-separator")) if (!keep.has(separator)) separator.remove();

@@ -114,6 +114,7 @@ export class MessageList {
     const atBottom = this.scroll.nearBottom();
     const first = this.pendingRows.values().next();
     this.list.insertBefore(noticeRow(text, ts, kind, this.store.newestId), first.done ? null : first.value);
+    this.days.fix();
     if (atBottom) this.scroll.toBottom();
   }
 

@@ -80,17 +80,20 @@ export function pendingRow(clientId, text, username) {
 
 // A notice sits just after the newest message shown when it arrived (afterId).
 export function noticeRow(text, ts, kind, afterId) {
-  const li = el("li", { className: `notice notice-${kind}`, attrs: { "data-after": String(afterId) } }, el("span", { className: "notice-text", text }));
+  // A notice belongs to the day it happened, like a message (days.js puts the separator above it).
+  const day = dayKey(ts || new Date().toISOString());
+  const li = el("li", { className: `notice notice-${kind}`, attrs: { "data-after": String(afterId), "data-day": day } }, el("span", { className: "notice-text", text }));
   if (ts) li.append(" ", timeElement(ts));
   return li;
 }
 
 // Every row has a position: a message its id, a notice just after the newest
 // message shown when it arrived, a day separator just before its first
-// message, an unsent message the very end.
+// message or notice, an unsent message the very end.
 export function position(node) {
   if (node.dataset.id !== undefined) return Number(node.dataset.id);
   if (node.dataset.after !== undefined) return Number(node.dataset.after) + 0.5;
   if (node.dataset.before !== undefined) return Number(node.dataset.before) - 0.25;
+  if (node.dataset.beforeNotice !== undefined) return Number(node.dataset.beforeNotice) + 0.4;
   return Infinity;
 }

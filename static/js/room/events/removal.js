@@ -16,15 +16,22 @@ export function removeFromRoom(chat, text) {
   page.focusLobby();
 }
 
+// The server's reason when the moderator gave none (rooms/services/rooms.py, room_close).
+const NO_REASON = "closed by a moderator";
+
+// A complete sentence, then the moderator's own words as a quote: never spliced into ours.
+function closedSentence(reason) {
+  const words = (reason || "").trim();
+  if (!words || words.toLowerCase() === NO_REASON) return "A moderator closed this room.";
+  return `A moderator closed this room: \u201c${words}\u201d.`;
+}
+
 export function bindRemoval(chat) {
   const { socket } = chat;
 
   socket.on("kicked", (data) => removeFromRoom(chat, data.reason || "You were removed from this room."));
 
-  socket.on("room_closed", ({ reason }) => {
-    const why = !reason ? "This room was closed." : /^closed\b/i.test(reason) ? `This room was ${reason}.` : `This room was closed (${reason}).`;
-    removeFromRoom(chat, `${why} Pick another room in the lobby.`);
-  });
+  socket.on("room_closed", ({ reason }) => removeFromRoom(chat, `${closedSentence(reason)} Pick another room in the lobby.`));
 
   // The socket does not reconnect after these (socket.js).
   socket.on("closed", ({ code }) => {
