@@ -1,6 +1,7 @@
 """Pages: the lobby at / and a room at /r/<name>/. A few lines each; services do the work."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +19,11 @@ def _explain(error: ChatError, name: str) -> str:
     if error.code == "room_not_found":
         return f"No room called {name.strip()[:64]!r}. Check the code, or create it below."
     return error.message
+
+
+def _shown(room) -> str:
+    """How a room is named to people: #name for public rooms."""
+    return f"#{room.name}" if room.is_public else room.title
 
 
 def _lobby(request, form, *, status=200, room_error=""):
@@ -41,7 +47,9 @@ def home(request):
         if action == "create_private":
             room = services.room_create_private(actor=actor)
         elif action == "create_named":
-            room, _ = services.room_create_named(name=form.cleaned_data["new_room"], actor=actor)
+            room, created = services.room_create_named(name=form.cleaned_data["new_room"], actor=actor)
+            if not created:  # not silently: the person asked for a new room
+                messages.info(request, f"{_shown(room)} already exists — you joined it.")
         else:
             wanted = form.cleaned_data["enter"] if action == "enter" else form.cleaned_data["room"]
             room = services.room_for_join(room_name=wanted, create=False, actor=actor)

@@ -90,6 +90,10 @@ def test_creating_a_named_room(client):
     again = post_home(client, username="bob", new_room="Book-Club", action="create_named")
     assert again["Location"] == "/r/book-club/"
     assert Room.objects.filter(key="book-club").count() == 1
+    # ... and says so on the room page, once.
+    page = client.get(again["Location"]).content.decode()
+    assert page.count("#book-club already exists — you joined it.") == 1
+    assert "already exists" not in client.get("/r/book-club/").content.decode()
 
 
 @pytest.mark.parametrize("name", ["", "has space", "-dash", "x" * 33, "<script>"])

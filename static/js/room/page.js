@@ -38,7 +38,9 @@ export class RoomPage {
   // The room's address in the location bar (a new history entry).
   showAddress(name) {
     const path = `/r/${encodeURIComponent(name)}/`;
-    if (location.pathname !== path) history.pushState({ room: name }, "", path);
+    if (location.pathname === path) return;
+    history.pushState({ room: name }, "", path);
+    for (const flash of document.querySelectorAll(".room-flash")) flash.remove(); // it was about the room we left
   }
 
   showNotice(text) {

@@ -1,4 +1,5 @@
-// The room sidebar: the public rooms with live counts, the current one
+// The room sidebar: the public rooms with live counts, the private rooms this
+// page has been in (only here: nobody else can find them), the current one
 // marked, and picking one switches rooms without a reload.
 
 import { el } from "../dom.js";
@@ -14,24 +15,65 @@ function roomLink(room) {
   return el("li", {}, link);
 }
 
+function roomAddress(name) {
+  return new URL(`/r/${encodeURIComponent(name)}/`, location.origin).href;
+}
+
+function privateRoomItem(room) {
+  // The visible words start the accessible name; the hidden rest says which room.
+  const label = el("span", { text: "Copy link" });
+  const copy = el(
+    "button",
+    { className: "link-button copy-room", attrs: { type: "button" } },
+    label,
+    el("span", { className: "visually-hidden", text: ` for ${room.title}` }),
+  );
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(roomAddress(room.name));
+      label.textContent = "Link copied";
+    } catch {
+      label.textContent = roomAddress(room.name); // no clipboard: show it to copy by hand
+    }
+  });
+  const link = el(
+    "a",
+    { className: "sidebar-room", attrs: { href: `/r/${encodeURIComponent(room.name)}/` } },
+    el("span", { className: "room-title", text: room.title }),
+    el("code", { className: "room-code", text: room.name }),
+  );
+  const li = el("li", { className: "sidebar-private-room" }, link, copy);
+  li.dataset.room = room.name;
+  return li;
+}
+
 export class Sidebar {
   // onPick(name): a room was picked (a plain click; modified clicks open a tab as usual).
   constructor(list, socket, { onPick }) {
     this.list = list;
     this.rooms = new RoomList(list, roomLink);
     this.rooms.bind(socket);
-    list.addEventListener("click", (e) => {
-      const link = e.target.closest("a.sidebar-room");
-      if (!link || e.metaKey || e.ctrlKey || e.shiftKey) return;
-      e.preventDefault();
-      onPick(link.closest("li").dataset.room);
-    });
+    this.privateSection = document.getElementById("sidebar-private");
+    this.privateList = document.getElementById("sidebar-private-rooms");
+    for (const each of [list, this.privateList]) {
+      each.addEventListener("click", (e) => {
+        const link = e.target.closest("a.sidebar-room");
+        if (!link || e.metaKey || e.ctrlKey || e.shiftKey) return;
+        e.preventDefault();
+        onPick(link.closest("li").dataset.room);
+      });
+    }
   }
 
-  markCurrent(name) {
-    for (const li of this.list.children) {
+  // The room just joined: marked as current; a private one is listed, for this page only.
+  markCurrent(room) {
+    if (room.kind === "private" && ![...this.privateList.children].some((li) => li.dataset.room === room.name)) {
+      this.privateList.append(privateRoomItem(room));
+      this.privateSection.hidden = false;
+    }
+    for (const li of [...this.list.children, ...this.privateList.children]) {
       const link = li.querySelector("a");
-      if (li.dataset.room === name) link.setAttribute("aria-current", "page");
+      if (li.dataset.room === room.name) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
   }

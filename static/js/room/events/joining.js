@@ -41,7 +41,7 @@ export function bindJoining(chat) {
     page.showTitle(room.title);
     notifier.setTitle(`${room.title} · chatsite`);
     page.showAddress(room.name);
-    sidebar.markCurrent(session.joined);
+    sidebar.markCurrent(room);
     sender.resendAll(room.name);
   });
 
