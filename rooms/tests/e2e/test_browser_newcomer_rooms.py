@@ -2,9 +2,18 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.support.pages import axe_violations, create_room, enter_room, fresh_room_name, settle, wait_in_room
+from rooms.tests.support.pages import (
+    axe_violations,
+    create_room,
+    enter_room,
+    fresh_room_name,
+    send,
+    settle,
+    wait_in_room,
+)
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
 
@@ -78,3 +87,25 @@ def test_on_a_phone_the_private_room_is_in_the_rooms_drawer(open_page):
     box = drawer.get_by_role("button", name=re.compile("Copy link for")).bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert axe_violations(ann) == []
+
+
+def rows(page) -> list[str]:
+    """The message list top to bottom: "day: <label>", "notice: <text>" or "msg: <text>"."""
+    return page.locator("#message-list > li").evaluate_all(
+        """nodes => nodes.map((n) => n.classList.contains('day-separator') ? 'day: ' + n.textContent.trim()
+            : n.classList.contains('notice') ? 'notice: ' + n.querySelector('.notice-text').textContent
+            : 'msg: ' + (n.querySelector('.msg-text')?.textContent ?? ''))"""
+    )
+
+
+@pytest.mark.parametrize("device", [{"viewport": {"width": 1280, "height": 800}}, PHONE], ids=["desktop", "phone"])
+def test_a_notice_in_a_fresh_room_sits_under_the_day_it_happened(open_page, device):
+    room = fresh_room_name("fresh")
+    ann = open_page("/", **device)
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    expect(ann.locator(".notice").filter(has_text="bob joined")).to_have_count(1)
+    send(ann, "hello bob")
+    expect(ann.locator(".msg").filter(has_text="hello bob")).to_have_count(1)
+    assert rows(ann) == ["day: Today", "notice: bob joined", "msg: hello bob"]
