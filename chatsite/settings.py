@@ -305,13 +305,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"}},
+    "filters": {
+        "layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"},
+        "refusal": {"()": "chatsite.logs.RefusalWithoutTraceback"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         # A Redis outage, once a minute in one line instead of a traceback a second (rooms/realtime/outages.py).
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        # An oversized form or upload is answered 400; one line, not a traceback (chatsite/logs.py).
+        "django.security.RequestDataTooBig": {"filters": ["refusal"]},
+        "django.security.TooManyFieldsSent": {"filters": ["refusal"]},
+        "django.security.TooManyFilesSent": {"filters": ["refusal"]},
     },
 }
 

@@ -1,0 +1,23 @@
+"""Logging filters that keep expected refusals to one line.
+
+Kept free of models and apps, so the logging configuration can load it first.
+"""
+
+import logging
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """A request Django refused as too big (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent).
+
+    Django answers 400 and logs it at ERROR with the exception's traceback, as
+    if it were a fault; it is a client's mistake, and chatsite has answered it.
+    The record becomes one WARNING line without the traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.msg = f"{record.getMessage()} (refused with 400)"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
