@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
 from chatsite.asgi import application
@@ -31,9 +31,11 @@ def _fresh_rate_limits():
     """Slow mode and code guessing are counted in the cache: start every test with none counted.
 
     Only the in-process cache is cleared; a shared Redis (integration runs) is left alone.
+    (`django.core.cache.cache` is a proxy: the backend itself is `caches["default"]`.)
     """
-    if isinstance(cache, LocMemCache):
-        cache.clear()
+    backend = caches["default"]
+    if isinstance(backend, LocMemCache):
+        backend.clear()
 
 
 @database_sync_to_async

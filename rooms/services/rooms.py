@@ -70,11 +70,14 @@ def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
     """The room a join asks for: by name or code, or a new named room if `create`.
 
     Unknown names count as guesses at private codes: past JOIN_MISS_LIMIT a
-    minute per session or IP they are `rate_limited`. A banned actor gets
-    `banned`.
+    minute per session or IP, an unknown name and a private code alike are
+    `rate_limited` (so a guesser cannot tell a hit from a miss). Public rooms
+    stay open to everyone behind that address: they are listed, nothing to
+    guess. A banned actor gets `banned`.
     """
-    throttle.guess_check(guest_key=actor.guest_key, ip=actor.ip)
     room = room_by_name(name=room_name)
+    if room is None or not room.is_public:
+        throttle.guess_check(guest_key=actor.guest_key, ip=actor.ip)
     if room is None and create:
         room = room_create_named(name=room_name, actor=actor)[0]
     if room is None:

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from rooms.models import Ban
 from rooms.tests.services.moderation_steps import NOISE
+from rooms.tests.support.client import owned_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,6 +78,7 @@ async def test_every_message_refused_by_the_frame_limit_is_answered_with_its_cli
 
 async def test_guessing_codes_is_throttled_per_session(connect, settings):
     settings.JOIN_MISS_LIMIT = 3
+    _, code = await owned_room(connect, "ann")
     guesser = await connect(username="eve")
     for i in range(3):
         await guesser.send("join_room", {"room_name": f"GUESS{i}22"})
@@ -85,9 +87,11 @@ async def test_guessing_codes_is_throttled_per_session(connect, settings):
     error = await guesser.expect("error")
     assert error["code"] == "rate_limited"
     assert error["retry_after"] == 60
-    # Even a real room is refused until the minute is up: guesses cost the same.
-    await guesser.send("join_room", {"room_name": "general"})
+    # A real private code is refused too until the minute is up: a hit costs what a miss does.
+    await guesser.send("join_room", {"room_name": code})
     assert (await guesser.expect("error"))["code"] == "rate_limited"
+    # Public rooms are listed, there is nothing to guess: still open.
+    assert (await guesser.join("general"))["room"]["name"] == "general"
 
 
 async def test_a_banned_guest_cannot_join(connect):

@@ -144,3 +144,21 @@ def test_a_hostile_display_name_is_escaped_in_the_page(client):
     html = client.get("/r/general/").content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html or "\\u003Cimg" in html
+
+
+def test_a_guessing_address_still_reaches_public_rooms_but_no_private_code(client, settings):
+    """The guess limit is for guessing: a school behind one address keeps its ordinary room pages."""
+    settings.JOIN_MISS_LIMIT = 3
+    session = client.session
+    session[USERNAME_KEY] = "ann"
+    session.save()
+    code = Room.objects.create(kind=Room.Kind.PRIVATE, name="K7QX9MPA", title="Private room K7QX9MPA").name
+    assert [client.get(f"/r/ZZZZZZZ{i}/").status_code for i in range(2, 5)] == [404] * 3
+    assert client.get("/r/ZZZZZZZ6/").status_code == 429
+    assert client.get(f"/r/{code}/").status_code == 429  # a hit answers like a miss: no oracle
+    # Someone else behind the same address, on public rooms: served as usual.
+    neighbour = type(client)()
+    page = neighbour.get("/r/general/")
+    assert page.status_code == 200
+    assert neighbour.post("/r/general/", {"username": "bob"})["Location"] == "/r/general/"
+    assert b"chat-config" in neighbour.get("/r/general/").content
