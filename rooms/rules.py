@@ -64,7 +64,19 @@ def clean_room_name(value: object) -> str:
             "A room name may use letters, digits, '-' and '_', and must start with a letter or digit.",
             code=Code.INVALID_ROOM_NAME,
         )
+    if looks_like_code(name):
+        # Else "create a room called K7QX9MPA" would tell a guesser whether that code exists.
+        raise ValidationError(
+            f"Names of {CODE_LENGTH} letters and digits like this one are kept for private room codes.",
+            code=Code.INVALID_ROOM_NAME,
+        )
     return name
+
+
+def looks_like_code(name: str) -> bool:
+    """Shaped like a private room code (names are compared case-insensitively)."""
+    name = name.strip().upper()
+    return len(name) == CODE_LENGTH and set(name) <= set(CODE_ALPHABET)
 
 
 def clean_room_title(value: object) -> str:

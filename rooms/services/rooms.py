@@ -78,7 +78,8 @@ def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
     room = room_by_name(name=room_name)
     if room is None or not room.is_public:
         throttle.guess_check(guest_key=actor.guest_key, ip=actor.ip)
-    if room is None and create:
+    if room is None and create and not rules.looks_like_code(room_name):
+        # A name shaped like a code is never created: asking for one is a guess like any other.
         room = room_create_named(name=room_name, actor=actor)[0]
     if room is None:
         throttle.guess_missed(guest_key=actor.guest_key, ip=actor.ip)

@@ -37,3 +37,16 @@ def test_codes_use_the_unambiguous_alphabet():
     codes = {new_room_code() for _ in range(500)}
     assert len(codes) == 500
     assert all(len(code) == CODE_LENGTH >= 6 and set(code) <= set(CODE_ALPHABET) for code in codes)
+
+
+@pytest.mark.parametrize("name", ["K7QX9MPA", "k7qx9mpa", " ZZZZZZ22 "])
+def test_a_name_shaped_like_a_private_code_is_not_a_room_name(name):
+    with pytest.raises(ValidationError) as caught:
+        clean_room_name(name)
+    assert caught.value.code == "invalid_room_name"
+    assert "private room codes" in caught.value.messages[0]
+
+
+@pytest.mark.parametrize("name", ["GENERAL1", "K7QX9MP", "K7QX9MPAB", "K7QX-MPA", "football"])
+def test_names_near_the_code_shape_are_fine(name):
+    assert clean_room_name(name) == name

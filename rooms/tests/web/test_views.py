@@ -162,3 +162,16 @@ def test_a_guessing_address_still_reaches_public_rooms_but_no_private_code(clien
     assert page.status_code == 200
     assert neighbour.post("/r/general/", {"username": "bob"})["Location"] == "/r/general/"
     assert b"chat-config" in neighbour.get("/r/general/").content
+
+
+def test_creating_a_room_named_like_a_code_answers_the_same_whether_the_code_exists(client):
+    code = Room.objects.create(kind=Room.Kind.PRIVATE, name="K7QX9MPA", title="Private room K7QX9MPA").name
+    answers = []
+    for name in [code, code.lower(), "ZZZZZZ22"]:
+        response = post_home(client, username="eve", new_room=name, action="create_named")
+        assert response.status_code == 400  # not a redirect into the private room
+        html = response.content.decode()
+        assert 'id="new-room-error"' in html
+        answers.append(html.split('id="new-room-error"', 1)[1].split("</p>", 1)[0])
+    assert len(set(answers)) == 1 and "private room codes" in answers[0]
+    assert not Room.objects.filter(kind=Room.Kind.NAMED).exists()

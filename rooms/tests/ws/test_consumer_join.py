@@ -10,6 +10,7 @@ from chatsite.asgi import application
 from rooms.identity import USERNAME_KEY
 from rooms.models import Room
 from rooms.rules import CODE_ALPHABET
+from rooms.tests.support.client import NOISE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,6 +102,21 @@ async def test_create_true_with_an_invalid_name_is_refused(connect):
     for name in ["bad name!", "-dash-first", "x" * 33]:
         await ann.send("join_room", {"room_name": name, "username": "ann", "create": True})
         assert (await ann.expect("error"))["code"] == "invalid_room_name"
+
+
+async def test_create_true_never_turns_a_code_shaped_name_into_a_room(connect, settings):
+    """Asking to create "K7QX9MPA" is asking whether that code exists: a guess, counted like one."""
+    settings.JOIN_MISS_LIMIT = 2
+    code = await make_private_room("K7QX9MPA")
+    eve = await connect()
+    confirm = await eve.join(code.lower(), "eve", create=True)  # holding the code is the key
+    assert (confirm["room"]["kind"], confirm["room"]["name"]) == ("private", code)
+    for guess in ["ZZZZZZ22", "ZZZZZZ23"]:
+        await eve.send("join_room", {"room_name": guess, "create": True})
+        assert (await eve.expect("error", skip=NOISE))["code"] == "room_not_found"
+    await eve.send("join_room", {"room_name": "ZZZZZZ24", "create": True})
+    assert (await eve.expect("error", skip=NOISE))["code"] == "rate_limited"
+    assert not await database_sync_to_async(Room.objects.filter(kind=Room.Kind.NAMED, key__startswith="zzzz").exists)()
 
 
 async def test_username_from_the_session_when_omitted(connect):
