@@ -13,9 +13,18 @@ from django.db import transaction
 
 from rooms.payloads import encode
 from rooms.realtime import bus
-from rooms.realtime.bus import COUNT, MEMBERS, NOTICES, EvictMessage, HubMessage, LobbyMessage, RoomMessage
+from rooms.realtime.bus import (
+    COUNT,
+    MEMBERS,
+    NOTICES,
+    EvictMessage,
+    HubMessage,
+    LobbyMessage,
+    RenameMessage,
+    RoomMessage,
+)
 
-__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "to_lobby", "to_room"]
+__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "rename", "to_lobby", "to_room"]
 
 
 def to_room(
@@ -79,6 +88,19 @@ def evict(
     if close_code is not None:
         message["close"] = close_code
     _on_commit(bus.LOBBY_GROUP, message)
+
+
+def rename(room_id: int, guest_key: str, username: str, event: str, data: dict[str, Any], *, source: str) -> None:
+    """This guest's sockets in the room but `source` speak as `username` from now on and hear `event`, after commit."""
+    message: RenameMessage = {
+        "type": "hub.rename",
+        "room": room_id,
+        "guest": guest_key,
+        "username": username,
+        "text": encode(event, data),
+        "source": source,
+    }
+    _on_commit(bus.room_group(room_id), message)
 
 
 def _on_commit(group: str, message: HubMessage) -> None:

@@ -10,6 +10,7 @@ Channel-layer messages:
   hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
   hub.lobby  {text, room?, version?}                 to every socket
   hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
+  hub.rename {room, guest, username, text, source}   one person's other sockets in a room take a new name
   hub.batch  {messages: [...]}                       several of the above, in order
                                                      (the hub's publisher, under load)
 """
@@ -65,12 +66,21 @@ class EvictMessage(TypedDict):
     close: NotRequired[int]
 
 
+class RenameMessage(TypedDict):
+    type: Literal["hub.rename"]
+    room: int
+    guest: str
+    username: str
+    text: str
+    source: str  # the connection that took the name, which knows it already
+
+
 class BatchMessage(TypedDict):
     type: Literal["hub.batch"]
     messages: list["HubMessage"]
 
 
-HubMessage = RoomMessage | LobbyMessage | EvictMessage | BatchMessage
+HubMessage = RoomMessage | LobbyMessage | EvictMessage | RenameMessage | BatchMessage
 Sink = Callable[[str, HubMessage], None]
 
 _installed: tuple[Sink, asyncio.AbstractEventLoop, int] | None = None

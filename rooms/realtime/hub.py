@@ -42,11 +42,13 @@ class Socket(Protocol):
     """What the hub needs of a socket (rooms/ws/consumer.py)."""
 
     room: Any
+    connection_id: str
 
     async def offer(self, message: RoomMessage, frame: bytes | None = None) -> None: ...
     async def send_text(self, text: str, frame: bytes | None = None) -> None: ...
     async def evict(self, text: str, *, close_code: int | None) -> None: ...
     def fall_behind(self, seq: int) -> None: ...
+    async def renamed(self, username: str, text: str) -> None: ...
     def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool: ...
 
 
@@ -220,6 +222,13 @@ class Hub:
                 await self._to_everyone(message["text"])
             else:
                 self.lobby.offer(room_id, message.get("version") or 0, message["text"])
+        elif kind == "hub.rename":
+            local = self.rooms.get(message["room"])
+            for socket in list(local.sockets) if local else ():
+                if socket.connection_id != message["source"] and socket.matches(
+                    room_id=message["room"], guest_key=message["guest"], user_id=None
+                ):
+                    await socket.renamed(message["username"], message["text"])
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(

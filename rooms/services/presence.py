@@ -81,7 +81,7 @@ def _announce(
 ) -> None:
     """Member list, count and (for a join or leave) the notice, after commit."""
     if kind is not None:
-        verb = "joined" if kind == "join" else "left"
+        verb = {"join": "joined", "leave": "left"}.get(kind, "")
         events.to_room(
             room.pk,
             "system_message",
@@ -112,6 +112,10 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
     no second notice). A name already used by someone else in the room,
     compared case-insensitively, raises `username_taken`. On the first socket
     the room hears `system_message` (join), `member_list` and `room_update`.
+    A tab joining under another name renames the person in the room: the others
+    hear `system_message` (rename, "dave is now zzz"), and every other socket of
+    theirs there `renamed {room, username}` and speaks under the new name, so
+    no socket keeps a name its person gave up.
     """
     username_key = username.casefold()
     with transaction.atomic():
@@ -128,6 +132,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
                     )
                     announce = "join"
                 elif presence.username != username:
+                    before = presence.username
                     presence.username, presence.username_key = username, username_key
                     presence.save(update_fields=["username", "username_key"])
                     announce = "rename"
@@ -135,14 +140,18 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
             raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
         Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
         members = room_members(room_id=room.pk)
+        if announce == "rename":
+            renamed = {"room": room.name, "username": username}
+            events.rename(room.pk, actor.guest_key, username, "renamed", renamed, source=connection_id)
         if announce is not None:
             _announce(
                 room,
                 version=version,
                 members=members,
-                kind="join" if announce == "join" else None,
+                kind=announce,
                 username=username,
                 guest_key=actor.guest_key,
+                text=f"{before} is now {username}" if announce == "rename" else "",
             )
     return Entered(members=members, version=version, users=len(members))
 

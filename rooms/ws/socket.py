@@ -31,6 +31,7 @@ class HubSocket(AsyncWebsocketConsumer):
     room: Any = None  # the room this socket is in (or joining)
     stream: SocketStream  # set by the subclass's connect()
     actor: Actor
+    username: str | None = None
 
     async def dispatch(self, message):
         """Called with each ASGI event: run its handler.
@@ -65,6 +66,11 @@ class HubSocket(AsyncWebsocketConsumer):
     def fall_behind(self, seq: int) -> None:
         """Called by housekeeping: the room has messages up to `seq` this socket may have missed."""
         self.stream.fall_behind(seq)
+
+    async def renamed(self, username: str, text: str) -> None:
+        """Called by the hub when another tab of this person took a new name in this room: use it too."""
+        self.username = username
+        await self.send_text(text)
 
     def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool:
         """Called by the hub for an eviction: is this socket one of those it removes?"""

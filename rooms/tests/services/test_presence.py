@@ -236,3 +236,28 @@ def test_purge_rooms_command_sweeps_and_deletes_on_demand(settings, transactiona
         "music",
         "gaming",
     }
+
+
+async def test_a_name_given_up_in_one_tab_is_given_up_in_every_tab(connect):
+    """dave's two tabs; one re-joins as zzz; someone else may now be dave, and the other tab is zzz too."""
+    tab_a = await connect(username="dave")
+    tab_b = await connect(session=tab_a.session_key)
+    cat = await connect(username="cat")
+    for client, name in ((tab_a, "dave"), (tab_b, "dave"), (cat, "cat")):
+        await client.join("general", name)
+    await cat.collect()
+    await tab_b.collect()
+
+    await tab_a.join("general", "zzz")
+    assert await tab_b.expect("renamed", skip=NOISE) == {"room": "general", "username": "zzz"}
+    notice = await cat.expect("system_message", skip=NOISE)
+    assert (notice["kind"], notice["text"]) == ("rename", "dave is now zzz")
+    assert (await cat.expect("member_list", skip=NOISE))["members"] == ["zzz", "cat"]
+
+    other_dave = await connect(username="dave")
+    assert (await other_dave.join("general", "dave"))["members"] == ["zzz", "cat", "dave"]
+    await tab_b.send("send_message", {"text": "still me"})
+    said = await cat.expect("receive_message", skip=(*NOISE, "system_message", "member_list"))
+    assert (said["username"], said["text"]) == ("zzz", "still me")
+    await tab_b.send("typing")
+    assert (await cat.expect("typing", skip=(*NOISE, "receive_message")))["username"] == "zzz"

@@ -17,6 +17,7 @@ import { bindJoining, join } from "./events/joining.js";
 import { bindMessages } from "./events/messages.js";
 import { bindPresence } from "./events/presence.js";
 import { bindRemoval } from "./events/removal.js";
+import { bindRename } from "./events/rename.js";
 import { bindRoomState } from "./events/room-state.js";
 import { MessageList } from "./message-list.js";
 import { RoomPage } from "./page.js";
@@ -86,6 +87,7 @@ bindJoining(chat);
 bindRemoval(chat);
 bindMessages(chat);
 bindPresence(chat);
+bindRename(chat);
 bindRoomState(chat);
 bindErrors(chat);
 
