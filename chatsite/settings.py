@@ -330,6 +330,9 @@ TOPIC_ROOMS = env_list("TOPIC_ROOMS", ["general", "tech", "sports", "music", "ga
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE = 100
 PRESENCE_TIMEOUT_SECONDS = env_float("PRESENCE_TIMEOUT_SECONDS", 60, minimum=1)
+# A stopping process (SIGTERM) waits this long for its clients to reconnect elsewhere, then takes
+# the members still counted on it out of their rooms (so nobody reads as "left" and "joined").
+SHUTDOWN_GRACE_SECONDS = env_float("SHUTDOWN_GRACE_SECONDS", 2, minimum=0)
 ROOM_EMPTY_GRACE_SECONDS = env_float("ROOM_EMPTY_GRACE_SECONDS", 30, minimum=0)
 DELETE_EMPTY_NAMED_ROOMS = env_bool("DELETE_EMPTY_NAMED_ROOMS", False)
 RESUME_MAX = env_int("RESUME_MAX", 1000, minimum=1)

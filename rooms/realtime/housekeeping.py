@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
@@ -24,6 +25,25 @@ def housekeeping_interval() -> float:
 class Housekeeping:
     def __init__(self, hub: "Hub"):
         self.hub = hub
+
+    def deregister(self) -> None:
+        """At exit (daphne stops on SIGTERM): take this process's members out of their rooms now.
+
+        Runs once the event loop has stopped, in plain synchronous code; what the
+        leaves announce then goes out through the bus's after-shutdown path.
+        """
+        process_id = self.hub.process_id
+        if not process_id:
+            return
+        # Clients whose sockets just closed reconnect to another process meanwhile; their
+        # presence then stays, and only the people really gone are announced as leaving.
+        time.sleep(settings.SHUTDOWN_GRACE_SECONDS)
+        try:
+            left = services.process_deregister(process_id=process_id)
+        except Exception:
+            logger.warning("could not deregister process %s at exit; the sweep will", process_id, exc_info=True)
+        else:
+            logger.info("process %s stopped: %d member(s) left their rooms", process_id, left)
 
     async def run(self) -> None:
         while True:

@@ -15,6 +15,7 @@ order and gap fill (ordering.py), lobby counts (lobby.py), outages
 """
 
 import asyncio
+import atexit
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -95,6 +96,7 @@ class Hub:
             self.loop.create_task(self.housekeeping.run(), name="hub-housekeeping"),
         ]
         bus.install(self.publisher.put)
+        atexit.register(self.housekeeping.deregister)
 
     async def stop(self) -> None:
         if self.publisher is not None:
@@ -104,6 +106,7 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
+        atexit.unregister(self.housekeeping.deregister)
 
     def connection_id(self) -> str:
         self._counter += 1
@@ -279,5 +282,7 @@ async def reset() -> None:
         return
     if hub.loop is asyncio.get_running_loop():
         await hub.stop()
-    elif hub.publisher is not None:
+        return
+    atexit.unregister(hub.housekeeping.deregister)
+    if hub.publisher is not None:
         bus.uninstall(hub.publisher.put)

@@ -17,6 +17,7 @@ from rooms.services.presence import (
     presence_leave,
     presence_remove,
     presence_sweep,
+    process_deregister,
     process_heartbeat,
     process_register,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "presence_leave",
     "presence_remove",
     "presence_sweep",
+    "process_deregister",
     "process_heartbeat",
     "process_register",
     "room_clear_history",

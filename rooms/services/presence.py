@@ -214,13 +214,31 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
     return presence.username
 
 
+def _process_leave(process_id: str) -> int:
+    """Every socket a server process held leaves its room, announced as usual; how many people left."""
+    return sum(
+        presence_leave(connection_id=connection_id)
+        for connection_id in Connection.objects.filter(process_id=process_id).values_list("id", flat=True)
+    )
+
+
 def presence_sweep() -> int:
     """Remove the connections of processes that stopped beating; return how many people left."""
     cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT_SECONDS)
     left = 0
     for process_id in ServerProcess.objects.filter(heartbeat_at__lt=cutoff).values_list("id", flat=True):
-        for connection_id in Connection.objects.filter(process_id=process_id).values_list("id", flat=True):
-            left += presence_leave(connection_id=connection_id)
+        left += _process_leave(process_id)
         ServerProcess.objects.filter(id=process_id, heartbeat_at__lt=cutoff).delete()
         logger.info("swept server process %s: %d left", process_id, left)
+    return left
+
+
+def process_deregister(*, process_id: str) -> int:
+    """This server process is stopping (SIGTERM, a deploy): its members leave now, not after the timeout.
+
+    Returns how many people left. The others in their rooms hear the leaves as
+    after any disconnect, so counts and member lists are right at once.
+    """
+    left = _process_leave(process_id)
+    ServerProcess.objects.filter(id=process_id).delete()
     return left
