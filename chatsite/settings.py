@@ -355,3 +355,6 @@ KICK_BAN_SECONDS = env_int("KICK_BAN_SECONDS", 300)
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 256 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 256 * 1024
 TYPING_INTERVAL_SECONDS = 2.0
+# A socket whose client stopped reading is closed (4013, reconnect and resume) once this many
+# bytes wait for it in the server; it resumes from the database when it comes back.
+WS_SEND_BACKLOG_MAX_BYTES = env_int("WS_SEND_BACKLOG_MAX_BYTES", 512 * 1024, minimum=16 * 1024)

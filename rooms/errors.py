@@ -38,7 +38,8 @@ class Code:
 class Close:
     """WebSocket close codes chatsite sends; 4000-4999 are the application's own (RFC 6455 §7.4.2)."""
 
-    RESTART = 1012  # the server restarts or dropped this process's sockets: reconnect
+    RESTART = 4012  # this process was declared dead and dropped its sockets: reconnect
+    BACKLOG = 4013  # this socket stopped reading and fell too far behind: reconnect and resume
     BANNED = 4003  # banned from the whole site: do not reconnect
     FLOOD = 4008  # disconnected by flood control: do not reconnect
 

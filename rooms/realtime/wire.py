@@ -89,6 +89,13 @@ class Wire:
             frame = frame[sent:]
         transport.write(frame)
 
+    def backlog(self) -> int:
+        """Bytes written to this socket that the kernel has not taken yet (a client that stopped reading)."""
+        transport = self.protocol.transport
+        if transport is None:
+            return 0
+        return transport._tempDataLen + len(transport.dataBuffer) - transport.offset
+
     def cut_off(self, *, grace: float = 1.0) -> None:
         """Stop reading this socket now and drop the connection after `grace` seconds (a flooder).
 

@@ -7,12 +7,15 @@ to daphne's transport when it serves the socket (rooms/realtime/wire.py).
 """
 
 import contextlib
+import logging
 from typing import Any
 
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from rooms.errors import Close
 from rooms.identity import Actor
 from rooms.payloads import encode
 from rooms.realtime.bus import RoomMessage
@@ -23,11 +26,14 @@ from rooms.realtime.wire import Wire, text_frame
 # subscription and hands each socket its frames (rooms/realtime/hub.py).
 NO_CHANNEL_LAYER = "chatsite.hub-delivers"
 
+logger = logging.getLogger(__name__)
+
 
 class HubSocket(AsyncWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
 
     wire: Wire | None = None
+    overflowed = False
     room: Any = None  # the room this socket is in (or joining)
     stream: SocketStream  # set by the subclass's connect()
     actor: Actor
@@ -53,11 +59,29 @@ class HubSocket(AsyncWebsocketConsumer):
     async def send_text(self, text: str, frame: bytes | None = None) -> None:
         """Send one text frame; `frame` is the same text already framed (rooms/realtime/wire.py), if at hand."""
         if self.wire is not None:
+            if self.overflowed:
+                return  # being closed: it will resume from the database when it reconnects
             self.wire.send(frame or text_frame(text))
+            if self.wire.backlog() > settings.WS_SEND_BACKLOG_MAX_BYTES:
+                await self._overflow()
             return
         # The client may have left while a frame was on its way; disconnect() follows.
         with contextlib.suppress(Disconnected):
             await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _overflow(self) -> None:
+        """The client stopped reading and its backlog passed the cap: close it rather than buffer without bound.
+
+        Without this a socket that never reads holds every frame of its room in
+        server memory until daphne's ping timeout, about a minute later. The
+        close frame queues behind the backlog, so the connection is also
+        dropped after a second (`Wire.cut_off`); the page reconnects and
+        resumes with `since_id` (Close.BACKLOG is not a "stay away" code).
+        """
+        self.overflowed = True
+        logger.warning("closing a socket that stopped reading: %d bytes waiting", self.wire.backlog())
+        await self.close(code=Close.BACKLOG)
+        self.wire.cut_off()
 
     async def offer(self, message: RoomMessage, frame: bytes | None = None) -> None:
         """Called by the hub with each frame for this socket's room."""

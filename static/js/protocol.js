@@ -9,11 +9,13 @@
 
 // WebSocket close codes. BANNED (banned from the site) and FLOOD (cut off by
 // flood control) mean "do not reconnect"; RESTART (the server is restarting or
-// was declared dead) is retried like any other close.
+// was declared dead) and BACKLOG (this tab stopped reading and fell too far
+// behind) are retried like any other close, resuming with since_id.
 export const Close = Object.freeze({
   BANNED: 4003,
   FLOOD: 4008,
-  RESTART: 1012,
+  RESTART: 4012,
+  BACKLOG: 4013,
 });
 
 // The stable `code` of an `error` event, as the server sends it.

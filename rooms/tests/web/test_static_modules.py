@@ -133,7 +133,7 @@ def test_every_module_is_loaded_by_a_page():
 
 
 def test_protocol_holds_the_close_codes_the_page_acts_on():
-    assert frozen("Close").items() >= {"BANNED": "4003", "FLOOD": "4008", "RESTART": "1012"}.items()
+    assert frozen("Close").items() >= {"BANNED": "4003", "FLOOD": "4008", "RESTART": "4012"}.items()
     codes = frozen("Code")
     assert {"RATE_LIMITED", "ROOM_NOT_FOUND", "BANNED", "USERNAME_TAKEN"} <= codes.keys()
     assert all(value == f'"{key.lower()}"' for key, value in codes.items())
