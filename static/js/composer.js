@@ -105,17 +105,22 @@ export class Composer {
   tick() {
     const left = Math.ceil((this.waitUntil - Date.now()) / 1000);
     if (left <= 0) {
-      clearInterval(this.timer);
-      this.timer = null;
-      this.waitUntil = 0;
-      this.statusNode.textContent = "";
-      this.statusNode.dataset.state = "";
-      this.updateButton();
+      this.stopWaiting();
       return;
     }
     const text = `${this.reason} Your message is kept: wait ${left} s.`;
     if (this.statusNode.textContent !== text) this.statusNode.textContent = text;
     this.statusNode.dataset.state = "waiting";
+    this.updateButton();
+  }
+
+  // No countdown any more: it ran out, or we are out of the room and it means nothing.
+  stopWaiting() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.waitUntil = 0;
+    this.statusNode.textContent = "";
+    this.statusNode.dataset.state = "";
     this.updateButton();
   }
 

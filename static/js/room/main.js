@@ -63,7 +63,7 @@ const controls = new RoomControls({
   slowSelect: $("slow-mode"),
   send: (event, data) => socket.send(event, data),
 });
-const members = new MemberList($("member-list"), $("member-count"), { onKick: (name) => controls.kick(name) });
+const members = new MemberList($("member-list"), $("member-count"), $("member-note"), { onKick: (name) => controls.kick(name) });
 
 const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
