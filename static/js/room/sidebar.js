@@ -28,6 +28,12 @@ export class Sidebar {
     });
   }
 
+  // The room's title as the list shows it ("#General"), or null for a room not listed.
+  titleOf(name) {
+    const li = Array.from(this.list.children).find((item) => item.dataset.room === name);
+    return li ? li.querySelector(".room-title").textContent : null;
+  }
+
   markCurrent(name) {
     for (const li of this.list.children) {
       const link = li.querySelector("a");

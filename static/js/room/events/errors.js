@@ -3,10 +3,16 @@
 // tell the person.
 
 import { Code } from "../../protocol.js";
+import { refuseName } from "./naming.js";
 import { bannedFromSite, bannedSentence, removeFromRoom } from "./removal.js";
 
-// Joining refused: a room that is not there, or another reason the server gives.
+// Joining refused: a name to change right here, a ban, or a room that is not there.
 function joinRefused(chat, error) {
+  if (error.code === Code.USERNAME_TAKEN || error.code === Code.INVALID_USERNAME) {
+    refuseName(chat, error);
+    return;
+  }
+  chat.gate.hide();
   if (error.code === Code.ROOM_NOT_FOUND) {
     chat.composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
   } else {
@@ -29,6 +35,10 @@ export function bindErrors(chat) {
       // Not an answer to anything we sent: a new site ban; the socket closes next.
       if (!error.event) bannedFromSite(chat, error);
       else removeFromRoom(chat, `${bannedSentence("this room", error)} You can still chat in other rooms.`);
+      return;
+    }
+    if (error.code === Code.RATE_LIMITED && error.event === "join_room" && chat.gate.shown) {
+      chat.gate.refuse(`Too many tries at once: wait ${error.retry_after ?? 1} s, then try again.`);
       return;
     }
     if (error.code === Code.RATE_LIMITED) {

@@ -15,7 +15,7 @@ export function join(chat, name) {
 }
 
 export function bindJoining(chat) {
-  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender } = chat;
+  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer } = chat;
 
   socket.on("state", (state) => {
     page.showConnection(state);
@@ -43,6 +43,7 @@ export function bindJoining(chat) {
     page.showAddress(room.name);
     sidebar.markCurrent(session.joined);
     sender.resendAll(room.name);
+    if (gate.hide()) composer.focus(); // in under the name picked there: on to writing
   });
 
   socket.on("resync_required", () => messages.clear());

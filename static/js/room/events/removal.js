@@ -12,6 +12,7 @@ export function removeFromRoom(chat, text) {
   if (room) sender.holdBack(room);
   session.leave();
   typing.clear();
+  chat.gate.hide();
   page.showNotice(text);
   composer.stopWaiting();
   composer.clearError();
