@@ -37,6 +37,7 @@ def expect_outside(page, taken: str) -> None:
     expect(page.locator("#message-input")).to_be_disabled()
     expect(page.locator("#message-input")).to_have_attribute("placeholder", re.compile("pick a display name"))
     expect(page.locator("#send-button")).to_be_disabled()
+    expect(page.get_by_role("button", name="Insert emoji")).to_be_disabled()
     # Nobody's list is shown, and not "Online 0" either: we do not know who is there.
     expect(page.locator("#member-list .member")).to_have_count(0)
     expect(page.locator("#member-count")).to_be_hidden()

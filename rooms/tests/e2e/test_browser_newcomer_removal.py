@@ -41,6 +41,7 @@ def expect_nothing_of_the_room_left(page, text: str) -> None:
     expect(page.locator("#message-input")).to_be_disabled()
     expect(page.locator("#send-button")).to_be_disabled()
     expect(page.locator("#send-button")).to_have_text("Send")
+    expect(page.get_by_role("button", name="Insert emoji")).to_be_disabled()
     expect(page.get_by_role("button", name=re.compile(r"^Wait"))).to_have_count(0)
     expect(page.locator("#composer-status")).to_be_empty()
     expect(page.get_by_text(re.compile(r"Slow mode|wait \d+ s")).filter(visible=True)).to_have_count(0)

@@ -48,6 +48,7 @@ const composer = new Composer({
   form: $("composer"),
   input: $("message-input"),
   button: $("send-button"),
+  tools: [$("emoji-button")],
   errorNode: $("composer-error"),
   statusNode: $("composer-status"),
   onSend: (text) => sender.send(text),

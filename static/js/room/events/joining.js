@@ -6,6 +6,7 @@ import { updateComposer } from "./room-state.js";
 
 export function join(chat, name) {
   const { session, page, store, socket } = chat;
+  if (socket.stopped) return; // closed for good (banned, flooding): the notice stays
   session.room = name;
   page.hideNotice();
   const data = { room_name: name, username: session.username };
