@@ -140,7 +140,7 @@ def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page
     send(bob, text)
     expect(message(ann, text)).to_have_count(1)
     sockets = []
-    bob.on("websocket", sockets.append)
+    bob.on("websocket", lambda ws: sockets.append(ws.url))
 
     admin_action(staff, "message", text, "ban_authors_from_site")
     expect(staff.locator(".messagelist")).to_contain_text("Banned: 1.")
