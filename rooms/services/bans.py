@@ -14,11 +14,14 @@ from rooms.services.presence import presence_remove
 
 
 def banned_error(ban: Ban) -> ChatError:
-    """What a banned person is told, with the ban's end (`until`) for the page to show."""
+    """What a banned person is told: a sentence (its time in UTC), and for a page to
+    word in its own reader's time zone the ban's end (`until`) and the moderator's
+    reason (`note`) on their own."""
     where = "this room" if ban.room_id else "chatsite"
     until = f" until {ban.until:%Y-%m-%d %H:%M} UTC" if ban.until else ""
     reason = f" ({ban.reason})" if ban.reason else ""
-    return ChatError(Code.BANNED, f"You are banned from {where}{until}{reason}.", until=timestamp(ban.until))
+    message = f"You are banned from {where}{until}{reason}."
+    return ChatError(Code.BANNED, message, until=timestamp(ban.until), note=ban.reason)
 
 
 def ban_create(
@@ -32,7 +35,8 @@ def ban_create(
 ) -> Ban:
     """Ban a guest or a user from one room or the whole site (staff), effective at once.
 
-    A room ban removes them from that room (`kicked`); a site ban also closes
+    A room ban removes them from that room (`kicked`, with the ban's `until`
+    and `note`); a site ban also closes
     every socket of theirs after `error banned` (close code 4003, so clients
     do not reconnect). Their later joins are `banned`.
     """
@@ -48,7 +52,7 @@ def ban_create(
         if room is not None:
             events.evict(
                 "kicked",
-                {"room": room.name, "reason": notice.message},
+                {"room": room.name, "reason": notice.message, "until": notice.extra["until"], "note": ban.reason},
                 room_id=room.pk,
                 guest_key=guest_key or None,
                 user_id=user_id,

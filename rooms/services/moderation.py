@@ -10,6 +10,7 @@ from rooms import events, policy
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import AuditEntry, Ban, Presence, Room
+from rooms.payloads import timestamp
 from rooms.services.presence import presence_remove
 
 
@@ -23,8 +24,9 @@ def audit(*, actor: Actor, action: str, room: Room | None = None, target: str = 
 def member_kick(*, room: Room, actor: Actor, username: str) -> str:
     """Remove a member from the room; they may not return for KICK_BAN_SECONDS.
 
-    Their sockets get `kicked {room, reason}` and leave the room (staying
-    connected); the room hears "<name> was removed". Returns the name.
+    Their sockets get `kicked {room, reason, until}` (`until`: when they may
+    come back) and leave the room (staying connected); the room hears
+    "<name> was removed". Returns the name.
     """
     policy.require_moderator(actor, room)
     target = Presence.objects.filter(room_id=room.pk, username_key=username.strip().casefold()).first()
@@ -39,11 +41,9 @@ def member_kick(*, room: Room, actor: Actor, username: str) -> str:
                 guest_key=target.guest_key, room=room, until=until, reason="kicked", created_by=actor.label
             )
         name = presence_remove(room=room, guest_key=target.guest_key, text="{username} was removed")
-        events.evict(
-            "kicked",
-            {"room": room.name, "reason": "You were removed from this room by its owner or a moderator."},
-            room_id=room.pk,
-            guest_key=target.guest_key,
-        )
+        kicked = {"room": room.name, "reason": "You were removed from this room by its owner or a moderator."}
+        if until is not None:
+            kicked["until"] = timestamp(until)  # when they may come back
+        events.evict("kicked", kicked, room_id=room.pk, guest_key=target.guest_key)
         audit(actor=actor, action="kick", room=room, target=target.username)
     return name or target.username

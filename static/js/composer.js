@@ -9,8 +9,10 @@ import { convertAsTyped, convertShortcodes } from "./emoji.js";
 const TYPING_EVERY_MS = 2500;
 
 export class Composer {
-  constructor({ form, input, button, errorNode, statusNode, onSend, onTyping }) {
+  // tools: other buttons of the box (the emoji button), off whenever sending is.
+  constructor({ form, input, button, tools = [], errorNode, statusNode, onSend, onTyping }) {
     this.form = form;
+    this.tools = tools;
     this.input = input;
     this.button = button;
     this.errorNode = errorNode;
@@ -105,17 +107,22 @@ export class Composer {
   tick() {
     const left = Math.ceil((this.waitUntil - Date.now()) / 1000);
     if (left <= 0) {
-      clearInterval(this.timer);
-      this.timer = null;
-      this.waitUntil = 0;
-      this.statusNode.textContent = "";
-      this.statusNode.dataset.state = "";
-      this.updateButton();
+      this.stopWaiting();
       return;
     }
     const text = `${this.reason} Your message is kept: wait ${left} s.`;
     if (this.statusNode.textContent !== text) this.statusNode.textContent = text;
     this.statusNode.dataset.state = "waiting";
+    this.updateButton();
+  }
+
+  // No countdown any more: it ran out, or we are out of the room and it means nothing.
+  stopWaiting() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.waitUntil = 0;
+    this.statusNode.textContent = "";
+    this.statusNode.dataset.state = "";
     this.updateButton();
   }
 
@@ -129,6 +136,7 @@ export class Composer {
   block(reason) {
     this.blocked = reason || null;
     this.input.disabled = Boolean(this.blocked);
+    for (const tool of this.tools) tool.disabled = Boolean(this.blocked);
     this.input.placeholder = this.blocked || "Write a message…";
     if (!this.blocked) this.clearError();
     this.updateButton();

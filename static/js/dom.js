@@ -22,6 +22,21 @@ export function timeElement(ts) {
   return el("time", { className: "msg-time", text: timeFormat.format(when), attrs: { datetime: ts, title: fullFormat.format(when) } });
 }
 
+// A moment ahead (a ban's end) in the reader's own time zone, named: "06:00 PM EST
+// today", or with the date, "Thursday, December 3 at 06:00 PM EST" (and the
+// year when it is not this one).
+const zoned = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+const momentTodayFormat = new Intl.DateTimeFormat(undefined, zoned);
+const momentFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", ...zoned });
+const momentYearFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric", ...zoned });
+
+export function momentText(ts) {
+  const when = new Date(ts);
+  const now = new Date();
+  if (dayKey(ts) === dayKey(now.toISOString())) return `${momentTodayFormat.format(when)} today`;
+  return (when.getFullYear() === now.getFullYear() ? momentFormat : momentYearFormat).format(when);
+}
+
 export function randomId() {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);

@@ -4,9 +4,11 @@ import { el } from "./dom.js";
 
 export class MemberList {
   // onKick(name): the owner pressed "Remove" next to a member.
-  constructor(list, counter, { onKick }) {
+  // note: where to say why there is no list (not in the room).
+  constructor(list, counter, note, { onKick }) {
     this.list = list;
     this.counter = counter;
+    this.note = note;
     this.members = [];
     list.addEventListener("click", (e) => {
       const button = e.target.closest("button[data-kick]");
@@ -34,6 +36,18 @@ export class MemberList {
       }),
     );
     this.counter.textContent = String(members.length);
+    this.counter.hidden = false;
+    this.note.hidden = true;
+  }
+
+  // Not in the room: who is there is not ours to see, and "0 online" would be untrue.
+  showOutside(text) {
+    this.members = [];
+    this.list.replaceChildren();
+    this.counter.textContent = "";
+    this.counter.hidden = true;
+    this.note.textContent = text;
+    this.note.hidden = false;
   }
 
   // A removal the server refused: the buttons work again.

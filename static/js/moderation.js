@@ -49,6 +49,12 @@ export class RoomControls {
     this.slowSelect.value = value;
   }
 
+  // Out of the room: its state and its controls are no longer ours to see.
+  reset() {
+    this.setOwner(false);
+    this.setState({ locked: false, slow_mode: 0 });
+  }
+
   // Nobody may post for now (unless they own the room)?
   get readOnly() {
     return this.locked && !this.owner;

@@ -1,10 +1,11 @@
 // One WebSocket for the page, reconnecting by itself.
 //
 // Emits a DOM event per server event (`socket.on("join_confirm", fn)`), a
-// "state" event (connecting → open → reconnecting / offline) and "connected"
-// each time a new connection opens. Reconnects with
+// "state" event (connecting → open → reconnecting / offline, or closed for
+// good) and "connected" each time a new connection opens. Reconnects with
 // exponential backoff and jitter; a server that closes with a "stay away"
-// code (banned, or cut off by flood control) is not retried.
+// code (banned, or cut off by flood control) is not retried, and the socket
+// then stays closed whatever the network does ("closed" says with which code).
 
 import { Close } from "./protocol.js";
 
@@ -21,8 +22,9 @@ export class ChatSocket extends EventTarget {
     this.state = "connecting";
     this.ws = null;
     this.timer = null;
+    this.stopped = false; // closed for good by the server
     window.addEventListener("online", () => this.reconnectNow());
-    window.addEventListener("offline", () => this.setState("offline"));
+    window.addEventListener("offline", () => this.stopped || this.setState("offline"));
   }
 
   on(event, handler) {
@@ -54,7 +56,8 @@ export class ChatSocket extends EventTarget {
       if (this.ws !== ws) return;
       this.ws = null;
       if (NO_RETRY_CODES.has(e.code)) {
-        this.setState("offline");
+        this.stopped = true;
+        this.setState("closed");
         this.dispatchEvent(new CustomEvent("closed", { detail: { code: e.code, reason: e.reason } }));
         return;
       }
@@ -73,6 +76,7 @@ export class ChatSocket extends EventTarget {
   // The browser says the network is back: a socket that survived is fine
   // again; otherwise try at once instead of waiting out the backoff.
   reconnectNow() {
+    if (this.stopped) return;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.setState("open");
       return;

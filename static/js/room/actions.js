@@ -51,6 +51,10 @@ export class MessageActions {
     this.editor.close(li, { focus });
   }
 
+  closeAll() {
+    for (const li of this.rows.values()) this.editor.close(li, { focus: false });
+  }
+
   editFailed() {
     this.editor.failed(this.list);
   }

@@ -15,11 +15,13 @@ import { TypingIndicator } from "../typing.js";
 import { bindErrors } from "./events/errors.js";
 import { bindJoining, join } from "./events/joining.js";
 import { bindMessages } from "./events/messages.js";
+import { joinAs } from "./events/naming.js";
 import { bindPresence } from "./events/presence.js";
 import { bindRemoval } from "./events/removal.js";
 import { bindRename } from "./events/rename.js";
 import { bindRoomState } from "./events/room-state.js";
 import { MessageList } from "./message-list.js";
+import { NameGate } from "./name-gate.js";
 import { RoomPage } from "./page.js";
 import { OlderHistory } from "./scroll.js";
 import { Sender } from "./sending.js";
@@ -47,6 +49,7 @@ const composer = new Composer({
   form: $("composer"),
   input: $("message-input"),
   button: $("send-button"),
+  tools: [$("emoji-button")],
   errorNode: $("composer-error"),
   statusNode: $("composer-status"),
   onSend: (text) => sender.send(text),
@@ -64,7 +67,7 @@ const controls = new RoomControls({
   slowSelect: $("slow-mode"),
   send: (event, data) => socket.send(event, data),
 });
-const members = new MemberList($("member-list"), $("member-count"), { onKick: (name) => controls.kick(name) });
+const members = new MemberList($("member-list"), $("member-count"), $("member-note"), { onKick: (name) => controls.kick(name) });
 
 const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
@@ -74,6 +77,10 @@ const older = new OlderHistory($("load-older"), $("messages"), () => {
 });
 
 const page = new RoomPage();
+const gate = new NameGate(
+  { form: $("name-gate"), text: $("name-gate-text"), input: $("name-gate-input"), button: $("name-gate-join"), error: $("name-gate-error") },
+  { onName: (name) => joinAs(chat, name) },
+);
 // Switching rooms without a reload: from the sidebar, or back and forward.
 const sidebar = new Sidebar($("sidebar-rooms"), socket, {
   onPick: (name) => {
@@ -82,7 +89,7 @@ const sidebar = new Sidebar($("sidebar-rooms"), socket, {
 });
 page.onHistory((name) => join(chat, name));
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar };
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate };
 bindJoining(chat);
 bindRemoval(chat);
 bindMessages(chat);

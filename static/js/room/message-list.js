@@ -26,6 +26,13 @@ export class MessageList {
     this.actions.renderAll();
   }
 
+  // Out of the room: no edit or delete controls, and an open editor closes.
+  revokePermissions() {
+    this.store.revoke();
+    this.actions.closeAll();
+    this.actions.renderAll();
+  }
+
   ownership(message) {
     return { own: this.store.isOwn(message), me: this.store.me };
   }

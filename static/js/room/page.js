@@ -1,7 +1,14 @@
 // The room page's own furniture: the connection status, the room title, the
 // notice shown when we are removed from the room, and "copy invite link".
 
-const STATUS_TEXT = { connecting: "Connecting…", open: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
+const STATUS_TEXT = {
+  connecting: "Connecting…",
+  open: "Connected",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+  closed: "Disconnected",
+  ban: "Banned",
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,6 +19,7 @@ export class RoomPage {
     this.notice = $("room-notice");
     this.noticeText = $("room-notice-text");
     this.lobbyLink = $("room-notice-lobby");
+    this.banned = false;
     const copyButton = $("copy-code");
     if (copyButton) {
       copyButton.addEventListener("click", async () => {
@@ -26,9 +34,16 @@ export class RoomPage {
   }
 
   showConnection(state) {
+    if (this.banned) return; // the network may come and go; the ban stays
     this.status.dataset.state = state;
     this.status.textContent = STATUS_TEXT[state] || state;
     document.body.dataset.connection = state;
+  }
+
+  // Banned from the site: the chip says so for good, not "Offline" (the network is fine).
+  showBanned() {
+    this.showConnection("ban");
+    this.banned = true;
   }
 
   showTitle(title) {

@@ -51,6 +51,12 @@ export class Sender {
     for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text);
   }
 
+  // We are not getting in (refused, removed): what waits to go out for `room`
+  // comes off the list and back into the composer, never lost and never "sending…" for ever.
+  holdBack(room) {
+    for (const [clientId] of this.outbox.forRoom(room)) this.refused(clientId);
+  }
+
   // The message came back stored, as a receive_message or an ack.
   delivered(clientId) {
     this.outbox.remove(clientId);

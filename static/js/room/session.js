@@ -9,6 +9,7 @@ export class RoomSession {
     this.title = title;
     this.username = username;
     this.owner = false;
+    this.siteBanned = false; // banned from the whole site: out for good
   }
 
   // An event about `room` concerns the page only while it is the room joined.
@@ -30,5 +31,6 @@ export class RoomSession {
   leave() {
     this.room = null;
     this.joined = null;
+    this.owner = false;
   }
 }

@@ -65,15 +65,23 @@ export class Sidebar {
     }
   }
 
-  // The room just joined: marked as current; a private one is listed, for this page only.
+  // The room's title as the list shows it ("#General"), or null for a room not listed.
+  titleOf(name) {
+    const li = Array.from(this.list.children).find((item) => item.dataset.room === name);
+    return li ? li.querySelector(".room-title").textContent : null;
+  }
+
+  // The room just joined (its data from join_confirm, or only its name): marked as
+  // current; a private one is listed, for this page only.
   markCurrent(room) {
-    if (room.kind === "private" && ![...this.privateList.children].some((li) => li.dataset.room === room.name)) {
+    const name = typeof room === "string" ? room : room.name;
+    if (room.kind === "private" && ![...this.privateList.children].some((li) => li.dataset.room === name)) {
       this.privateList.append(privateRoomItem(room));
       this.privateSection.hidden = false;
     }
     for (const li of [...this.list.children, ...this.privateList.children]) {
       const link = li.querySelector("a");
-      if (li.dataset.room === room.name) link.setAttribute("aria-current", "page");
+      if (li.dataset.room === name) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
   }

@@ -10,6 +10,7 @@ export class MessageStore {
     this.me = "";
     this.owner = false;
     this.editWindow = 0;
+    this.present = false; // in the room: out of it, nothing may be edited or deleted
     this.messages = new Map(); // id → message, shown with its text
     this.removed = new Set(); // ids a moderator removed: their row stays as a placeholder
     this.gone = new Set(); // ids deleted by their author: never shown again
@@ -31,14 +32,21 @@ export class MessageStore {
     this.me = me;
     this.owner = Boolean(owner);
     this.editWindow = Number(editWindow) || 0;
+    this.present = true;
+  }
+
+  // Out of the room (removed, banned, not joined): the messages stay to read, no more.
+  revoke() {
+    this.owner = false;
+    this.present = false;
   }
 
   canEdit(message) {
-    return this.isOwn(message) && Date.now() - Date.parse(message.ts) < this.editWindow * 1000;
+    return this.present && this.isOwn(message) && Date.now() - Date.parse(message.ts) < this.editWindow * 1000;
   }
 
   canDelete(message) {
-    return this.owner || this.isOwn(message);
+    return this.present && (this.owner || this.isOwn(message));
   }
 
   // Has a row on the page: a message, or what a moderator left of one.

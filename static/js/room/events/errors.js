@@ -3,7 +3,22 @@
 // tell the person.
 
 import { Code } from "../../protocol.js";
-import { removeFromRoom } from "./removal.js";
+import { refuseName } from "./naming.js";
+import { bannedFromSite, bannedSentence, removeFromRoom } from "./removal.js";
+
+// Joining refused: a name to change right here, a ban, or a room that is not there.
+function joinRefused(chat, error) {
+  if (error.code === Code.USERNAME_TAKEN || error.code === Code.INVALID_USERNAME) {
+    refuseName(chat, error);
+    return;
+  }
+  chat.gate.hide();
+  if (error.code === Code.ROOM_NOT_FOUND) {
+    chat.composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
+  } else {
+    chat.composer.showError(error.message);
+  }
+}
 
 export function bindErrors(chat) {
   const { socket, session, sender, messages, members, older, controls, composer } = chat;
@@ -16,19 +31,23 @@ export function bindErrors(chat) {
       members.enableKick();
       messages.enableDelete();
     }
+    if (error.code === Code.BANNED) {
+      // Not an answer to anything we sent: a new site ban; the socket closes next.
+      if (!error.event) bannedFromSite(chat, error);
+      else removeFromRoom(chat, `${bannedSentence("this room", error)} You can still chat in other rooms.`);
+      return;
+    }
+    if (error.code === Code.RATE_LIMITED && error.event === "join_room" && chat.gate.shown) {
+      chat.gate.refuse(`Too many tries at once: wait ${error.retry_after ?? 1} s, then try again.`);
+      return;
+    }
     if (error.code === Code.RATE_LIMITED) {
       const reason = controls.slowMode > 0 && !session.owner ? `Slow mode is on (${controls.slowMode} s).` : "You are sending too fast.";
       composer.waitFor(error.retry_after ?? 1, reason);
       return;
     }
     if (error.event === "join_room") {
-      if (error.code === Code.ROOM_NOT_FOUND) {
-        composer.showError(`${error.message} Pick another room from the list or go back to the lobby.`);
-      } else if (error.code === Code.BANNED) {
-        removeFromRoom(chat, error.message);
-      } else {
-        composer.showError(error.message);
-      }
+      joinRefused(chat, error);
       return;
     }
     composer.showError(error.message);

@@ -6,6 +6,7 @@ import { updateComposer } from "./room-state.js";
 
 export function join(chat, name) {
   const { session, page, store, socket } = chat;
+  if (socket.stopped) return; // closed for good (banned, flooding): the notice stays
   session.room = name;
   page.hideNotice();
   const data = { room_name: name, username: session.username };
@@ -15,7 +16,7 @@ export function join(chat, name) {
 }
 
 export function bindJoining(chat) {
-  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender } = chat;
+  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer } = chat;
 
   socket.on("state", (state) => {
     page.showConnection(state);
@@ -43,6 +44,7 @@ export function bindJoining(chat) {
     page.showAddress(room.name);
     sidebar.markCurrent(room);
     sender.resendAll(room.name);
+    if (gate.hide()) composer.focus(); // in under the name picked there: on to writing
   });
 
   socket.on("resync_required", () => messages.clear());
