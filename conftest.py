@@ -1,5 +1,6 @@
 """Project-wide fixtures: WebSocket clients on the real ASGI app, sessions, servers."""
 
+import atexit
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,14 @@ from rooms.realtime import hub
 from rooms.tests.support.client import ChatClient
 
 ORIGIN = b"http://localhost"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_deregistering_at_exit():
+    """A hub a test left running would take its (test) members out of their rooms at interpreter exit."""
+    yield
+    if hub._hub is not None:
+        atexit.unregister(hub._hub.housekeeping.deregister)
 
 
 @pytest.fixture(autouse=True)

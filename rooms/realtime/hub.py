@@ -257,6 +257,8 @@ async def get_hub() -> Hub:
     global _hub
     loop = asyncio.get_running_loop()
     if _hub is None or _hub.loop is not loop or (_hub.ready.done() and _hub.ready.exception()):
+        if _hub is not None:  # its loop is gone (tests) or it never started: it deregisters nothing at exit
+            atexit.unregister(_hub.housekeeping.deregister)
         _hub = Hub(loop)
         _hub.ready = loop.create_task(_hub.start())
     hub = _hub
