@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "chatsite",  # for its make_icons command (static/icons/README.md)
     "chatsite.accounts",
     "rooms",
 ]
@@ -291,6 +292,8 @@ STORAGES = {
 # works without collectstatic; production serves the collected, hashed files.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# whitenoise knows no .webmanifest (it would say application/octet-stream).
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 
 # --- Internationalisation ---------------------------------------------------
 

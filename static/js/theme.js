@@ -37,6 +37,11 @@
     for (const button of document.querySelectorAll("[data-theme-toggle]")) {
       button.setAttribute("aria-pressed", String(current() === "dark"));
     }
+    // The browser's bars (<meta name="theme-color">, one per scheme) follow a picked theme too.
+    for (const meta of document.querySelectorAll("meta[data-theme-color]")) {
+      const scheme = meta.dataset.themeColor;
+      meta.media = choice ? (scheme === choice ? "all" : "not all") : `(prefers-color-scheme: ${scheme})`;
+    }
   };
 
   // Scripts are on: show the controls that need them (see .js in chat.css).

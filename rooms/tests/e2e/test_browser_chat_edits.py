@@ -48,8 +48,9 @@ def test_author_edits_and_deletes_and_others_see_it_live(open_page):
     expect(ann.get_by_role("textbox", name="Edit message")).to_have_count(0)
     expect(message(ann, "hello everyone")).to_have_count(1)
 
-    # The author deletes: the message disappears from both pages, no placeholder.
+    # The author deletes (and confirms): the message disappears from both pages, no placeholder.
     message(ann, "hello everyone").get_by_role("button", name="Delete message").click()
+    ann.get_by_role("dialog", name="Delete your message?").get_by_role("button", name="Delete", exact=True).click()
     for page in (ann, bob):
         expect(message(page, "hello everyone")).to_have_count(0)
         expect(page.locator(".msg-removed")).to_have_count(0)

@@ -1,18 +1,32 @@
 // The edit and delete controls on each message: offered by what the store
 // says this person may do (edit only within the edit window), handled here,
-// the inline editor opened from them.
+// the inline editor opened from them. Deleting asks first (confirm.js): it
+// cannot be undone, and Delete sits right next to Edit.
 
 import { InlineEditor } from "./editor.js";
 import { renderActions } from "./render.js";
 
+const QUOTE_LENGTH = 80; // characters of the message the question quotes
+
+// The start of a message, on one line, for the question.
+export function excerpt(text) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const chars = Array.from(flat); // whole emoji, not halves of them
+  return chars.length > QUOTE_LENGTH ? `${chars.slice(0, QUOTE_LENGTH - 1).join("").trimEnd()}…` : flat;
+}
+
 export class MessageActions {
   // rows: the message list's id → <li> map (read only here).
-  // onEdit(id, text), onDelete(id): ask the server.
-  constructor(list, store, rows, { maxLength, onEdit, onDelete }) {
+  // onEdit(id, text), onDelete(id): ask the server; confirm: a ConfirmDialog;
+  // onFocusLost(): the message asked about went away while the question was open.
+  constructor(list, store, rows, { maxLength, onEdit, onDelete, confirm, onFocusLost }) {
     this.list = list;
     this.store = store;
     this.rows = rows;
     this.onDelete = onDelete;
+    this.confirm = confirm;
+    this.onFocusLost = onFocusLost;
+    this.asking = null; // the id the delete question is about
     this.editor = new InlineEditor({ maxLength, onSave: onEdit });
     list.addEventListener("click", (e) => this.onClick(e));
   }
@@ -35,15 +49,49 @@ export class MessageActions {
       const li = this.rows.get(id);
       const message = this.store.get(id);
       if (li && message) this.editor.open(li, message);
-    } else if (button.classList.contains("msg-delete-button")) {
-      button.disabled = true;
-      this.onDelete(id);
+    } else if (button.classList.contains("msg-delete-button") && button.getAttribute("aria-disabled") !== "true") {
+      this.askToDelete(id);
     }
+  }
+
+  async askToDelete(id) {
+    const message = this.store.get(id);
+    if (!message) return;
+    const own = this.store.isOwn(message);
+    this.asking = id;
+    const confirmed = await this.confirm.ask({
+      title: own ? "Delete your message?" : `Delete ${message.username}’s message?`,
+      quote: excerpt(message.text),
+      detail: own
+        ? "It disappears for everyone in the room. This can’t be undone."
+        : "Everyone in the room will see “Message removed by a moderator” in its place. This can’t be undone.",
+      returnFocus: () => {
+        const button = this.deleteButton(id);
+        if (!button) this.onFocusLost?.();
+        return button;
+      },
+    });
+    this.asking = null;
+    const button = this.deleteButton(id);
+    if (!confirmed || !button || !this.store.get(id)) return;
+    // Not `disabled`: a disabled button drops the focus; it stays here until the message goes.
+    button.setAttribute("aria-disabled", "true");
+    this.onDelete(id);
+  }
+
+  deleteButton(id) {
+    return this.rows.get(id)?.querySelector(".msg-delete-button") ?? null;
+  }
+
+  // The message went (deleted elsewhere, removed by a moderator, the list cleared):
+  // a question about it is no longer asked. Without an id: whatever was asked.
+  gone(id) {
+    if (this.asking !== null && (id === undefined || id === this.asking)) this.confirm.dismiss();
   }
 
   // A delete the server refused: its button works again.
   enableDelete() {
-    for (const button of this.list.querySelectorAll("button.msg-delete-button:disabled")) button.disabled = false;
+    for (const button of this.list.querySelectorAll('button.msg-delete-button[aria-disabled="true"]')) button.removeAttribute("aria-disabled");
   }
 
   // The message changed under the editor: close it (keeping the focus in the row).

@@ -3,6 +3,7 @@
 // grouped by concern, and talk to the parts only through their methods.
 
 import { Composer } from "../composer.js";
+import { ConfirmDialog } from "../confirm.js";
 import { readConfig } from "../dom.js";
 import { EmojiPicker } from "../emoji.js";
 import { MemberList } from "../members.js";
@@ -41,6 +42,7 @@ const store = new MessageStore({ isOwn: (m) => mine.has(m) });
 const messages = new MessageList($("message-list"), $("messages"), store, {
   onEdit: (id, text) => socket.send("edit_message", { id, text }),
   onDelete: (id) => socket.send("delete_message", { id }),
+  confirm: new ConfirmDialog($("delete-dialog")),
   onFocusLost: () => composer.focus(),
   maxLength: config.maxLength,
 });

@@ -8,8 +8,9 @@ import { markRemoved, messageRow, noticeRow, pendingRow, position, renderBody } 
 import { Scroller } from "./scroll.js";
 
 export class MessageList {
-  // onEdit(id, text), onDelete(id): ask the server; onFocusLost(): the focused message went away.
-  constructor(list, scrollNode, store, { onEdit, onDelete, onFocusLost, maxLength }) {
+  // onEdit(id, text), onDelete(id): ask the server; confirm: the ConfirmDialog that asks before
+  // deleting; onFocusLost(): the focused message went away.
+  constructor(list, scrollNode, store, { onEdit, onDelete, confirm, onFocusLost, maxLength }) {
     this.list = list;
     this.store = store;
     this.scroll = new Scroller(scrollNode);
@@ -17,7 +18,7 @@ export class MessageList {
     this.onFocusLost = onFocusLost;
     this.rows = new Map(); // id → <li>
     this.pendingRows = new Map(); // client_id → <li>, in the order sent
-    this.actions = new MessageActions(list, store, this.rows, { maxLength, onEdit, onDelete });
+    this.actions = new MessageActions(list, store, this.rows, { maxLength, onEdit, onDelete, confirm, onFocusLost });
     setInterval(() => this.refresh(), 30_000);
   }
 
@@ -38,6 +39,7 @@ export class MessageList {
   }
 
   clear() {
+    this.actions.gone();
     this.list.replaceChildren();
     this.rows.clear();
     this.pendingRows.clear();
@@ -46,6 +48,7 @@ export class MessageList {
 
   // Messages only (pending ones stay): after a moderator cleared the history.
   clearMessages() {
+    this.actions.gone();
     for (const node of this.rows.values()) node.remove();
     for (const node of [...this.list.children]) if (!node.classList.contains("pending")) node.remove();
     this.rows.clear();
@@ -134,6 +137,7 @@ export class MessageList {
   }
 
   remove({ id, by }) {
+    this.actions.gone(id);
     const li = this.rows.get(id);
     const hadFocus = li?.contains(document.activeElement);
     this.store.remove(id, by);
