@@ -2,9 +2,11 @@
 
 import os
 import shutil
+import time
 
 import pytest
 
+from rooms.tests.support.pages import admin_login, make_staff
 from rooms.tests.support.servers import (
     ChatServer,
     create_postgres_database,
@@ -106,3 +108,13 @@ def cluster(tmp_path):
         drop_postgres_database(os.environ["DATABASE_URL"], url)
     faults = [line for server in started for line in server.faults()]
     assert not faults, "a server logged faults:\n" + "\n".join(faults)
+
+
+@pytest.fixture
+def moderator(open_page, chat_server):
+    """A staff member's page, logged in to the Django admin."""
+    name, password = "mod", f"pw-{time.time_ns()}-Aa1!"
+    make_staff(chat_server, name, password)
+    page = open_page("/")
+    admin_login(page, name, password)
+    return page

@@ -2,12 +2,12 @@
 
 import json
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.support.pages import (
+    admin_action,
     ann_and_bob,
     axe_violations,
     create_room,
@@ -169,45 +169,6 @@ def test_a_refused_action_is_explained_next_to_the_composer(open_page):
     expect(ann.locator("#composer-error")).not_to_be_empty()
     expect(ann.get_by_role("button", name="Remove bob from the room")).to_be_enabled()
     expect(ann.locator("#connection-status")).to_have_text("Connected")
-
-
-# --- staff, through the Django admin ------------------------------------------
-
-
-def make_staff(chat_server, username: str, password: str) -> None:
-    """A superuser in the browser server's database (created, or its password reset)."""
-    code = (
-        "from django.contrib.auth import get_user_model; User = get_user_model(); "
-        f"u, _ = User.objects.get_or_create(username={json.dumps(username)}); "
-        f"u.is_staff = u.is_superuser = True; u.set_password({json.dumps(password)}); u.save()"
-    )
-    chat_server.shell(code)
-
-
-def admin_login(page, username: str, password: str) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-
-
-def admin_action(page, model: str, search: str, action: str) -> None:
-    """In the admin changelist of `model`: find rows by `search`, tick them all, run `action`."""
-    page.goto(f"/admin/rooms/{model}/?q={search}")
-    page.check("#action-toggle")
-    page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
-
-
-@pytest.fixture
-def moderator(open_page, chat_server):
-    """A staff member's page, logged in to the Django admin."""
-    name, password = "mod", f"pw-{time.time_ns()}-Aa1!"
-    make_staff(chat_server, name, password)
-    page = open_page("/")
-    admin_login(page, name, password)
-    return page
 
 
 def test_moderator_removals_and_closing_reach_open_pages(open_page, moderator):

@@ -5,15 +5,14 @@ site ban says "Banned", not "Offline"."""
 
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.e2e.test_browser_moderation import admin_action, admin_login, make_staff
 from rooms.tests.support.pages import (
+    admin_action,
     ann_and_bob,
     axe_violations,
     create_room,
@@ -24,16 +23,6 @@ from rooms.tests.support.pages import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def staff(open_page, chat_server):
-    """A staff member's page, logged in to the Django admin."""
-    name, password = "mod", f"pw-{time.time_ns()}-Aa1!"
-    make_staff(chat_server, name, password)
-    page = open_page("/")
-    admin_login(page, name, password)
-    return page
 
 
 def expect_nothing_of_the_room_left(page, text: str) -> None:
@@ -81,7 +70,7 @@ def test_a_member_kicked_in_slow_mode_keeps_no_countdown_and_no_controls(open_pa
     assert axe_violations(bob) == []
 
 
-def test_a_room_owner_whose_room_is_closed_keeps_no_owner_controls(open_page, staff):
+def test_a_room_owner_whose_room_is_closed_keeps_no_owner_controls(open_page, moderator):
     room, ann, bob = ann_and_bob(open_page, "closed-owner")
     send(bob, "a message the owner could delete")
     owned = message(ann, "a message the owner could delete")
@@ -89,9 +78,9 @@ def test_a_room_owner_whose_room_is_closed_keeps_no_owner_controls(open_page, st
     ann.get_by_role("button", name="Lock room").click()
     expect(ann.locator("#room-state")).to_contain_text("Locked")
 
-    admin_action(staff, "room", room, "close_rooms")
-    staff.get_by_label("Reason").fill("Moving elsewhere")
-    staff.get_by_role("button", name="Close the rooms").click()
+    admin_action(moderator, "room", room, "close_rooms")
+    moderator.get_by_label("Reason").fill("Moving elsewhere")
+    moderator.get_by_role("button", name="Close the rooms").click()
 
     expect(ann.locator("#room-notice")).to_contain_text("A moderator closed this room: \u201cMoving elsewhere\u201d.")
     expect_nothing_of_the_room_left(ann, "a message the owner could delete")
@@ -104,7 +93,7 @@ def local_end(until: datetime, zone: str) -> re.Pattern:
     return re.compile(rf"{date}(,| at) {local:%I:%M}\s{local:%p} (EST|EDT|GMT-[45])")
 
 
-def test_a_room_ban_ends_in_the_banned_persons_own_time(open_page, staff):
+def test_a_room_ban_ends_in_the_banned_persons_own_time(open_page, moderator):
     room = fresh_room_name("ban-local")
     ann = open_page("/")
     create_room(ann, "ann", room)
@@ -115,13 +104,13 @@ def test_a_room_ban_ends_in_the_banned_persons_own_time(open_page, staff):
     expect(message(ann, text)).to_have_count(1)
 
     until = (datetime.now(UTC) + timedelta(days=2)).replace(hour=23, minute=0, second=0, microsecond=0)
-    staff.goto(f"/admin/rooms/message/?q={text}")
-    staff.get_by_role("link", name=re.compile(r"^ban bob")).click()
-    staff.fill("#id_until_0", f"{until:%Y-%m-%d}")  # the admin's times are UTC (TIME_ZONE)
-    staff.fill("#id_until_1", f"{until:%H:%M:%S}")
-    staff.fill("#id_reason", "spamming links")
-    staff.click("input[name=_save]")
-    expect(staff.locator(".messagelist")).to_be_visible()
+    moderator.goto(f"/admin/rooms/message/?q={text}")
+    moderator.get_by_role("link", name=re.compile(r"^ban bob")).click()
+    moderator.fill("#id_until_0", f"{until:%Y-%m-%d}")  # the admin's times are UTC (TIME_ZONE)
+    moderator.fill("#id_until_1", f"{until:%H:%M:%S}")
+    moderator.fill("#id_reason", "spamming links")
+    moderator.click("input[name=_save]")
+    expect(moderator.locator(".messagelist")).to_be_visible()
 
     notice = bob.locator("#room-notice")
     expect(notice).to_contain_text("You are banned from this room until")
@@ -134,7 +123,7 @@ def test_a_room_ban_ends_in_the_banned_persons_own_time(open_page, staff):
     expect(ann.locator(".notice").filter(has_text="bob was removed")).to_have_count(1)
 
 
-def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page, staff):
+def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page, moderator):
     room, ann, bob = ann_and_bob(open_page, "site-ban")
     text = f"spam for the whole site {room}"
     send(bob, text)
@@ -142,8 +131,8 @@ def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page
     sockets = []
     bob.on("websocket", lambda ws: sockets.append(ws.url))
 
-    admin_action(staff, "message", text, "ban_authors_from_site")
-    expect(staff.locator(".messagelist")).to_contain_text("Banned: 1.")
+    admin_action(moderator, "message", text, "ban_authors_from_site")
+    expect(moderator.locator(".messagelist")).to_contain_text("Banned: 1.")
 
     status = bob.locator("#connection-status")
     expect(status).to_have_text("Banned")

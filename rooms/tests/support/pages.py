@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import itertools
+import json
 import re
 import threading
 import time
@@ -127,3 +128,32 @@ def crowd(ws_url: str, joins: list[tuple[str, str]]) -> Iterator[None]:
     finally:
         leave.set()
         thread.join(30)
+
+
+# --- staff, through the Django admin ------------------------------------------
+
+
+def make_staff(chat_server, username: str, password: str) -> None:
+    """A superuser in the browser server's database (created, or its password reset)."""
+    code = (
+        "from django.contrib.auth import get_user_model; User = get_user_model(); "
+        f"u, _ = User.objects.get_or_create(username={json.dumps(username)}); "
+        f"u.is_staff = u.is_superuser = True; u.set_password({json.dumps(password)}); u.save()"
+    )
+    chat_server.shell(code)
+
+
+def admin_login(page, username: str, password: str) -> None:
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+
+def admin_action(page, model: str, search: str, action: str) -> None:
+    """In the admin changelist of `model`: find rows by `search`, tick them all, run `action`."""
+    page.goto(f"/admin/rooms/{model}/?q={search}")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
