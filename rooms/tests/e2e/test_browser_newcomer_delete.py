@@ -10,7 +10,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.support.pages import ann_and_bob, axe_violations, message, send
+from rooms.tests.support.pages import DEVICES, ann_and_bob, axe_violations, message, send, settle, within_width
 
 pytestmark = pytest.mark.browser
 
@@ -177,8 +177,9 @@ def test_a_question_about_a_message_that_goes_meanwhile_closes(open_page):
     expect(bob.locator("#message-input")).to_be_focused()
 
 
-def test_the_question_is_accessible_in_both_themes(open_page):
-    room, ann, bob = ann_and_bob(open_page, "del-a11y")
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_question_is_accessible_in_both_themes(open_page, device):
+    room, ann, bob = ann_and_bob(open_page, "del-a11y", **device)
     send(ann, "mine 🎉")
     send(bob, "theirs, with a link https://example.com")
     both_see(ann, bob, "theirs, with a link https://example.com")
@@ -190,6 +191,9 @@ def test_the_question_is_accessible_in_both_themes(open_page):
     ):
         delete_button(ann, text).click()
         expect(question(ann, name)).to_be_visible()
+        settle(ann)
+        within_width(ann, question(ann, name))
+        expect(question(ann, name).get_by_role("button", name="Delete")).to_be_in_viewport()
         for scheme in ("light", "dark"):
             ann.emulate_media(color_scheme=scheme)
             report[f"{name} / {scheme}"] = axe_violations(ann)

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.support.pages import (
+    DEVICES,
     admin_action,
     ann_and_bob,
     axe_violations,
@@ -20,6 +21,8 @@ from rooms.tests.support.pages import (
     fresh_room_name,
     message,
     send,
+    show_members,
+    within_width,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,8 +44,9 @@ def expect_nothing_of_the_room_left(page, text: str) -> None:
     expect(page.locator("#room-state")).to_be_hidden()
 
 
-def test_a_member_kicked_in_slow_mode_keeps_no_countdown_and_no_controls(open_page):
-    room, ann, bob = ann_and_bob(open_page, "kick-slow")
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_member_kicked_in_slow_mode_keeps_no_countdown_and_no_controls(open_page, device):
+    room, ann, bob = ann_and_bob(open_page, "kick-slow", **device)
     ann.get_by_label("Slow mode").select_option("10")
     expect(bob.locator("#room-state")).to_contain_text("Slow mode 10 s")
     send(bob, "my first word")
@@ -53,6 +57,7 @@ def test_a_member_kicked_in_slow_mode_keeps_no_countdown_and_no_controls(open_pa
     expect(message(bob, "my first word").get_by_role("button", name="Edit message")).to_be_visible()
     expect(message(bob, "my first word").get_by_role("button", name="Delete message")).to_be_visible()
 
+    show_members(ann)
     ann.get_by_role("button", name="Remove bob from the room").click()
 
     notice = bob.locator("#room-notice")
@@ -60,6 +65,7 @@ def test_a_member_kicked_in_slow_mode_keeps_no_countdown_and_no_controls(open_pa
     expect(notice).to_contain_text("You were removed from this room by its owner or a moderator.")
     expect(notice).to_contain_text(re.compile(r"You can come back after .*\d{2}:\d{2}"))
     expect(notice.get_by_role("link", name="Back to the lobby")).to_be_focused()
+    within_width(bob, notice)
     expect_nothing_of_the_room_left(bob, "my first word")
     expect(bob.locator("#message-input")).to_have_value("and a second, too soon")  # kept, not lost
     expect(bob.locator("#member-note")).to_have_text("You are not in this room.")

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 AXE_JS = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
@@ -44,12 +45,15 @@ def enter_room(page, username: str, room: str) -> None:
     wait_in_room(page, username, room)
 
 
-def ann_and_bob(open_page, prefix: str):
-    """A fresh public room that ann created (so she owns it) and bob joined: (room, ann's page, bob's page)."""
+def ann_and_bob(open_page, prefix: str, **options):
+    """A fresh public room that ann created (so she owns it) and bob joined: (room, ann's page, bob's page).
+
+    `options` (a viewport, say) go to both browser contexts.
+    """
     room = fresh_room_name(prefix)
-    ann = open_page("/")
+    ann = open_page("/", **options)
     create_room(ann, "ann", room)
-    bob = open_page("/")
+    bob = open_page("/", **options)
     enter_room(bob, "bob", room)
     return room, ann, bob
 
@@ -157,3 +161,25 @@ def admin_action(page, model: str, search: str, action: str) -> None:
     page.check("#action-toggle")
     page.select_option("select[name=action]", action)
     page.click("button[name=index]")
+
+
+DEVICES = [
+    pytest.param({"viewport": {"width": 1280, "height": 800}}, id="desktop-1280x800"),
+    pytest.param({"viewport": {"width": 360, "height": 740}, "has_touch": True}, id="phone-360x740"),
+]
+
+
+def within_width(page, locator) -> None:
+    """`locator` is shown whole across the page's width (nothing cut off sideways)."""
+    box = locator.bounding_box()
+    width = page.viewport_size["width"]
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
+
+
+def show_members(page) -> None:
+    """The member list in view: on a phone it is a drawer behind the Members button."""
+    toggle = page.locator("#members-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        expect(page.locator("#members")).to_be_visible()
+        settle(page)
