@@ -129,8 +129,9 @@ def test_a_room_ban_ends_in_the_banned_persons_own_time(open_page, moderator):
     expect(ann.locator(".notice").filter(has_text="bob was removed")).to_have_count(1)
 
 
-def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page, moderator):
-    room, ann, bob = ann_and_bob(open_page, "site-ban")
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page, moderator, device):
+    room, ann, bob = ann_and_bob(open_page, "site-ban", **device)
     text = f"spam for the whole site {room}"
     send(bob, text)
     expect(message(ann, text)).to_have_count(1)
@@ -142,7 +143,9 @@ def test_a_site_ban_says_banned_not_offline_and_offers_no_reconnecting(open_page
 
     status = bob.locator("#connection-status")
     expect(status).to_have_text("Banned")
+    expect(status).to_be_in_viewport()
     notice = bob.locator("#room-notice")
+    within_width(bob, notice)
     expect(notice).to_contain_text("You are banned from chatsite. The ban has no end date.")
     expect(notice).to_contain_text("\u201cmessage ")  # the moderator's note: which message it was about
     expect(notice).not_to_contain_text(re.compile(r"reconnect|reload|try again", re.I))
