@@ -71,23 +71,27 @@ class Wire:
                 return None
         return None
 
-    def send(self, frame: bytes) -> None:
-        """Write one frame; a socket that is closing or gone drops it (disconnect() follows)."""
+    def send(self, frame: bytes) -> bool:
+        """Write one frame; True if some of it had to wait in the server (the kernel did not take it all).
+
+        A socket that is closing or gone drops it (disconnect() follows).
+        """
         protocol = self.protocol
         if protocol.state != WebSocketProtocol.STATE_OPEN:
-            return
+            return False
         transport = protocol.transport
         if transport is None or not transport.connected or transport.disconnecting:
-            return
+            return False
         if not transport._tempDataLen and transport.offset == len(transport.dataBuffer):
             # Nothing queued: try the socket now, as asyncio transports do.
             sent = transport.writeSomeData(frame)
             if not isinstance(sent, int):
-                return  # connection lost; Twisted notices on its next read
+                return False  # connection lost; Twisted notices on its next read
             if sent == len(frame):
-                return
+                return False
             frame = frame[sent:]
         transport.write(frame)
+        return True
 
     def backlog(self) -> int:
         """Bytes written to this socket that the kernel has not taken yet (a client that stopped reading)."""

@@ -52,7 +52,7 @@ def ban_create(
         if room is not None:
             events.evict(
                 "kicked",
-                {"room": room.name, "reason": notice.message, "until": notice.extra["until"], "note": ban.reason},
+                {"room": room.name, "reason": notice.message, **notice.extra},  # until, note
                 room_id=room.pk,
                 guest_key=guest_key or None,
                 user_id=user_id,

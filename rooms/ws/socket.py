@@ -61,8 +61,8 @@ class HubSocket(AsyncWebsocketConsumer):
         if self.wire is not None:
             if self.overflowed:
                 return  # being closed: it will resume from the database when it reconnects
-            self.wire.send(frame or text_frame(text))
-            if self.wire.backlog() > settings.WS_SEND_BACKLOG_MAX_BYTES:
+            # The backlog is measured only when a frame had to wait: not on every frame of a reader keeping up.
+            if self.wire.send(frame or text_frame(text)) and self.wire.backlog() > settings.WS_SEND_BACKLOG_MAX_BYTES:
                 await self._overflow()
             return
         # The client may have left while a frame was on its way; disconnect() follows.
