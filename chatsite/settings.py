@@ -329,6 +329,10 @@ LOGGING = {
 
 MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000, minimum=1)
 MAX_USERNAME_LENGTH = 32
+# Display names nobody may take, nor any look-alike of them (chatsite/names.py): they could pass for the server's own notices.
+RESERVED_NAMES = env_list(
+    "RESERVED_NAMES", ["system", "server", "chatsite", "admin", "administrator", "moderator", "staff", "notice"]
+)
 TOPIC_ROOMS = env_list("TOPIC_ROOMS", ["general", "tech", "sports", "music", "gaming"])
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE = 100

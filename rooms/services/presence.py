@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from chatsite import names
 from rooms import events
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
@@ -110,14 +111,15 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
 
     The same guest in a second tab joins their existing presence (counted once,
     no second notice). A name already used by someone else in the room,
-    compared case-insensitively, raises `username_taken`. On the first socket
+    or a look-alike of it (`chatsite.names.name_key`: case, NFKC and
+    confusable skeletons), raises `username_taken`. On the first socket
     the room hears `system_message` (join), `member_list` and `room_update`.
     A tab joining under another name renames the person in the room: the others
     hear `system_message` (rename, "dave is now zzz"), and every other socket of
     theirs there `renamed {room, username}` and speaks under the new name, so
     no socket keeps a name its person gave up.
     """
-    username_key = username.casefold()
+    username_key = names.name_key(username)
     with transaction.atomic():
         version = lock_room(room.pk)
         if version is None:
