@@ -11,11 +11,14 @@
 // flood control) mean "do not reconnect"; RESTART (the server is restarting or
 // was declared dead) and BACKLOG (this tab stopped reading and fell too far
 // behind) are retried like any other close, resuming with since_id.
+// SIGNED_OUT (this tab's session logged out in another tab) reloads the page,
+// which then belongs to a guest.
 export const Close = Object.freeze({
   BANNED: 4003,
   FLOOD: 4008,
   RESTART: 4012,
   BACKLOG: 4013,
+  SIGNED_OUT: 4015,
 });
 
 // The stable `code` of an `error` event, as the server sends it.
