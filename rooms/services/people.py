@@ -18,6 +18,7 @@ from rooms.errors import Close
 from rooms.identity import Actor
 from rooms.models import Ban, Connection, Message, Presence, Room
 from rooms.selectors import room_members
+from rooms.services.moderation import audit
 from rooms.services.presence import _announce, lock_room
 
 logger = logging.getLogger(__name__)
@@ -97,3 +98,26 @@ def person_signed_out(*, session_key: str) -> None:
         session_key=session_key,
         close_code=Close.SIGNED_OUT,
     )
+
+
+def account_set_active(*, user, actor: Actor, active: bool) -> None:
+    """A moderator deactivates (or reactivates) an account. Deactivated, it is logged out everywhere at once.
+
+    Django refuses an inactive user's sessions on their next request (the
+    authentication backends check `is_active`); their open sockets hear
+    `signed_out` and close with Close.SIGNED_OUT, so their pages reload as
+    guests. Their messages stay, under their name. Audited.
+    """
+    if user.is_active == active:
+        return
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit(actor=actor, action="account_reactivate" if active else "account_deactivate", target=user.username)
+        if not active:
+            events.evict(
+                "signed_out",
+                {"reason": "Your account was deactivated by a moderator."},
+                user_id=user.pk,
+                close_code=Close.SIGNED_OUT,
+            )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -106,13 +107,22 @@ def _announce(
         events.to_room(room.pk, "room_update", update, version=version, stream=events.COUNT)
 
 
+def _belongs_to_another_account(username_key: str, actor: Actor) -> bool:
+    """An account's name (or a look-alike of it) is its own in every room: nobody else may use it."""
+    accounts = get_user_model().objects.filter(name_key=username_key)
+    if actor.user_id is not None:
+        accounts = accounts.exclude(pk=actor.user_id)
+    return accounts.exists()
+
+
 def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: str, process_id: str) -> Entered:
     """Put one socket of `actor` into `room` under `username`.
 
     The same guest in a second tab joins their existing presence (counted once,
     no second notice). A name already used by someone else in the room,
     or a look-alike of it (`chatsite.names.name_key`: case, NFKC and
-    confusable skeletons), raises `username_taken`. On the first socket
+    confusable skeletons), raises `username_taken`; so does the name of an
+    account other than the actor's, in any room, raises `username_reserved`. On the first socket
     the room hears `system_message` (join), `member_list` and `room_update`.
     A tab joining under another name renames the person in the room: the others
     hear `system_message` (rename, "dave is now zzz"), and every other socket of
@@ -120,6 +130,10 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
     no socket keeps a name its person gave up.
     """
     username_key = names.name_key(username)
+    if _belongs_to_another_account(username_key, actor):
+        raise ChatError(
+            Code.USERNAME_RESERVED, f"{username} is the name of an account. Log in as {username}, or pick another name."
+        )
     with transaction.atomic():
         version = lock_room(room.pk)
         if version is None:

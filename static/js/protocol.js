@@ -28,6 +28,7 @@ export const Code = Object.freeze({
   UNKNOWN_EVENT: "unknown_event",
   INVALID_USERNAME: "invalid_username",
   USERNAME_TAKEN: "username_taken",
+  USERNAME_RESERVED: "username_reserved",
   ROOM_NOT_FOUND: "room_not_found",
   INVALID_ROOM_NAME: "invalid_room_name",
   NOT_IN_ROOM: "not_in_room",

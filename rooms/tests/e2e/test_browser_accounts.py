@@ -7,7 +7,17 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.support.pages import create_room, enter_room, fresh_room_name, message, send, wait_in_room
+from rooms.tests.support.pages import (
+    admin_action,
+    admin_login,
+    create_room,
+    enter_room,
+    fresh_room_name,
+    make_staff,
+    message,
+    send,
+    wait_in_room,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +116,60 @@ def test_one_account_in_two_browsers_is_one_member_and_logging_out_reloads_the_p
     expect(phone.locator("#connection-status")).to_have_text("Connected")
     send(phone, "still the account")
     expect(message(phone, "still the account").get_by_role("button", name="Edit message")).to_be_visible()
+
+
+def test_a_guest_is_refused_an_accounts_name_and_its_look_alike(open_page):
+    name, room = fresh_account_name("dee"), fresh_room_name("reserved")
+    owner = open_page("/")
+    sign_up(owner, name)  # the account is in no room at all
+    guest = open_page("/")
+    guest.get_by_label("Display name").fill(name)
+    guest.fill("#id_new_room", room)
+    guest.click("button[name=action][value=create_named]")
+    expect(guest).to_have_url(re.compile(rf"/r/{re.escape(room)}/$", re.IGNORECASE))
+    gate = guest.locator("#name-gate")
+    expect(gate).to_be_visible()
+    expect(guest.get_by_role("alert").filter(has_text="You are not in this room yet")).to_contain_text(
+        f"\u201c{name}\u201d is the name of an account"
+    )
+    field = gate.get_by_label("Display name")
+    look_alike = "d\u0435e" + name[3:]  # a Cyrillic е
+    field.fill(look_alike)
+    field.press("Enter")
+    expect(guest.locator("#name-gate-error")).to_have_text(
+        f"\u201c{look_alike}\u201d is the name of an account. Log in, or pick another name."
+    )
+    expect(guest.locator("#message-input")).to_be_disabled()
+    field.fill("a guest")
+    field.press("Enter")
+    expect(gate).to_be_hidden()
+    expect(guest.locator("#member-list")).to_contain_text("a guest")
+
+
+def test_a_deactivated_accounts_open_page_is_disconnected_at_once(open_page, chat_server):
+    name, room = fresh_account_name("eve"), fresh_room_name("deactivate")
+    eve = open_page("/")
+    sign_up(eve, name)
+    create_room(eve, name, room)
+    send(eve, "hello before")
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+
+    make_staff(chat_server, "accounts-mod", "mod-password-1")
+    moderator = open_page("/")
+    admin_login(moderator, "accounts-mod", "mod-password-1")
+    admin_action(moderator, "user", name, "deactivate", app="accounts")
+    expect(moderator.locator(".messagelist")).to_contain_text("Deactivated: 1.")
+
+    # Her page reloads as a guest's: logged out, out of the room until she picks a name again.
+    expect(eve.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")).to_be_visible()
+    expect(bob.locator("#member-list .member")).to_have_count(1)
+    expect(bob.locator("#member-list")).not_to_contain_text(name)
+    # What she wrote stays, under her name.
+    expect(message(bob, "hello before")).to_have_count(1)
+    # And she cannot log in again.
+    eve.get_by_role("navigation", name="Account").get_by_role("link", name="Log in").click()
+    eve.get_by_label("Username").fill(name)
+    eve.get_by_label("Password").fill(PASSWORD)
+    eve.get_by_role("button", name="Sign In").click()
+    expect(eve.get_by_role("navigation", name="Account")).not_to_contain_text("Signed in as")

@@ -155,9 +155,9 @@ def admin_login(page, username: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
-def admin_action(page, model: str, search: str, action: str) -> None:
+def admin_action(page, model: str, search: str, action: str, *, app: str = "rooms") -> None:
     """In the admin changelist of `model`: find rows by `search`, tick them all, run `action`."""
-    page.goto(f"/admin/rooms/{model}/?q={search}")
+    page.goto(f"/admin/{app}/{model}/?q={search}")
     page.check("#action-toggle")
     page.select_option("select[name=action]", action)
     page.click("button[name=index]")

@@ -7,46 +7,13 @@ application.
 
 import pytest
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.test import Client
 
 from rooms.models import Message, Room
 from rooms.tests.admin.steps import read_until_closed
+from rooms.tests.support.accounts import log_in, log_out, session_of, sign_up, user_pk
 from rooms.tests.support.client import LOBBY_NOISE, NOISE
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "a long and unusual pass phrase 7"
-
-
-@database_sync_to_async
-def sign_up(session_key: str | None, username: str) -> Client:
-    """The sign-up page, posted from the browser whose session is `session_key` (None: a new browser)."""
-    client = Client()
-    if session_key:
-        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
-    response = client.post("/accounts/signup/", {"username": username, "password1": PASSWORD, "password2": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
-
-
-@database_sync_to_async
-def log_in(username: str, session_key: str | None = None) -> Client:
-    client = Client()
-    if session_key:
-        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
-    response = client.post("/accounts/login/", {"login": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
-
-
-@database_sync_to_async
-def log_out(client: Client) -> None:
-    assert client.post("/accounts/logout/").status_code == 302
-
-
-def session_of(client: Client) -> str:
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 @database_sync_to_async
@@ -77,13 +44,6 @@ async def test_a_guest_who_signs_up_keeps_their_messages_their_room_and_their_pl
     assert await owner_of(code) == "user-" + str(await user_pk("ann"))
     # Her new messages carry the account's token.
     assert (await ann.say("now with an account"))["author"] == identity["author"]
-
-
-@database_sync_to_async
-def user_pk(username: str) -> int:
-    from chatsite.accounts.models import User
-
-    return User.objects.get(username=username).pk
 
 
 @database_sync_to_async
@@ -166,3 +126,17 @@ def ban_guest_in(session_key: str, room: str) -> None:
     guest_key = SessionStore(session_key=session_key)[GUEST_KEY]
     staff = Actor(guest_key="staff", user_id=None, is_staff=True, user_name="mod")
     services.ban_create(guest_key=guest_key, room=Room.objects.get(key=room), actor=staff, reason="spam")
+
+
+async def test_a_guest_cannot_take_an_accounts_name_or_a_look_alike_in_any_room(connect, joined):
+    await sign_up(None, "ann")  # the account is not in any room
+    guest = await connect()
+    for name in ["ann", "ANN", "\u0430nn", "\uff41\uff4e\uff4e"]:
+        await guest.send("join_room", {"room_name": "tech", "username": name})
+        error = await guest.expect("error", skip=NOISE)
+        assert error["code"] == "username_reserved"
+        assert "is the name of an account" in error["message"]
+    assert (await guest.join("tech", "annie"))["username"] == "annie"
+    # The account itself may use it, of course.
+    account = await connect(session=session_of(await log_in("ann")))
+    assert (await account.join("tech"))["username"] == "ann"
