@@ -36,13 +36,22 @@ class Actor:
         return f"guest {self.guest_key[:8]}"
 
 
+ACCOUNT_PREFIX = "user-"
+
+
 def person_key(user) -> str:
     """The key an account acts under, whichever device or session it uses."""
-    return f"user-{user.pk}"
+    return f"{ACCOUNT_PREFIX}{user.pk}"
+
+
+def is_account_key(key: str) -> bool:
+    return key.startswith(ACCOUNT_PREFIX)
 
 
 def _new_guest_key() -> str:
-    return secrets.token_urlsafe(18)
+    while is_account_key(key := secrets.token_urlsafe(18)):
+        pass  # about one draw in 10⁹: a guest's key never reads as an account's
+    return key
 
 
 def ensure_guest(session) -> str:

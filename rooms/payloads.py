@@ -40,6 +40,11 @@ def author_token(person_key: str) -> str:
     return base64.urlsafe_b64encode(digest[:12]).decode()
 
 
+def member_list_data(room_name: str, members: list[str], accounts: list[str]) -> dict[str, Any]:
+    """Who is in a room, in arrival order, and which of them are accounts (the page marks them)."""
+    return {"room": room_name, "members": members, "accounts": accounts}
+
+
 def room_data(room, users: int) -> dict[str, Any]:
     return {"name": room.name, "title": room.title, "kind": room.kind, "users": users}
 
@@ -50,6 +55,7 @@ def message_data(message, room_name: str) -> dict[str, Any]:
         "room": room_name,
         "username": message.username,
         "author": author_token(message.author_key),
+        "account": message.author_user_id is not None,
         "text": message.text,
         "ts": timestamp(message.created_at),
     }

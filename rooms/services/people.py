@@ -17,9 +17,8 @@ from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor
 from rooms.models import Ban, Connection, Message, Presence, Room
-from rooms.selectors import room_members
 from rooms.services.moderation import audit
-from rooms.services.presence import _announce, lock_room
+from rooms.services.presence import _announce, _roster, lock_room
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +69,8 @@ def _adopt_presence(presence: Presence, person: str) -> dict[str, str]:
     existing = Presence.objects.filter(room_id=presence.room_id, guest_key=person).first()
     if existing is None:
         Presence.objects.filter(pk=presence.pk).update(guest_key=person)
+        if version is not None:  # the same members; one of them is an account now (the page marks it)
+            _announce(presence.room, version=version, **_roster(presence.room_id))
         return {}
     # The account is here already from another device: one member, under the name it has here.
     Connection.objects.filter(presence=presence).update(presence=existing)
@@ -78,7 +79,7 @@ def _adopt_presence(presence: Presence, person: str) -> dict[str, str]:
         _announce(
             presence.room,
             version=version,
-            members=room_members(room_id=presence.room_id),
+            **_roster(presence.room_id),
             kind="leave",
             username=presence.username,
             guest_key=person,

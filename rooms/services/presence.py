@@ -29,8 +29,8 @@ from rooms import events
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
-from rooms.payloads import room_data, timestamp
-from rooms.selectors import room_members
+from rooms.payloads import member_list_data, room_data, timestamp
+from rooms.selectors import room_roster
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Entered:
     members: list[str]
     version: int
     users: int
+    accounts: list[str]  # the members who are accounts
 
 
 def process_register() -> str:
@@ -71,11 +72,17 @@ def lock_room(room_id: int, *, touch: bool = False) -> int | None:
     return row[0] if row else None
 
 
+def _roster(room_id: int) -> dict[str, list[str]]:
+    members, accounts = room_roster(room_id=room_id)
+    return {"members": members, "accounts": accounts}
+
+
 def _announce(
     room: Room,
     *,
     version: int,
     members: list[str],
+    accounts: list[str],
     kind: str | None = None,
     username: str = "",
     guest_key: str = "",
@@ -99,7 +106,7 @@ def _announce(
             version=version,
             stream=events.NOTICES,
         )
-    events.to_room(room.pk, "member_list", {"room": room.name, "members": members}, version=version)
+    events.to_room(room.pk, "member_list", member_list_data(room.name, members, accounts), version=version)
     update = room_data(room, len(members))
     if room.is_public:
         events.to_lobby("room_update", update, room_id=room.pk, version=version)
@@ -155,7 +162,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
         except IntegrityError:
             raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
         Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
-        members = room_members(room_id=room.pk)
+        members, accounts = room_roster(room_id=room.pk)
         if announce == "rename":
             renamed = {"room": room.name, "username": username}
             events.rename(room.pk, actor.guest_key, username, "renamed", renamed, source=connection_id)
@@ -164,12 +171,13 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
                 room,
                 version=version,
                 members=members,
+                accounts=accounts,
                 kind=announce,
                 username=username,
                 guest_key=actor.guest_key,
                 text=f"{before} is now {username}" if announce == "rename" else "",
             )
-    return Entered(members=members, version=version, users=len(members))
+    return Entered(members=members, version=version, users=len(members), accounts=accounts)
 
 
 def presence_leave(*, connection_id: str) -> bool:
@@ -196,7 +204,7 @@ def presence_leave(*, connection_id: str) -> bool:
             _announce(
                 presence.room,
                 version=version,
-                members=room_members(room_id=presence.room_id),
+                **_roster(presence.room_id),
                 kind="leave",
                 username=presence.username,
                 guest_key=presence.guest_key,
@@ -221,7 +229,7 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
             _announce(
                 room,
                 version=version,
-                members=room_members(room_id=room.pk),
+                **_roster(room.pk),
                 kind="leave",
                 username=presence.username,
                 guest_key=guest_key,

@@ -238,6 +238,7 @@ class ChatConsumer(HubSocket):
             "author": author_token(self.actor.guest_key),
             "account": self.actor.user_id is not None,
             "members": entered.members,
+            "accounts": entered.accounts,
             "history": snapshot.history,
             "has_more": snapshot.has_more,
             "resumed": snapshot.resumed,

@@ -75,12 +75,20 @@ def test_a_guest_signs_up_and_still_owns_what_they_wrote(open_page):
     expect(message(bob, "hello from an account")).to_have_count(1)
     expect(bob.locator(".notice, .msg-system")).to_have_count(notices_before)
     expect(bob.locator("#member-list .member")).to_have_count(2)
+    # bob's list now marks ann as an account, and only her.
+    expect(bob.locator(f'#member-list .member[data-name="{name}"] .account-badge')).to_have_count(1)
+    expect(bob.locator('#member-list .member[data-name="bob"] .account-badge')).to_have_count(0)
+    # What a screen reader says: the name, then "(account)" (the check mark itself is hidden from it).
+    expect(bob.locator(f'#member-list .member[data-name="{name}"]')).to_match_aria_snapshot(
+        f"- listitem: {name} (account)"
+    )
 
     # After a reload the message is still hers (the account's), and the header says who she is.
     ann.reload()
     wait_in_room(ann, name, room)
     expect(ann.get_by_role("navigation", name="Account")).to_contain_text(f"Signed in as {name}")
     expect(message(ann, "hello from an account").get_by_role("button", name="Edit message")).to_be_visible()
+    expect(message(ann, "hello from an account").locator(".account-badge")).to_have_count(1)
     expect(message(bob, "hello from an account").get_by_role("button", name="Edit message")).to_have_count(0)
 
 

@@ -34,7 +34,9 @@ async def test_a_guest_who_signs_up_keeps_their_messages_their_room_and_their_pl
     identity = await ann.expect("identity", skip=NOISE)
     assert identity["account"] is True and identity["username"] == "ann"
     assert identity["author"] != before["author"]
-    # Nobody heard ann leave or join: her place in the room changed hands.
+    # Nobody heard ann leave or join: her place in the room changed hands, and she is marked as an account.
+    listing = await bob.expect("member_list", skip=LOBBY_NOISE)
+    assert (listing["members"], listing["accounts"]) == (["ann", "bob"], ["ann"])
     assert await bob.events(skip=LOBBY_NOISE) == []
     # Her earlier message is hers, as the account: she edits it, on this socket.
     await ann.send("edit_message", {"id": before["id"], "text": "edited as an account"})
@@ -65,6 +67,8 @@ async def test_one_account_on_two_devices_is_one_member_who_owns_its_messages_on
     second = await phone.join("general")
     assert second["members"] == ["bob", "ann"]  # counted once, one name (in order of arrival)
     assert second["author"] == first["author"]
+    assert second["accounts"] == ["ann"]
+    assert [m["account"] for m in second["history"]] == [True]
     assert [m["author"] for m in second["history"] if m["id"] == written["id"]] == [first["author"]]
     assert "system_message" not in await bob.events(skip=LOBBY_NOISE)  # no second "ann joined"
 

@@ -44,7 +44,7 @@ export function bindJoining(chat) {
     controls.setOwner(session.owner);
     controls.setState(data);
     updateComposer(chat);
-    showMembers(chat, data.members || []);
+    showMembers(chat, data.members || [], data.accounts || []);
     if (switched) typing.clear();
     page.showTitle(room.title);
     notifier.setTitle(`${room.title} · chatsite`);
