@@ -74,3 +74,21 @@ def test_a_forgotten_password_is_reset_by_email(client):
     response = client.post(form.redirect_chain[-1][0], {"password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302
     assert client.post("/accounts/login/", {"login": "ann", "password": PASSWORD}).status_code == 302
+
+
+def test_the_admins_login_is_the_sites_with_its_limits(client):
+    User.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    for _ in range(5):
+        client.post("/accounts/login/?next=/admin/", {"login": "boss", "password": "guess"})
+    response = client.post("/accounts/login/?next=/admin/", {"login": "boss", "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert client.get("/admin/").status_code == 302  # still not in
+
+
+def test_staff_reach_the_admin_through_the_sites_login(client):
+    User.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    response = client.post("/accounts/login/?next=/admin/", {"login": "boss", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
