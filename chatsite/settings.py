@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "channels",
     "chatsite",  # for its make_icons command (static/icons/README.md)
     "chatsite.accounts",
+    "allauth",  # sign-up, login, password reset, email verification and their rate limits
+    "allauth.account",
     "rooms",
 ]
 
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -260,6 +263,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Accounts (optional: guests never need one) ----------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # the admin's staff logins
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"username"}
+# Email is optional at sign-up; without one a forgotten password cannot be reset.
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_USERNAME_MIN_LENGTH = 2
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_ADAPTER = "chatsite.accounts.adapter.AccountAdapter"
+# allauth's own limits (its defaults, stated here so docs/security.md can cite them): wrong
+# passwords per address and per account, sign-ups and reset mails per address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("ACCOUNT_LOGIN_FAILED_LIMIT", "10/m/ip,5/5m/key"),
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "change_password": "5/m/user",
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chatsite <chatsite@localhost>")
+# Mail goes to the console unless an SMTP server is configured.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -329,6 +368,10 @@ LOGGING = {
 
 MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000, minimum=1)
 MAX_USERNAME_LENGTH = 32
+# Display names nobody may take, nor any look-alike of them (chatsite/names.py): they could pass for the server's own notices.
+RESERVED_NAMES = env_list(
+    "RESERVED_NAMES", ["system", "server", "chatsite", "admin", "administrator", "moderator", "staff", "notice"]
+)
 TOPIC_ROOMS = env_list("TOPIC_ROOMS", ["general", "tech", "sports", "music", "gaming"])
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE = 100

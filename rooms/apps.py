@@ -15,3 +15,7 @@ class RoomsConfig(AppConfig):
     def ready(self):
         # Topic rooms follow settings.TOPIC_ROOMS: every `migrate` creates any missing one.
         post_migrate.connect(_ensure_topic_rooms, sender=self)
+        # Logging in keeps what the guest had; logging out closes that browser's sockets.
+        from rooms.web import accounts
+
+        accounts.connect()

@@ -20,6 +20,7 @@ class Code:
     UNKNOWN_EVENT = "unknown_event"
     INVALID_USERNAME = "invalid_username"
     USERNAME_TAKEN = "username_taken"
+    USERNAME_RESERVED = "username_reserved"
     ROOM_NOT_FOUND = "room_not_found"
     INVALID_ROOM_NAME = "invalid_room_name"
     NOT_IN_ROOM = "not_in_room"
@@ -42,6 +43,7 @@ class Close:
     BACKLOG = 4013  # this socket stopped reading and fell too far behind: reconnect and resume
     BANNED = 4003  # banned from the whole site: do not reconnect
     FLOOD = 4008  # disconnected by flood control: do not reconnect
+    SIGNED_OUT = 4015  # this socket's session logged out: load the page again, as a guest
 
 
 DEFAULT_MESSAGES = {
@@ -50,6 +52,7 @@ DEFAULT_MESSAGES = {
     Code.UNKNOWN_EVENT: "Unknown event.",
     Code.INVALID_USERNAME: "Pick a display name.",
     Code.USERNAME_TAKEN: "Someone in this room already uses that name.",
+    Code.USERNAME_RESERVED: "That is the name of an account. Log in, or pick another name.",
     Code.ROOM_NOT_FOUND: "No room by that name or code.",
     Code.INVALID_ROOM_NAME: "That is not a valid room name.",
     Code.NOT_IN_ROOM: "Join a room first.",

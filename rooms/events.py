@@ -19,12 +19,13 @@ from rooms.realtime.bus import (
     NOTICES,
     EvictMessage,
     HubMessage,
+    IdentifyMessage,
     LobbyMessage,
     RenameMessage,
     RoomMessage,
 )
 
-__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "rename", "to_lobby", "to_room"]
+__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "identify", "rename", "to_lobby", "to_room"]
 
 
 def to_room(
@@ -71,12 +72,14 @@ def evict(
     room_id: int | None = None,
     guest_key: str | None = None,
     user_id: int | None = None,
+    session_key: str | None = None,
     close_code: int | None = None,
 ) -> None:
     """Remove matching sockets from their room (or, with close_code, close them) after commit.
 
     With room_id only: everyone in that room. With guest_key or user_id: that
-    person's sockets, in that room or (room_id None) anywhere.
+    person's sockets, in that room or (room_id None) anywhere. With
+    session_key: the sockets opened with that session (one browser's tabs).
     """
     message: EvictMessage = {"type": "hub.evict", "text": encode(event, data)}
     if room_id is not None:
@@ -85,6 +88,8 @@ def evict(
         message["guest"] = guest_key
     if user_id is not None:
         message["user"] = user_id
+    if session_key is not None:
+        message["session"] = session_key
     if close_code is not None:
         message["close"] = close_code
     _on_commit(bus.LOBBY_GROUP, message)
@@ -101,6 +106,34 @@ def rename(room_id: int, guest_key: str, username: str, event: str, data: dict[s
         "source": source,
     }
     _on_commit(bus.room_group(room_id), message)
+
+
+def identify(
+    guest_key: str,
+    *,
+    person_key: str,
+    user_id: int,
+    is_staff: bool,
+    user_name: str,
+    names: dict[str, str],
+    session_key: str | None,
+) -> None:
+    """The sockets of guest `guest_key` act as the account `person_key` from now on, after commit.
+
+    `names` ({room id: display name}): in those rooms they speak under the account's name there.
+    """
+    message: IdentifyMessage = {
+        "type": "hub.identify",
+        "guest": guest_key,
+        "person": person_key,
+        "user": user_id,
+        "staff": is_staff,
+        "name": user_name,
+        "names": names,
+    }
+    if session_key:
+        message["session"] = session_key
+    _on_commit(bus.LOBBY_GROUP, message)
 
 
 def _on_commit(group: str, message: HubMessage) -> None:

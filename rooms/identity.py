@@ -1,9 +1,11 @@
 """Who is acting: a guest's session, or a logged-in user, never a display name.
 
 A guest gets a random id in their Django session the first time they open a
-page; it survives login (Django keeps session data when it cycles the key), so
-"my messages" and "my room" stay mine. A socket that arrives with no session
-cookie at all gets an id for that connection only.
+page. A logged-in person is their account, on every device: their key is
+`user-<pk>` (`person_key`), and what their session owned as a guest moves to
+it when they sign up or log in (rooms/services/people.py). Every service
+knows a person by that one key, `Actor.guest_key`. A socket that arrives with
+no session cookie at all gets an id for that connection only.
 """
 
 import secrets
@@ -34,8 +36,22 @@ class Actor:
         return f"guest {self.guest_key[:8]}"
 
 
+ACCOUNT_PREFIX = "user-"
+
+
+def person_key(user) -> str:
+    """The key an account acts under, whichever device or session it uses."""
+    return f"{ACCOUNT_PREFIX}{user.pk}"
+
+
+def is_account_key(key: str) -> bool:
+    return key.startswith(ACCOUNT_PREFIX)
+
+
 def _new_guest_key() -> str:
-    return secrets.token_urlsafe(18)
+    while is_account_key(key := secrets.token_urlsafe(18)):
+        pass  # about one draw in 10⁹: a guest's key never reads as an account's
+    return key
 
 
 def ensure_guest(session) -> str:
@@ -50,7 +66,7 @@ def ensure_guest(session) -> str:
 def actor_for_request(request) -> Actor:
     user = request.user
     return Actor(
-        guest_key=ensure_guest(request.session),
+        guest_key=person_key(user) if user.is_authenticated else ensure_guest(request.session),
         user_id=user.pk if user.is_authenticated else None,
         is_staff=bool(user.is_authenticated and user.is_staff),
         ip=request.META.get("REMOTE_ADDR", ""),
@@ -67,14 +83,23 @@ def _live_session(scope):
     return session if session.session_key else None
 
 
+def session_key(scope) -> str | None:
+    """The key of the session a socket was opened with (after actor_for_scope loaded it), if any."""
+    session = scope.get("session")
+    return getattr(session, "session_key", None) if session is not None else None
+
+
 def _scope_actor(scope) -> tuple[Actor, str | None]:
     session = _live_session(scope)
-    if session is not None:
+    user = scope.get("user")
+    authenticated = bool(user is not None and user.is_authenticated)
+    if authenticated:
+        guest_key = person_key(user)
+        username = (session.get(USERNAME_KEY) if session is not None else None) or user.get_username()
+    elif session is not None:
         guest_key, username = ensure_guest(session), session.get(USERNAME_KEY)
     else:
         guest_key, username = "anon-" + _new_guest_key(), None
-    user = scope.get("user")
-    authenticated = bool(user is not None and user.is_authenticated)
     client = scope.get("client") or ("", 0)
     actor = Actor(
         guest_key=guest_key,

@@ -2,9 +2,14 @@
 
 One encoder and one shape per thing, used by services (what they announce),
 selectors (what they read) and the ws layer (what it answers), so a message
-looks the same live, in history and after a resume. No Django import.
+looks the same live, in history and after a resume. No Django import at
+module level (rooms/ws/protocol.py imports this module without Django).
 """
 
+import base64
+import functools
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +27,24 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=4096)
+def author_token(person_key: str) -> str:
+    """An opaque, stable stand-in for a person's key: lets a page mark its own messages on every device.
+
+    A keyed hash, so a frame never carries the key itself and tokens cannot be
+    forged from a display name; the same person gets the same token in every room.
+    """
+    from django.conf import settings  # here, not at import: see the module's docstring
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"author:" + person_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def member_list_data(room_name: str, members: list[str], accounts: list[str]) -> dict[str, Any]:
+    """Who is in a room, in arrival order, and which of them are accounts (the page marks them)."""
+    return {"room": room_name, "members": members, "accounts": accounts}
+
+
 def room_data(room, users: int) -> dict[str, Any]:
     return {"name": room.name, "title": room.title, "kind": room.kind, "users": users}
 
@@ -31,6 +54,8 @@ def message_data(message, room_name: str) -> dict[str, Any]:
         "id": message.id,
         "room": room_name,
         "username": message.username,
+        "author": author_token(message.author_key),
+        "account": message.author_user_id is not None,
         "text": message.text,
         "ts": timestamp(message.created_at),
     }

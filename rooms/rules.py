@@ -9,10 +9,12 @@ and a service turns it into the `error` event a socket is sent
 
 import re
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from chatsite import names
 from rooms.errors import Code
 
 # Unambiguous upper-case alphabet for private room codes: no 0/O, 1/I/L.
@@ -22,18 +24,23 @@ ROOM_NAME_MAX_LENGTH = 32
 ROOM_TITLE_MAX_LENGTH = 64
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+C0_C1_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SLOW_MODE_MAX_SECONDS = 3600
 
 
 def clean_username(value: object) -> str:
     """Return the display name a person asked for, or raise ValidationError.
 
-    Trimmed, 1 to MAX_USERNAME_LENGTH characters, no control or bidi-override
-    characters (they would let one name pose as another in the member list).
+    Trimmed, in Unicode's composed form (NFC), 1 to MAX_USERNAME_LENGTH
+    characters; none that is invisible or changes the text's direction (zero
+    width characters, soft hyphens, tags, bidi controls: they let one name pose
+    as another in the member list), something that shows, and nothing that
+    could pass for one of RESERVED_NAMES. Uniqueness in a room is by
+    `chatsite.names.name_key` (look-alikes are one name), checked by the service.
     """
     if not isinstance(value, str):
         raise ValidationError("Pick a display name.", code=Code.INVALID_USERNAME)
-    name = " ".join(value.split())
+    name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
         raise ValidationError("Pick a display name.", code=Code.INVALID_USERNAME)
     if len(name) > settings.MAX_USERNAME_LENGTH:
@@ -41,8 +48,16 @@ def clean_username(value: object) -> str:
             f"A display name can be at most {settings.MAX_USERNAME_LENGTH} characters.",
             code=Code.INVALID_USERNAME,
         )
-    if CONTROL_CHARS_RE.search(name):
+    if names.looks_blank(name):
+        raise ValidationError("Pick a display name people can see.", code=Code.INVALID_USERNAME)
+    if C0_C1_RE.search(name):
         raise ValidationError("A display name cannot contain control characters.", code=Code.INVALID_USERNAME)
+    if names.invisible_characters(name):
+        raise ValidationError(
+            "A display name cannot contain invisible or direction-changing characters.", code=Code.INVALID_USERNAME
+        )
+    if names.is_reserved(name, tuple(settings.RESERVED_NAMES)):
+        raise ValidationError("That name is kept for chatsite's own notices. Pick another.", code=Code.INVALID_USERNAME)
     return name
 
 

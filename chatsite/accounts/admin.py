@@ -1,6 +1,47 @@
+"""Accounts in the admin: search and filters, and deactivation that takes effect on open pages at once."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from chatsite.accounts.models import User
+from rooms import services
+from rooms.admin.common import run_service
+from rooms.identity import actor_for_request
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class ChatsiteUserAdmin(UserAdmin):
+    list_display = ("username", "email", "is_active", "is_staff", "date_joined", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("-date_joined",)
+    actions = ["deactivate", "reactivate"]
+
+    @admin.action(description="Deactivate the selected accounts (logs them out everywhere)")
+    def deactivate(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda user, actor: services.account_set_active(user=user, actor=actor, active=False),
+            "Deactivated",
+        )
+
+    @admin.action(description="Reactivate the selected accounts")
+    def reactivate(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda user, actor: services.account_set_active(user=user, actor=actor, active=True),
+            "Reactivated",
+        )
+
+    def save_model(self, request, obj, form, change):
+        """The change form's "Active" box goes through the same service as the action."""
+        if change and "is_active" in form.changed_data:
+            active, obj.is_active = obj.is_active, not obj.is_active
+            super().save_model(request, obj, form, change)
+            services.account_set_active(user=obj, actor=actor_for_request(request), active=active)
+        else:
+            super().save_model(request, obj, form, change)

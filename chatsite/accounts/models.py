@@ -1,13 +1,26 @@
-"""chatsite's own user model, in place before any account exists.
+"""chatsite's own user model.
 
-Django recommends a custom user model at the start of every project: swapping
-it once tables hold users is a migration nobody wants to write. For now it is
-Django's AbstractUser as it is; profiles and the rest build on it.
+Django's AbstractUser, plus the look-alike key of its username
+(chatsite/names.py), unique across accounts: "ann" and a Cyrillic "аnn" cannot
+both be accounts, since an account's username is its display name everywhere.
 """
 
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from chatsite.names import name_key
 
 
 class User(AbstractUser):
+    # NULL, not "": an account created before the key existed, and clashing with an older one, has none.
+    name_key = models.CharField(max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.username) if self.username else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)

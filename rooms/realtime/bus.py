@@ -9,7 +9,8 @@ straight to the channel layer.
 Channel-layer messages:
   hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
   hub.lobby  {text, room?, version?}                 to every socket
-  hub.evict  {text, room?, guest?, user?, close?}    remove matching sockets
+  hub.evict  {text, room?, guest?, user?, session?, close?}  remove matching sockets
+  hub.identify {guest, person, user, staff, name, names}  a guest's sockets now act as their account
   hub.rename {room, guest, username, text, source}   one person's other sockets in a room take a new name
   hub.batch  {messages: [...]}                       several of the above, in order
                                                      (the hub's publisher, under load)
@@ -63,7 +64,19 @@ class EvictMessage(TypedDict):
     room: NotRequired[int]
     guest: NotRequired[str]
     user: NotRequired[int]
+    session: NotRequired[str]
     close: NotRequired[int]
+
+
+class IdentifyMessage(TypedDict):
+    type: Literal["hub.identify"]
+    guest: str
+    person: str
+    user: int
+    staff: bool
+    name: str
+    names: dict[str, str]  # room id → the display name the account has there
+    session: NotRequired[str]  # the browser's session key after login
 
 
 class RenameMessage(TypedDict):
@@ -80,7 +93,7 @@ class BatchMessage(TypedDict):
     messages: list["HubMessage"]
 
 
-HubMessage = RoomMessage | LobbyMessage | EvictMessage | RenameMessage | BatchMessage
+HubMessage = RoomMessage | LobbyMessage | EvictMessage | IdentifyMessage | RenameMessage | BatchMessage
 Sink = Callable[[str, HubMessage], None]
 
 _installed: tuple[Sink, asyncio.AbstractEventLoop, int] | None = None

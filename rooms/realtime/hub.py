@@ -50,7 +50,19 @@ class Socket(Protocol):
     async def evict(self, text: str, *, close_code: int | None) -> None: ...
     def fall_behind(self, seq: int) -> None: ...
     async def renamed(self, username: str, text: str) -> None: ...
-    def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool: ...
+    def matches(
+        self, *, room_id: int | None, guest_key: str | None, user_id: int | None, session_key: str | None = None
+    ) -> bool: ...
+    async def identify(
+        self,
+        *,
+        person_key: str,
+        user_id: int,
+        is_staff: bool,
+        user_name: str,
+        names: dict[str, str],
+        session_key: str | None,
+    ) -> None: ...
 
 
 @dataclass
@@ -232,10 +244,24 @@ class Hub:
                     room_id=message["room"], guest_key=message["guest"], user_id=None
                 ):
                     await socket.renamed(message["username"], message["text"])
+        elif kind == "hub.identify":
+            for socket in list(self.sockets):
+                if socket.matches(room_id=None, guest_key=message["guest"], user_id=None):
+                    await socket.identify(
+                        person_key=message["person"],
+                        user_id=message["user"],
+                        is_staff=message["staff"],
+                        user_name=message["name"],
+                        names=message["names"],
+                        session_key=message.get("session"),
+                    )
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(
-                    room_id=message.get("room"), guest_key=message.get("guest"), user_id=message.get("user")
+                    room_id=message.get("room"),
+                    guest_key=message.get("guest"),
+                    user_id=message.get("user"),
+                    session_key=message.get("session"),
                 ):
                     await socket.evict(message["text"], close_code=message.get("close"))
 

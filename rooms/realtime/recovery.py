@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async
 
 from rooms import selectors
-from rooms.payloads import encode, room_data
+from rooms.payloads import encode, member_list_data, room_data
 from rooms.realtime.bus import COUNT, MEMBERS
 
 if TYPE_CHECKING:
@@ -35,10 +35,10 @@ async def restate_presence(hub: "Hub") -> None:
     has resubscribed, so none depends on another's timing.
     """
     states = await database_sync_to_async(selectors.presence_state)(room_ids=list(hub.rooms))
-    for room, version, members in states:
+    for room, version, members, accounts in states:
         update = encode("room_update", room_data(room, len(members)))
         if room.pk in hub.rooms:
-            listing = encode("member_list", {"room": room.name, "members": members})
+            listing = encode("member_list", member_list_data(room.name, members, accounts))
             await hub.dispatch(
                 {"type": "hub.room", "room": room.pk, "text": listing, "version": version, "stream": MEMBERS}
             )

@@ -6,7 +6,14 @@ module per concern, re-exported here: `selectors.public_rooms()`.
 
 from rooms.selectors.bans import active_ban, in_force
 from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
-from rooms.selectors.rooms import presence_state, public_rooms, room_by_name, room_members, room_tails
+from rooms.selectors.rooms import (
+    presence_state,
+    public_rooms,
+    room_by_name,
+    room_members,
+    room_roster,
+    room_tails,
+)
 
 __all__ = [
     "JoinSnapshot",
@@ -19,5 +26,6 @@ __all__ = [
     "room_by_name",
     "room_history",
     "room_members",
+    "room_roster",
     "room_tails",
 ]

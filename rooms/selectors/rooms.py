@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
+from rooms.identity import is_account_key
 from rooms.models import Presence, Room
 from rooms.payloads import room_data
 
@@ -33,7 +34,18 @@ def public_rooms() -> list[dict[str, Any]]:
 
 def room_members(*, room_id: int) -> list[str]:
     """Display names of everyone present, in the order they arrived."""
-    return list(Presence.objects.filter(room_id=room_id).order_by("joined_at", "id").values_list("username", flat=True))
+    return room_roster(room_id=room_id)[0]
+
+
+def room_roster(*, room_id: int) -> tuple[list[str], list[str]]:
+    """Display names of everyone present, in the order they arrived, and those of them who are accounts."""
+    rows = Presence.objects.filter(room_id=room_id).order_by("joined_at", "id").values_list("username", "guest_key")
+    names, accounts = [], []
+    for name, key in rows:
+        names.append(name)
+        if is_account_key(key):
+            accounts.append(name)
+    return names, accounts
 
 
 def room_tails(*, room_ids: list[int]) -> dict[int, int]:
@@ -41,8 +53,8 @@ def room_tails(*, room_ids: list[int]) -> dict[int, int]:
     return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
 
 
-def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str]]]:
-    """(room, presence version, members) for the given rooms and for every public room.
+def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str], list[str]]]:
+    """(room, presence version, members, accounts among them) for the given rooms and for every public room.
 
     The hub restates these to its own sockets when the channel layer comes back
     after an outage that may have swallowed member lists and counts. Each
@@ -50,4 +62,4 @@ def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str]]]:
     """
     public = Q(kind__in=[Room.Kind.TOPIC, Room.Kind.NAMED])
     rooms = Room.objects.filter(public | Q(pk__in=room_ids), closed_at__isnull=True)
-    return [(room, room.presence_version, room_members(room_id=room.pk)) for room in rooms]
+    return [(room, room.presence_version, *room_roster(room_id=room.pk)) for room in rooms]

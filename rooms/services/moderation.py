@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from chatsite import names
 from rooms import events, policy
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
@@ -29,7 +30,7 @@ def member_kick(*, room: Room, actor: Actor, username: str) -> str:
     "<name> was removed". Returns the name.
     """
     policy.require_moderator(actor, room)
-    target = Presence.objects.filter(room_id=room.pk, username_key=username.strip().casefold()).first()
+    target = Presence.objects.filter(room_id=room.pk, username_key=names.name_key(username)).first()
     if target is None:
         raise ChatError(Code.MEMBER_NOT_FOUND)
     if target.guest_key == actor.guest_key:

@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from chatsite import names
 from rooms import events
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
-from rooms.payloads import room_data, timestamp
-from rooms.selectors import room_members
+from rooms.payloads import member_list_data, room_data, timestamp
+from rooms.selectors import room_roster
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Entered:
     members: list[str]
     version: int
     users: int
+    accounts: list[str]  # the members who are accounts
 
 
 def process_register() -> str:
@@ -69,11 +72,17 @@ def lock_room(room_id: int, *, touch: bool = False) -> int | None:
     return row[0] if row else None
 
 
+def _roster(room_id: int) -> dict[str, list[str]]:
+    members, accounts = room_roster(room_id=room_id)
+    return {"members": members, "accounts": accounts}
+
+
 def _announce(
     room: Room,
     *,
     version: int,
     members: list[str],
+    accounts: list[str],
     kind: str | None = None,
     username: str = "",
     guest_key: str = "",
@@ -97,7 +106,7 @@ def _announce(
             version=version,
             stream=events.NOTICES,
         )
-    events.to_room(room.pk, "member_list", {"room": room.name, "members": members}, version=version)
+    events.to_room(room.pk, "member_list", member_list_data(room.name, members, accounts), version=version)
     update = room_data(room, len(members))
     if room.is_public:
         events.to_lobby("room_update", update, room_id=room.pk, version=version)
@@ -105,19 +114,33 @@ def _announce(
         events.to_room(room.pk, "room_update", update, version=version, stream=events.COUNT)
 
 
+def _belongs_to_another_account(username_key: str, actor: Actor) -> bool:
+    """An account's name (or a look-alike of it) is its own in every room: nobody else may use it."""
+    accounts = get_user_model().objects.filter(name_key=username_key)
+    if actor.user_id is not None:
+        accounts = accounts.exclude(pk=actor.user_id)
+    return accounts.exists()
+
+
 def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: str, process_id: str) -> Entered:
     """Put one socket of `actor` into `room` under `username`.
 
     The same guest in a second tab joins their existing presence (counted once,
     no second notice). A name already used by someone else in the room,
-    compared case-insensitively, raises `username_taken`. On the first socket
+    or a look-alike of it (`chatsite.names.name_key`: case, NFKC and
+    confusable skeletons), raises `username_taken`; so does the name of an
+    account other than the actor's, in any room, raises `username_reserved`. On the first socket
     the room hears `system_message` (join), `member_list` and `room_update`.
     A tab joining under another name renames the person in the room: the others
     hear `system_message` (rename, "dave is now zzz"), and every other socket of
     theirs there `renamed {room, username}` and speaks under the new name, so
     no socket keeps a name its person gave up.
     """
-    username_key = username.casefold()
+    username_key = names.name_key(username)
+    if _belongs_to_another_account(username_key, actor):
+        raise ChatError(
+            Code.USERNAME_RESERVED, f"{username} is the name of an account. Log in as {username}, or pick another name."
+        )
     with transaction.atomic():
         version = lock_room(room.pk)
         if version is None:
@@ -139,7 +162,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
         except IntegrityError:
             raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
         Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
-        members = room_members(room_id=room.pk)
+        members, accounts = room_roster(room_id=room.pk)
         if announce == "rename":
             renamed = {"room": room.name, "username": username}
             events.rename(room.pk, actor.guest_key, username, "renamed", renamed, source=connection_id)
@@ -148,12 +171,13 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
                 room,
                 version=version,
                 members=members,
+                accounts=accounts,
                 kind=announce,
                 username=username,
                 guest_key=actor.guest_key,
                 text=f"{before} is now {username}" if announce == "rename" else "",
             )
-    return Entered(members=members, version=version, users=len(members))
+    return Entered(members=members, version=version, users=len(members), accounts=accounts)
 
 
 def presence_leave(*, connection_id: str) -> bool:
@@ -180,7 +204,7 @@ def presence_leave(*, connection_id: str) -> bool:
             _announce(
                 presence.room,
                 version=version,
-                members=room_members(room_id=presence.room_id),
+                **_roster(presence.room_id),
                 kind="leave",
                 username=presence.username,
                 guest_key=presence.guest_key,
@@ -205,7 +229,7 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
             _announce(
                 room,
                 version=version,
-                members=room_members(room_id=room.pk),
+                **_roster(room.pk),
                 kind="leave",
                 username=presence.username,
                 guest_key=guest_key,

@@ -7,7 +7,13 @@ from rooms.rules import CODE_ALPHABET, CODE_LENGTH, clean_room_name, clean_usern
 
 
 @pytest.mark.parametrize(
-    ("raw", "clean"), [("ann", "ann"), ("  Ann  Lee ", "Ann Lee"), ("x" * 32, "x" * 32), ("Zoë 🎧", "Zoë 🎧")]
+    ("raw", "clean"),
+    [("ann", "ann"), ("  Ann  Lee ", "Ann Lee"), ("x" * 32, "x" * 32), ("Zoë 🎧", "Zoë 🎧")]
+    + [
+        ("Zoe\u0308", "Zo\u00eb"),
+        ("\U0001f469\u200d\U0001f4bb dev", "\U0001f469\u200d\U0001f4bb dev"),
+        ("Ελένη", "Ελένη"),
+    ],
 )
 def test_usernames_are_trimmed_and_folded(raw, clean):
     assert clean_username(raw) == clean
@@ -50,3 +56,37 @@ def test_a_name_shaped_like_a_private_code_is_not_a_room_name(name):
 @pytest.mark.parametrize("name", ["GENERAL1", "K7QX9MP", "K7QX9MPAB", "K7QX-MPA", "football"])
 def test_names_near_the_code_shape_are_fine(name):
     assert clean_room_name(name) == name
+
+
+INVISIBLE = ["\u2060", "\u00ad", "\u034f", "\u061c", "\u180e", "\u2062", "\U000e0041", "\u200d", "\u2066"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_names_with_invisible_or_bidi_characters_are_refused(char):
+    with pytest.raises(ValidationError) as caught:
+        clean_username(f"an{char}n")
+    assert caught.value.code == "invalid_username"
+    assert "invisible" in caught.value.message
+
+
+@pytest.mark.parametrize("raw", ["\u3164", "\u2800", "\u2800 \u2800", "\u0301"])
+def test_names_that_render_blank_are_refused(raw):
+    with pytest.raises(ValidationError) as caught:
+        clean_username(raw)
+    assert caught.value.code == "invalid_username"
+    assert caught.value.message == "Pick a display name people can see."
+
+
+@pytest.mark.parametrize("raw", ["System", "system", "[SYSTEM]", "S\u0443stem", "chatsite", "Admin", "Moderator"])
+def test_names_that_could_pass_for_server_notices_are_reserved(raw):
+    with pytest.raises(ValidationError) as caught:
+        clean_username(raw)
+    assert caught.value.code == "invalid_username"
+    assert "kept for chatsite" in caught.value.message
+
+
+def test_the_reserved_names_come_from_settings(settings):
+    settings.RESERVED_NAMES = ["announcer"]
+    assert clean_username("System") == "System"
+    with pytest.raises(ValidationError):
+        clean_username("Announcer")

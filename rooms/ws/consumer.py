@@ -17,7 +17,7 @@ from django.conf import settings
 from rooms import identity, policy, rules, selectors, services
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
-from rooms.payloads import room_data
+from rooms.payloads import author_token, room_data
 from rooms.realtime.hub import Hub, get_hub
 from rooms.realtime.ordering import SocketStream
 from rooms.realtime.wire import Wire
@@ -42,6 +42,7 @@ class ChatConsumer(HubSocket):
         self.flood = FloodGuard()
         self.last_typing = 0.0
         self.actor, self.username = await identity.actor_for_scope(self.scope)
+        self.session_key = identity.session_key(self.scope)
         self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
         self.hub = await get_hub()
         self.connection_id = self.hub.connection_id()
@@ -234,7 +235,10 @@ class ChatConsumer(HubSocket):
         return {
             "room": room_data(room, entered.users),
             "username": username,
+            "author": author_token(self.actor.guest_key),
+            "account": self.actor.user_id is not None,
             "members": entered.members,
+            "accounts": entered.accounts,
             "history": snapshot.history,
             "has_more": snapshot.has_more,
             "resumed": snapshot.resumed,

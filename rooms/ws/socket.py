@@ -7,6 +7,7 @@ to daphne's transport when it serves the socket (rooms/realtime/wire.py).
 """
 
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.conf import settings
 
 from rooms.errors import Close
 from rooms.identity import Actor
-from rooms.payloads import encode
+from rooms.payloads import author_token, encode
 from rooms.realtime.bus import RoomMessage
 from rooms.realtime.ordering import SocketStream
 from rooms.realtime.wire import Wire, text_frame
@@ -38,6 +39,7 @@ class HubSocket(AsyncWebsocketConsumer):
     stream: SocketStream  # set by the subclass's connect()
     actor: Actor
     username: str | None = None
+    session_key: str | None = None  # the Django session it was opened with, if any
 
     async def dispatch(self, message):
         """Called with each ASGI event: run its handler.
@@ -96,10 +98,39 @@ class HubSocket(AsyncWebsocketConsumer):
         self.username = username
         await self.send_text(text)
 
-    def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool:
+    async def identify(
+        self,
+        *,
+        person_key: str,
+        user_id: int,
+        is_staff: bool,
+        user_name: str,
+        names: dict[str, str],
+        session_key: str | None,
+    ) -> None:
+        """Called by the hub when this socket's guest signed up or logged in (another tab): act as the account.
+
+        The services already moved the guest's messages, rooms and presence to
+        the account (rooms/services/people.py), so nothing is left or rejoined.
+        """
+        self.actor = dataclasses.replace(
+            self.actor, guest_key=person_key, user_id=user_id, is_staff=is_staff, user_name=user_name
+        )
+        self.stream.guest_key = person_key
+        self.session_key = session_key or self.session_key
+        if self.room is not None and str(self.room.pk) in names:
+            self.username = names[str(self.room.pk)]
+        identity = {"author": author_token(person_key), "account": True, "username": self.username}
+        await self.send_event("identity", identity)
+
+    def matches(
+        self, *, room_id: int | None, guest_key: str | None, user_id: int | None, session_key: str | None = None
+    ) -> bool:
         """Called by the hub for an eviction: is this socket one of those it removes?"""
         if room_id is not None and (self.room is None or self.room.pk != room_id):
             return False
+        if session_key is not None:
+            return session_key == self.session_key
         if guest_key is None and user_id is None:
             return True
         return guest_key == self.actor.guest_key or (user_id is not None and user_id == self.actor.user_id)

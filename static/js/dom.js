@@ -1,5 +1,15 @@
 // Small DOM helpers. User text only ever goes in through textContent.
 
+// The mark next to a name that belongs to an account, so "ann" the account and a guest are never mistaken.
+export function accountBadge() {
+  return el(
+    "span",
+    { className: "account-badge", attrs: { title: "Signed-in account" } },
+    el("span", { text: "\u2713", attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "visually-hidden", text: " (account)" }),
+  );
+}
+
 export function el(tag, { className, text, attrs } = {}, ...children) {
   const node = document.createElement(tag);
   if (className) node.className = className;

@@ -1,6 +1,6 @@
 // The member list of the current room; the room's owner gets a "Remove" button per member.
 
-import { el } from "./dom.js";
+import { accountBadge, el } from "./dom.js";
 
 export class MemberList {
   // onKick(name): the owner pressed "Remove" next to a member.
@@ -18,11 +18,14 @@ export class MemberList {
     });
   }
 
-  show(members, me, { owner = false } = {}) {
+  // accounts: the members' names that are accounts (marked with a badge).
+  show(members, me, { owner = false, accounts = [] } = {}) {
     this.members = members;
+    const isAccount = new Set(accounts);
     this.list.replaceChildren(
       ...members.map((name) => {
         const li = el("li", { className: name === me ? "member me" : "member", attrs: { "data-name": name } }, el("span", { className: "member-name", text: name }));
+        if (isAccount.has(name)) li.append(accountBadge());
         if (owner && name !== me) {
           li.append(
             el("button", {

@@ -11,11 +11,14 @@
 // flood control) mean "do not reconnect"; RESTART (the server is restarting or
 // was declared dead) and BACKLOG (this tab stopped reading and fell too far
 // behind) are retried like any other close, resuming with since_id.
+// SIGNED_OUT (this tab's session logged out in another tab) reloads the page,
+// which then belongs to a guest.
 export const Close = Object.freeze({
   BANNED: 4003,
   FLOOD: 4008,
   RESTART: 4012,
   BACKLOG: 4013,
+  SIGNED_OUT: 4015,
 });
 
 // The stable `code` of an `error` event, as the server sends it.
@@ -25,6 +28,7 @@ export const Code = Object.freeze({
   UNKNOWN_EVENT: "unknown_event",
   INVALID_USERNAME: "invalid_username",
   USERNAME_TAKEN: "username_taken",
+  USERNAME_RESERVED: "username_reserved",
   ROOM_NOT_FOUND: "room_not_found",
   INVALID_ROOM_NAME: "invalid_room_name",
   NOT_IN_ROOM: "not_in_room",

@@ -9,7 +9,7 @@
 
 import { Close } from "./protocol.js";
 
-const NO_RETRY_CODES = new Set([Close.BANNED, Close.FLOOD]);
+const NO_RETRY_CODES = new Set([Close.BANNED, Close.FLOOD, Close.SIGNED_OUT]);
 
 export class ChatSocket extends EventTarget {
   constructor(path, { maxDelay = 15000, baseDelay = 500 } = {}) {
@@ -25,6 +25,8 @@ export class ChatSocket extends EventTarget {
     this.stopped = false; // closed for good by the server
     window.addEventListener("online", () => this.reconnectNow());
     window.addEventListener("offline", () => this.stopped || this.setState("offline"));
+    // Logged out in another tab: this page belonged to the account, so load it again as the guest it now is.
+    this.on("closed", ({ code }) => code === Close.SIGNED_OUT && location.reload());
   }
 
   on(event, handler) {

@@ -137,6 +137,33 @@ async def test_a_name_someone_else_uses_in_the_room_is_taken(connect, joined):
     assert (await impostor.join("general", "ann2"))["members"] == ["Ann", "ann2"]
 
 
+@pytest.mark.parametrize(
+    "look_alike",
+    ["\u0430nn", "\uff41\uff4e\uff4e", "\U0001d41a\U0001d427\U0001d427", "Ann"],
+    ids=["cyrillic-a", "fullwidth", "math-bold", "capital"],
+)
+async def test_a_look_alike_of_a_members_name_is_taken(connect, joined, look_alike):
+    ann = await joined("general", "ann")
+    impostor = await connect()
+    await impostor.send("join_room", {"room_name": "general", "username": look_alike})
+    error = await impostor.expect("error")
+    assert error["code"] == "username_taken"
+    assert await impostor.events(skip=LOBBY_NOISE) == []  # no join_confirm, no member list: not in the room
+    assert await ann.events(skip=LOBBY_NOISE) == []  # ann's room heard no join
+    # Once ann has gone, the name (in any of its forms) is free again.
+    await ann.close()
+    assert (await impostor.join("general", look_alike))["username"] == look_alike
+
+
+async def test_a_name_with_an_invisible_character_never_reaches_the_room(connect, joined):
+    await joined("general", "ann")
+    other = await connect()
+    for name in ["a\u2060nn", "ann\u00ad", "\u3164", "\u2800", "System", "S\u0443stem"]:
+        await other.send("join_room", {"room_name": "general", "username": name})
+        assert (await other.expect("error"))["code"] == "invalid_username"
+    assert (await other.join("general", "bea"))["members"] == ["ann", "bea"]
+
+
 async def test_username_taken_leaves_the_socket_out_of_the_room(connect, joined):
     ann = await joined("general", "ann")
     impostor = await connect()

@@ -148,16 +148,18 @@ def make_staff(chat_server, username: str, password: str) -> None:
 
 
 def admin_login(page, username: str, password: str) -> None:
+    """The admin's login is the site's (allauth's, with its limits): /admin/login/ leads there and back."""
     page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.get_by_role("button", name="Sign In").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
-def admin_action(page, model: str, search: str, action: str) -> None:
+def admin_action(page, model: str, search: str, action: str, *, app: str = "rooms") -> None:
     """In the admin changelist of `model`: find rows by `search`, tick them all, run `action`."""
-    page.goto(f"/admin/rooms/{model}/?q={search}")
+    page.goto(f"/admin/{app}/{model}/?q={search}")
     page.check("#action-toggle")
     page.select_option("select[name=action]", action)
     page.click("button[name=index]")

@@ -38,7 +38,7 @@ def test_favicon_ico_answers_head_and_refuses_writes(client):
 
 @pytest.mark.parametrize("path", ["/", "/admin/login/"])
 def test_pages_link_the_icons_and_the_manifest(client, path):
-    html = client.get(path).content.decode()
+    html = client.get(path, follow=True).content.decode()
     for rel, name in [
         ("icon", "icons/icon.svg"),
         ("icon", "icons/favicon-32.png"),

@@ -48,7 +48,9 @@ def csp_directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
-@pytest.mark.parametrize("path", ["/", "/r/general/", "/r/no-such-room/", "/admin/login/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/r/general/", "/r/no-such-room/", "/admin/login/", "/accounts/login/", "/accounts/signup/"]
+)
 def test_pages_carry_the_content_security_policy(client, path):
     session = client.session
     session["chatsite_username"] = "ann"
@@ -66,7 +68,7 @@ def test_pages_have_no_inline_script_or_style(client):
     session = client.session
     session["chatsite_username"] = "ann"
     session.save()
-    for path in ("/", "/r/general/"):
+    for path in ("/", "/r/general/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
         html = client.get(path).content.decode()
         # Every script has a src, except JSON data blocks, which never run.
         assert not re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>\s*\S", html), path

@@ -37,7 +37,8 @@ const session = new RoomSession(config);
 const socket = new ChatSocket(config.wsPath);
 const outbox = new Outbox();
 const mine = new MyMessages();
-const store = new MessageStore({ isOwn: (m) => mine.has(m) });
+// Mine: sent from this browser, or (an account on another device, a guest who signed up) by the same person.
+const store = new MessageStore({ isOwn: (m) => mine.has(m) || (Boolean(session.author) && m.author === session.author) });
 
 const messages = new MessageList($("message-list"), $("messages"), store, {
   onEdit: (id, text) => socket.send("edit_message", { id, text }),

@@ -2,7 +2,7 @@
 // a notice, or what a moderator left of a message. Text only through
 // textContent (dom.js, richtext.js).
 
-import { dayKey, el, timeElement } from "../dom.js";
+import { accountBadge, dayKey, el, timeElement } from "../dom.js";
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
 
 const REMOVED_TEXT = "Message removed by a moderator";
@@ -16,6 +16,7 @@ export function messageRow(message, { own, me }) {
       "div",
       { className: "msg-meta" },
       el("span", { className: "msg-author", text: message.username }),
+      ...(message.account ? [accountBadge()] : []),
       timeElement(message.ts),
       el("span", { className: "msg-edited", text: "edited" }),
       el("span", { className: "msg-actions" }),

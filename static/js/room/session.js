@@ -9,6 +9,7 @@ export class RoomSession {
     this.title = title;
     this.username = username;
     this.owner = false;
+    this.author = ""; // the server's token for this person: marks their messages on every device
     this.siteBanned = false; // banned from the whole site: out for good
   }
 
@@ -18,10 +19,11 @@ export class RoomSession {
   }
 
   // join_confirm: true when it is another room than the one we were in.
-  confirm({ room, username, owner }) {
+  confirm({ room, username, owner, author }) {
     const switched = this.joined !== room.name;
     this.joined = this.room = room.name;
     this.username = username;
+    this.author = author || "";
     this.owner = Boolean(owner);
     this.title = room.title;
     return switched;

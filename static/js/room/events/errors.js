@@ -8,7 +8,7 @@ import { bannedFromSite, bannedSentence, removeFromRoom } from "./removal.js";
 
 // Joining refused: a name to change right here, a ban, or a room that is not there.
 function joinRefused(chat, error) {
-  if (error.code === Code.USERNAME_TAKEN || error.code === Code.INVALID_USERNAME) {
+  if ([Code.USERNAME_TAKEN, Code.USERNAME_RESERVED, Code.INVALID_USERNAME].includes(error.code)) {
     refuseName(chat, error);
     return;
   }

@@ -16,7 +16,7 @@ export function join(chat, name) {
 }
 
 export function bindJoining(chat) {
-  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer } = chat;
+  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer, store } = chat;
 
   socket.on("state", (state) => {
     page.showConnection(state);
@@ -25,6 +25,13 @@ export function bindJoining(chat) {
 
   socket.on("connected", () => {
     if (session.room) join(chat, session.room);
+  });
+
+  // Signed up or logged in in another tab: this tab now speaks as the account, and its messages are the account's.
+  socket.on("identity", (data) => {
+    session.author = data.author;
+    if (data.username) session.username = data.username;
+    if (store.present) messages.setPermissions({ me: session.username, owner: session.owner, editWindow: store.editWindow });
   });
 
   socket.on("join_confirm", (data) => {
@@ -37,7 +44,7 @@ export function bindJoining(chat) {
     controls.setOwner(session.owner);
     controls.setState(data);
     updateComposer(chat);
-    showMembers(chat, data.members || []);
+    showMembers(chat, data.members || [], data.accounts || []);
     if (switched) typing.clear();
     page.showTitle(room.title);
     notifier.setTitle(`${room.title} · chatsite`);

@@ -9,6 +9,7 @@ const PICK = "Pick another display name to join.";
 
 function reasonFor(error, name) {
   if (error.code === Code.USERNAME_TAKEN) return `Someone in this room is already called \u201c${name}\u201d.`;
+  if (error.code === Code.USERNAME_RESERVED) return `\u201c${name}\u201d is the name of an account. Log in, or pick another name.`;
   return error.message;
 }
 
@@ -38,7 +39,7 @@ function standOutside(chat) {
 
 export function refuseName(chat, error) {
   const { session, gate } = chat;
-  const taken = error.code === Code.USERNAME_TAKEN;
+  const taken = error.code === Code.USERNAME_TAKEN || error.code === Code.USERNAME_RESERVED;
   const why = reasonFor(error, session.username || "");
   standOutside(chat);
   if (gate.shown) {

@@ -1,15 +1,15 @@
 // Who is here: the member list and who is typing.
 
-export function showMembers(chat, names) {
+export function showMembers(chat, names, accounts = []) {
   const { members, session } = chat;
-  members.show(names, session.username, { owner: session.owner });
+  members.show(names, session.username, { owner: session.owner, accounts });
 }
 
 export function bindPresence(chat) {
   const { socket, session, typing } = chat;
 
   socket.on("member_list", (data) => {
-    if (session.isJoined(data.room)) showMembers(chat, data.members);
+    if (session.isJoined(data.room)) showMembers(chat, data.members, data.accounts);
   });
 
   socket.on("typing", (data) => {
