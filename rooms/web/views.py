@@ -12,7 +12,7 @@ from rooms.selectors import public_rooms
 from rooms.web.forms import LobbyForm, NameForm
 
 FIELD_FOR_ACTION = {"enter": "enter", "join": "room", "create_named": "new_room", "create_private": None}
-ERROR_STATUS = {"rate_limited": 429, "banned": 403}
+ERROR_STATUS = {"rate_limited": 429, "room_limit": 429, "banned": 403}
 
 
 def _explain(error: ChatError, name: str) -> str:

@@ -175,3 +175,22 @@ def test_creating_a_room_named_like_a_code_answers_the_same_whether_the_code_exi
         answers.append(html.split('id="new-room-error"', 1)[1].split("</p>", 1)[0])
     assert len(set(answers)) == 1 and "private room codes" in answers[0]
     assert not Room.objects.filter(kind=Room.Kind.NAMED).exists()
+
+
+def test_creating_rooms_past_the_limit_is_a_form_error_next_to_the_field(client, settings):
+    settings.ROOM_CREATE_LIMIT = 2
+    for name in ["form-one", "form-two"]:
+        assert post_home(client, username="ann", new_room=name, action="create_named").status_code == 302
+    response = post_home(client, username="ann", new_room="form-three", action="create_named")
+    assert response.status_code == 429
+    html = response.content.decode()
+    error = html.split('id="new-room-error"', 1)[1].split("</p>", 1)[0]
+    assert "Too many new rooms" in error
+    assert 'value="form-three"' in html  # what was typed stays in the field
+    assert not Room.objects.filter(key="form-three").exists()
+    # Joining an existing room, by name or through "create", still works.
+    assert post_home(client, username="ann", new_room="form-one", action="create_named")["Location"] == "/r/form-one/"
+    assert post_home(client, username="ann", room="form-two", action="join")["Location"] == "/r/form-two/"
+    private = post_home(client, username="ann", action="create_private")
+    assert private.status_code == 429
+    assert "Too many new rooms" in private.content.decode()
