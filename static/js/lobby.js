@@ -83,10 +83,19 @@ if (top && resultsList && input && searchForm) {
     search = { query, next, pending: null };
     top.hidden = true;
     resultsList.hidden = false;
-    const shown = resultsList.children.length;
-    status.textContent = shown ? "" : query.trim() ? `No room has “${query.trim()}” in its name.` : "No rooms yet.";
+    resultsStatus();
     showMore(next ? "More rooms" : "", `?q=${encodeURIComponent(query)}&after=${encodeURIComponent(next || "")}`);
   });
+
+  function resultsStatus() {
+    if (search === null) return;
+    const query = search.query.trim();
+    const none = query ? `No room has “${query}” in its name.` : "No rooms yet.";
+    status.textContent = resultsList.children.length ? "" : none;
+  }
+  // After the lists have taken a live update (their handlers were bound first): a search that found
+  // nothing may have found something now, or lost its last room.
+  for (const event of ["room_update", "room_updates", "room_removed"]) socket.on(event, resultsStatus);
 
   let timer = null;
   input.addEventListener("input", () => {
