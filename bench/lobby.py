@@ -6,7 +6,10 @@ it with bench/run.py's environment, then, one fresh socket after another:
 
   1. times `--connects` WebSocket connects from the start of the handshake
      to the `room_list` frame received (median, p95), and its size in bytes;
-  2. times `--pages` GETs of the lobby page (/) and its size.
+  2. times `--connects` find_rooms -> room_results on one socket (a search
+     for "bench-09", a page from the middle of A to Z, in turns), where the
+     server has find_rooms;
+  3. times `--pages` GETs of the lobby page (/) and its size.
 
 Three unmeasured connects and page loads warm the server up first. Prints one
 JSON line (and appends it to `--json`). Run it on a checkout of another
@@ -85,6 +88,30 @@ async def room_list_times(url: str, connects: int) -> tuple[list[float], list[in
     return times, sizes, counts
 
 
+async def find_times(url: str, finds: int) -> list[float] | None:
+    """Seconds from find_rooms to room_results on one socket: a search, then a page from the middle, in turns.
+
+    None on a server without find_rooms (before the bounded lobby).
+    """
+    times = []
+    origin = url.replace("ws://", "http://").split("/ws/", 1)[0]
+    async with connect(url, origin=origin, compression=None, max_size=None, ping_interval=None) as ws:
+        await ws.recv()  # room_list
+        for i in range(WARMUP + finds):
+            data = {"query": "bench-09"} if i % 2 else {"query": "", "after": "bench-05000"}
+            start = time.monotonic()
+            await ws.send(json.dumps({"event": "find_rooms", "data": data}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if frame["event"] in ("room_results", "error"):
+                    break
+            if frame["event"] == "error":
+                return None
+            if i >= WARMUP:
+                times.append(time.monotonic() - start)
+    return times
+
+
 def page_times(url: str, pages: int) -> tuple[list[float], int]:
     times, size = [], 0
     for i in range(WARMUP + pages):
@@ -127,6 +154,7 @@ def main() -> None:
     server = ChatServer(env, workdir / "daphne.log").start()
     try:
         times, sizes, counts = asyncio.run(room_list_times(server.ws_url, args.connects))
+        finds = asyncio.run(find_times(server.ws_url, args.connects))
         pages, page_bytes = page_times(server.url + "/", args.pages)
     finally:
         server.stop()
@@ -142,6 +170,8 @@ def main() -> None:
         "room_list_bytes": max(sizes),
         "connect_to_room_list_median_ms": ms(statistics.median(times)),
         "connect_to_room_list_p95_ms": ms(percentile(times, 0.95)),
+        "find_rooms_median_ms": ms(statistics.median(finds)) if finds else None,
+        "find_rooms_p95_ms": ms(percentile(finds, 0.95)) if finds else None,
         "page_bytes": page_bytes,
         "page_median_ms": ms(statistics.median(pages)),
         "page_p95_ms": ms(percentile(pages, 0.95)),
