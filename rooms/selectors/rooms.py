@@ -61,6 +61,8 @@ def rooms_find(*, query: str, after: str | None = None) -> dict[str, Any]:
     pass as `after` for the following page, or None on the last one.
     """
     limit = settings.LOBBY_ROOMS_MAX
+    if "\x00" in query or (after and "\x00" in after):
+        return {"query": query, "rooms": [], "next": None}  # no name has one, and PostgreSQL refuses NUL in a query
     # "Not private" rather than "kind in (topic, named)": nearly every room is public, and with the kind
     # filter SQLite walks the kind index and sorts them all; this way it reads the key index in order.
     found = Room.objects.exclude(kind=Room.Kind.PRIVATE).filter(closed_at__isnull=True)

@@ -94,6 +94,9 @@ def test_finding_rooms_by_part_of_the_name_a_page_at_a_time(settings):
     # Wildcards are text, not patterns.
     assert selectors.rooms_find(query="%")["rooms"] == []
     assert selectors.rooms_find(query="_")["rooms"] == []
+    assert (
+        selectors.rooms_find(query="room\x00")["rooms"] == selectors.rooms_find(query="", after="\x00")["rooms"] == []
+    )
 
 
 def test_rooms_are_found_by_name_or_code_case_insensitively_and_never_when_closed():
