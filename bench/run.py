@@ -52,6 +52,9 @@ BENCH_ENV = {
     "RATE_LIMIT_PER_SECOND": "1000",
     "FRAME_RATE_BURST": "1000",
     "FRAME_RATE_PER_SECOND": "1000",
+    # Workload iii creates 100 rooms from one address in a second (join_room {create: true}).
+    "ROOM_CREATE_LIMIT": "100000",
+    "ROOM_CREATE_ADDRESS_LIMIT": "100000",
 }
 LAYERS = {
     "memory": {},

@@ -380,7 +380,25 @@ PRESENCE_TIMEOUT_SECONDS = env_float("PRESENCE_TIMEOUT_SECONDS", 60, minimum=1)
 # the members still counted on it out of their rooms (so nobody reads as "left" and "joined").
 SHUTDOWN_GRACE_SECONDS = env_float("SHUTDOWN_GRACE_SECONDS", 2, minimum=0)
 ROOM_EMPTY_GRACE_SECONDS = env_float("ROOM_EMPTY_GRACE_SECONDS", 30, minimum=0)
-DELETE_EMPTY_NAMED_ROOMS = env_bool("DELETE_EMPTY_NAMED_ROOMS", False)
+# Empty named (public, user-made) rooms are deleted, with their messages, once nobody has been in
+# them or written for this long; 0 keeps them for ever. Topic rooms are never deleted.
+ROOM_IDLE_EXPIRY_SECONDS = env_float("ROOM_IDLE_EXPIRY_SECONDS", 7 * 24 * 3600, minimum=0)
+if env_str("DELETE_EMPTY_NAMED_ROOMS"):
+    # Its "0" (keep for ever) was the default; keeping it silently would hide that rooms now
+    # expire, and turning it into a number would guess. The operator says which (docs/deploy.md).
+    raise ImproperlyConfigured(
+        "DELETE_EMPTY_NAMED_ROOMS is replaced by ROOM_IDLE_EXPIRY_SECONDS: unset it, and set "
+        "ROOM_IDLE_EXPIRY_SECONDS=0 to keep empty named rooms for ever (what DELETE_EMPTY_NAMED_ROOMS=0 did), "
+        "or =30 to delete them like DELETE_EMPTY_NAMED_ROOMS=1 did (default: 604800, a week)."
+    )
+# Creating rooms (named and private): at most this many per ROOM_CREATE_WINDOW_SECONDS per person
+# (session or account) and per client address. Joining existing rooms is never limited by this.
+ROOM_CREATE_LIMIT = env_int("ROOM_CREATE_LIMIT", 5, minimum=1)
+ROOM_CREATE_ADDRESS_LIMIT = env_int("ROOM_CREATE_ADDRESS_LIMIT", 20, minimum=1)
+ROOM_CREATE_WINDOW_SECONDS = env_int("ROOM_CREATE_WINDOW_SECONDS", 600, minimum=1)
+# The lobby, room_list and the sidebar carry at most this many public rooms (topic rooms always,
+# then the busiest); find_rooms pages through the rest, this many at a time.
+LOBBY_ROOMS_MAX = env_int("LOBBY_ROOMS_MAX", 50, minimum=1)
 RESUME_MAX = env_int("RESUME_MAX", 1000, minimum=1)
 EDIT_WINDOW_SECONDS = env_int("EDIT_WINDOW_SECONDS", 900)
 # Flood control, per connection: a token bucket for messages (send and edit) ...

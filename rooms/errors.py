@@ -33,6 +33,7 @@ class Code:
     BANNED = "banned"
     ROOM_LOCKED = "room_locked"
     RATE_LIMITED = "rate_limited"
+    ROOM_LIMIT = "room_limit"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -65,6 +66,7 @@ DEFAULT_MESSAGES = {
     Code.BANNED: "You are banned from this room.",
     Code.ROOM_LOCKED: "This room is read-only for now.",
     Code.RATE_LIMITED: "You are sending too fast.",
+    Code.ROOM_LIMIT: "You have created too many rooms lately; join an existing one or try again later.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }
 

@@ -1,9 +1,11 @@
-"""Rate limits kept across processes: slow mode and code guessing, answered as `rate_limited {retry_after}`.
+"""Rate limits kept across processes: slow mode, code guessing and room creation.
 
-Slow mode and code guessing are metered in the cache (Redis when REDIS_URL is
-set, so every process agrees); a socket's own flood control is rooms/ws/flood.py. While the cache is unreachable (Redis restarting) those two
-checks let everything through, logged once a minute: chat keeps working and
-the limits come back with Redis.
+Slow mode and code guessing are answered as `rate_limited {retry_after}`, room
+creation past its limit as `room_limit {retry_after}`. All three are metered in
+the cache (Redis when REDIS_URL is set, so every process agrees); a socket's own
+flood control is rooms/ws/flood.py. While the cache is unreachable (Redis
+restarting) these checks let everything through, logged once a minute: chat
+keeps working and the limits come back with Redis.
 """
 
 import logging
@@ -81,3 +83,57 @@ def guess_missed(*, guest_key: str, ip: str) -> None:
                 cache.add(key, 1, timeout=60)
     except Exception as error:
         _cache_unavailable(error)
+
+
+def _create_keys(guest_key: str, ip: str) -> list[tuple[str, int]]:
+    keys = [(f"create:g:{guest_key}", settings.ROOM_CREATE_LIMIT)]
+    if ip:
+        keys.append((f"create:ip:{ip}", settings.ROOM_CREATE_ADDRESS_LIMIT))
+    return keys
+
+
+def room_create_check(*, guest_key: str, ip: str) -> None:
+    """Raise room_limit once a person or an address created its ROOM_CREATE_* rooms in this window.
+
+    Each window starts with the first room created in it (one key holds the
+    count, one the start) and lasts ROOM_CREATE_WINDOW_SECONDS.
+    """
+    window = settings.ROOM_CREATE_WINDOW_SECONDS
+    now = time.time()
+    for key, limit in _create_keys(guest_key, ip):
+        try:
+            count, since = cache.get(key) or 0, cache.get(f"{key}:since") or now
+        except Exception as error:
+            _cache_unavailable(error)
+            return
+        if count >= limit:
+            retry_after = max(1, math.ceil(since + window - now))
+            who = "you" if key.startswith("create:g:") else "your network address"
+            raise ChatError(
+                Code.ROOM_LIMIT,
+                f"Too many new rooms: {who} may create {limit} every {_duration(window)}; "
+                f"try again in {_duration(retry_after)}, or join an existing room.",
+                retry_after=retry_after,
+            )
+
+
+def room_created(*, guest_key: str, ip: str) -> None:
+    """Count one room created by this person and address (after room_create_check let it through)."""
+    window = settings.ROOM_CREATE_WINDOW_SECONDS
+    try:
+        for key, _ in _create_keys(guest_key, ip):
+            cache.add(f"{key}:since", time.time(), timeout=window)
+            if cache.add(key, 1, timeout=window):
+                continue
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window)
+    except Exception as error:
+        _cache_unavailable(error)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{math.ceil(seconds)} s"
+    return f"{math.ceil(seconds / 60)} min"

@@ -26,7 +26,8 @@ class Room(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "closed_at"])]
+        # The lobby's quiet rooms, most recently active first, and the purge's idle ones (rooms/selectors/rooms.py).
+        indexes = [models.Index(fields=["kind", "closed_at", "-last_active_at"], name="rooms_room_lobby")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,18 +1,19 @@
 """Reads: what the lobby, a joining socket, a history page and the hub see.
 
 Keyword-only functions returning plain data ready for the protocol, one
-module per concern, re-exported here: `selectors.public_rooms()`.
+module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
 from rooms.selectors.bans import active_ban, in_force
 from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
 from rooms.selectors.rooms import (
+    lobby_rooms,
     presence_state,
-    public_rooms,
     room_by_name,
     room_members,
     room_roster,
     room_tails,
+    rooms_find,
 )
 
 __all__ = [
@@ -21,11 +22,12 @@ __all__ = [
     "in_force",
     "join_snapshot",
     "messages_after",
+    "lobby_rooms",
     "presence_state",
-    "public_rooms",
     "room_by_name",
     "room_history",
     "room_members",
     "room_roster",
     "room_tails",
+    "rooms_find",
 ]

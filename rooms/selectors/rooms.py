@@ -1,9 +1,9 @@
-"""Rooms, read: finding one by name, the lobby's list, members, the hub's checks."""
+"""Rooms, read: finding one by name, the lobby's bounded list and search, members, the hub's checks."""
 
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 
 from rooms.identity import is_account_key
 from rooms.models import Presence, Room
@@ -17,19 +17,77 @@ def room_by_name(*, name: str) -> Room | None:
     return Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).first()
 
 
-def public_rooms() -> list[dict[str, Any]]:
-    """Topic rooms in their configured order, then named rooms, busiest first."""
-    order = Case(
-        *[When(key=key, then=Value(i)) for i, key in enumerate(settings.TOPIC_ROOMS)],
-        default=Value(len(settings.TOPIC_ROOMS)),
-        output_field=IntegerField(),
+PUBLIC_KINDS = (Room.Kind.TOPIC, Room.Kind.NAMED)
+
+
+def lobby_rooms() -> dict[str, Any]:
+    """The lobby's first screen and `room_list`: at most LOBBY_ROOMS_MAX public rooms, and how many there are.
+
+    Topic rooms always, in their configured order; then named rooms with the
+    most people in them now, then the most recently active (a leave or a
+    message stamps `last_active_at`). Never every room: the people present
+    are counted from `Presence` (as many rows as people online), the empty
+    rooms read through the (kind, closed_at, last_active_at) index with a
+    LIMIT, the total counted in SQL.
+    """
+    limit = settings.LOBBY_ROOMS_MAX
+    order = {key: i for i, key in enumerate(settings.TOPIC_ROOMS)}
+    topics = sorted(
+        Room.objects.filter(kind=Room.Kind.TOPIC, closed_at__isnull=True),
+        key=lambda room: (order.get(room.key, len(order)), room.key),
     )
-    rooms = (
-        Room.objects.filter(kind__in=[Room.Kind.TOPIC, Room.Kind.NAMED], closed_at__isnull=True)
-        .annotate(users=Count("presences"), topic_order=order)
-        .order_by("topic_order", "-users", "key")
+    slots = max(0, limit - len(topics))
+    named = Room.objects.filter(kind=Room.Kind.NAMED, closed_at__isnull=True)
+    busiest = list(
+        Presence.objects.filter(room__kind=Room.Kind.NAMED, room__closed_at__isnull=True)
+        .values("room_id")
+        .annotate(users=Count("id"))
+        .order_by("-users", "-room__last_active_at", "room_id")
+        .values_list("room_id", "users")[:slots]
     )
-    return [room_data(room, room.users) for room in rooms]
+    busy = Room.objects.in_bulk([room_id for room_id, _ in busiest]) if busiest else {}
+    rooms = [room_data(room, users) for room, users in zip(topics, _counts(topics), strict=True)]
+    rooms += [room_data(busy[room_id], users) for room_id, users in busiest]
+    if len(busiest) < slots:  # every occupied room is listed: the rest are empty, most recently active first
+        quiet = named.exclude(pk__in=list(busy)).order_by("-last_active_at", "key")[: slots - len(busiest)]
+        rooms += [room_data(room, 0) for room in quiet]
+    total = Room.objects.filter(kind__in=PUBLIC_KINDS, closed_at__isnull=True).count()
+    return {"rooms": rooms, "total": total, "limit": limit}
+
+
+def rooms_find(*, query: str, after: str | None = None) -> dict[str, Any]:
+    """`room_results`: open public rooms whose name contains `query` (any case), A to Z, LOBBY_ROOMS_MAX a page.
+
+    An empty `query` pages through every public room. `next` is the name to
+    pass as `after` for the following page, or None on the last one.
+    """
+    limit = settings.LOBBY_ROOMS_MAX
+    if "\x00" in query or (after and "\x00" in after):
+        return {"query": query, "rooms": [], "next": None}  # no name has one, and PostgreSQL refuses NUL in a query
+    # "Not private" rather than "kind in (topic, named)": nearly every room is public, and with the kind
+    # filter SQLite walks the kind index and sorts them all; this way it reads the key index in order.
+    found = Room.objects.exclude(kind=Room.Kind.PRIVATE).filter(closed_at__isnull=True)
+    if wanted := query.strip().lower():
+        found = found.filter(key__contains=wanted)  # Django escapes % and _: a name's text, not a pattern
+    if after:
+        found = found.filter(key__gt=after.strip().lower())
+    page = list(found.order_by("key")[: limit + 1])
+    more, page = len(page) > limit, page[:limit]
+    rooms = [room_data(room, users) for room, users in zip(page, _counts(page), strict=True)]
+    return {"query": query, "rooms": rooms, "next": page[-1].key if more else None}
+
+
+def _counts(rooms: list[Room]) -> list[int]:
+    """The people in each of a few rooms, in one query."""
+    if not rooms:
+        return []
+    counts = dict(
+        Presence.objects.filter(room_id__in=[room.pk for room in rooms])
+        .values("room_id")
+        .annotate(users=Count("id"))
+        .values_list("room_id", "users")
+    )
+    return [counts.get(room.pk, 0) for room in rooms]
 
 
 def room_members(*, room_id: int) -> list[str]:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rooms import events, policy, rules, throttle
@@ -31,16 +32,20 @@ def room_create_private(*, actor: Actor) -> Room:
 
     Only holders of the code can find it; it is deleted once it has been empty
     for ROOM_EMPTY_GRACE_SECONDS. Announces nothing: nobody else may know it.
+    Past the creation limit (_creation_check) it is `room_limit`.
     """
+    _creation_check(actor)
     for _ in range(20):
         code = rules.new_room_code()
         try:
             with transaction.atomic():
-                return Room.objects.create(
+                room = Room.objects.create(
                     kind=Room.Kind.PRIVATE, name=code, title=f"Private room {code}", owner_key=actor.guest_key
                 )
         except IntegrityError:
             continue  # that code is taken; draw another
+        _creation_counted(actor)
+        return room
     raise ChatError(Code.INTERNAL_ERROR, "Could not find a free room code; please try again.")
 
 
@@ -49,11 +54,14 @@ def room_create_named(*, name: str, actor: Actor) -> tuple[Room, bool]:
 
     Raises `invalid_room_name` for a name outside the rules. A new room is
     announced to every socket as `room_update` (0 users) and is owned by `actor`.
+    Only creating counts towards the creation limit (`room_limit`, _creation_check):
+    an existing room is returned whatever the count.
     """
     name = apply(rules.clean_room_name, name)
     existing = room_by_name(name=name)
     if existing is not None:
         return existing, False
+    _creation_check(actor)
     try:
         with transaction.atomic():
             room = Room.objects.create(kind=Room.Kind.NAMED, name=name, title=name, owner_key=actor.guest_key)
@@ -63,7 +71,19 @@ def room_create_named(*, name: str, actor: Actor) -> tuple[Room, bool]:
         if existing is None or existing.closed_at is not None:
             raise ChatError(Code.INVALID_ROOM_NAME, "That room name cannot be used.") from None
         return existing, False
+    _creation_counted(actor)
     return room, True
+
+
+def _creation_check(actor: Actor) -> None:
+    """ROOM_CREATE_LIMIT new rooms per window per person, ROOM_CREATE_ADDRESS_LIMIT per address; staff are not counted."""
+    if not actor.is_staff:
+        throttle.room_create_check(guest_key=actor.guest_key, ip=actor.ip)
+
+
+def _creation_counted(actor: Actor) -> None:
+    if not actor.is_staff:
+        throttle.room_created(guest_key=actor.guest_key, ip=actor.ip)
 
 
 def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
@@ -198,20 +218,27 @@ def room_clear_history(*, room: Room, actor: Actor) -> int:
 
 
 def rooms_purge_empty() -> list[str]:
-    """Delete private rooms (and named ones, if so configured) empty for the grace period.
+    """Delete empty rooms, with their messages: private ones after ROOM_EMPTY_GRACE_SECONDS,
+    named ones after ROOM_IDLE_EXPIRY_SECONDS (0: never).
 
-    Returns the names deleted. Topic rooms are never deleted. A room someone
-    re-entered within ROOM_EMPTY_GRACE_SECONDS (a page reload) is kept.
+    Returns the names deleted. Topic rooms are never deleted, nor a room with
+    anyone in it, nor a closed one (an archive for moderators). A private room
+    someone re-entered within the grace (a page reload) is kept; "idle" is
+    `last_active_at`, stamped by every leave and every message.
     """
-    kinds = [Room.Kind.PRIVATE] + ([Room.Kind.NAMED] if settings.DELETE_EMPTY_NAMED_ROOMS else [])
-    cutoff = timezone.now() - timedelta(seconds=settings.ROOM_EMPTY_GRACE_SECONDS)
-    candidates = Room.objects.filter(kind__in=kinds, last_active_at__lt=cutoff, presences__isnull=True)
+    now = timezone.now()
+    private_cutoff = now - timedelta(seconds=settings.ROOM_EMPTY_GRACE_SECONDS)
+    expired = Q(kind=Room.Kind.PRIVATE, last_active_at__lt=private_cutoff)
+    if settings.ROOM_IDLE_EXPIRY_SECONDS:
+        named_cutoff = now - timedelta(seconds=settings.ROOM_IDLE_EXPIRY_SECONDS)
+        expired |= Q(kind=Room.Kind.NAMED, last_active_at__lt=named_cutoff)
+    candidates = Room.objects.filter(expired, closed_at__isnull=True, presences__isnull=True)
     deleted = []
     for room in candidates:
         with transaction.atomic():
             if lock_room(room.pk) is None or room.presences.exists():
                 continue
-            fresh = Room.objects.filter(pk=room.pk, last_active_at__lt=cutoff).first()
+            fresh = Room.objects.filter(expired, pk=room.pk).first()
             if fresh is None:
                 continue
             fresh.delete()

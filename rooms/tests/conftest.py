@@ -33,6 +33,9 @@ def chat_server(tmp_path_factory):
         tmp_path_factory.mktemp("chat-server"),
         ROOM_EMPTY_GRACE_SECONDS="2",
         RATE_LIMIT_BURST="1000",  # the tests type faster than people; flood control has its own tests
+        # Every browser test creates its rooms from 127.0.0.1; the creation limit has its own tests.
+        ROOM_CREATE_LIMIT="1000",
+        ROOM_CREATE_ADDRESS_LIMIT="100000",
     ) as server:
         yield server
 

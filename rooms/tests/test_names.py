@@ -94,7 +94,7 @@ def test_presence_rows_from_before_the_keys_are_rekeyed():
 
     from rooms.models import Presence, Room
 
-    rekey = importlib.import_module("rooms.migrations.0002_presence_name_keys").rekey
+    rekey = importlib.import_module("rooms.migrations.0003_presence_name_keys").rekey
     room = Room.objects.create(key="rekey", name="rekey", kind=Room.Kind.NAMED)
     old = Presence.objects.create(room=room, guest_key="g1", username="Mary", username_key="mary")
     clash = Presence.objects.create(room=room, guest_key="g2", username="rnary", username_key="rnary-old")

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_http_methods
 from rooms import services
 from rooms.errors import ChatError
 from rooms.identity import USERNAME_KEY, actor_for_request
-from rooms.selectors import public_rooms
+from rooms.selectors import lobby_rooms, rooms_find
 from rooms.web.forms import LobbyForm, NameForm
 
 FIELD_FOR_ACTION = {"enter": "enter", "join": "room", "create_named": "new_room", "create_private": None}
-ERROR_STATUS = {"rate_limited": 429, "banned": 403}
+ERROR_STATUS = {"rate_limited": 429, "room_limit": 429, "banned": 403}
 
 
 def _explain(error: ChatError, name: str) -> str:
@@ -27,7 +27,16 @@ def _shown(room) -> str:
 
 
 def _lobby(request, form, *, status=200, room_error=""):
-    context = {"form": form, "rooms": public_rooms(), "room_error": room_error}
+    """The lobby page: the bounded list of rooms, or with ?q= (blank: all, A to Z) a page of those found."""
+    query = request.GET.get("q")
+    if query is None:
+        listed = lobby_rooms()
+        context = {"rooms": listed["rooms"], "more": max(0, listed["total"] - len(listed["rooms"]))}
+    else:
+        query = query[:200]  # like the socket's cap: a longer text finds nothing anyway
+        found = rooms_find(query=query, after=request.GET.get("after", "")[:200])
+        context = {"rooms": found["rooms"], "query": query, "next": found["next"], "searching": True}
+    context.update(form=form, room_error=room_error)
     return render(request, "rooms/home.html", context, status=status)
 
 

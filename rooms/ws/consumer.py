@@ -49,7 +49,7 @@ class ChatConsumer(HubSocket):
         await self.accept()
         self.wire = Wire.of(self.base_send)
         self.hub.add_socket(self)
-        await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
+        await self.send_event("room_list", await db(selectors.lobby_rooms)())
 
     async def disconnect(self, code):
         """Called when the socket closes, for whatever reason: leave the room."""
@@ -116,6 +116,11 @@ class ChatConsumer(HubSocket):
             await self._take_username(data["username"])
         room = await db(services.room_create_private)(actor=self.actor)
         await self.send_event("room_created", {"room": room_data(room, 0)})
+
+    async def on_find_rooms(self, data):
+        """find_rooms: public rooms whose name contains `query`, A to Z, a page after `after`."""
+        found = await db(selectors.rooms_find)(query=data.get("query", ""), after=data.get("after"))
+        await self.send_event("room_results", found)
 
     async def on_send_message(self, data):
         """send_message: store, then the room hears it; the sender gets `ack` for a client_id."""

@@ -62,6 +62,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     },
     "leave_room": {},
     "create_room": {"username": _NAME},
+    "find_rooms": {"query": Field(str, max_length=200), "after": Field(str, max_length=200)},
     "send_message": {
         "text": Field(str, required=True, max_length=MAX_FRAME_CHARS),
         "client_id": Field(str, max_length=MAX_CLIENT_ID_LENGTH),

@@ -41,5 +41,6 @@ export const Code = Object.freeze({
   BANNED: "banned",
   ROOM_LOCKED: "room_locked",
   RATE_LIMITED: "rate_limited",
+  ROOM_LIMIT: "room_limit",
   INTERNAL_ERROR: "internal_error",
 });

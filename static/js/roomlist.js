@@ -1,12 +1,20 @@
 // A live list of public rooms with member counts (lobby grid and room sidebar).
+//
+// Bounded: room_list carries at most `limit` rooms (LOBBY_ROOMS_MAX) of
+// possibly thousands, and every public room's room_update reaches every socket.
+// An update for a room the list does not show adds it only if `accepts(room)`
+// says so; by default while fewer than `limit` rooms are shown (a new room
+// in a lobby that is not full), never past it.
 
 import { el } from "./dom.js";
 
 export class RoomList {
   // render(room) builds the <li> for a room; it must hold a [data-count] .count-value.
-  constructor(listNode, render) {
+  constructor(listNode, render, { accepts } = {}) {
     this.list = listNode;
     this.render = render;
+    this.limit = Infinity;
+    this.accepts = accepts || (() => this.list.children.length < this.limit);
   }
 
   item(name) {
@@ -15,6 +23,11 @@ export class RoomList {
 
   replaceAll(rooms) {
     this.list.replaceChildren(...rooms.map((room) => this.build(room)));
+  }
+
+  // Another page of rooms after those shown (a room already shown is not shown twice).
+  append(rooms) {
+    for (const room of rooms) if (!this.item(room.name)) this.list.append(this.build(room));
   }
 
   build(room) {
@@ -26,7 +39,7 @@ export class RoomList {
   update(room) {
     const li = this.item(room.name);
     if (!li) {
-      if (room.kind && room.kind !== "private") this.list.append(this.build(room));
+      if (room.kind && room.kind !== "private" && this.accepts(room)) this.list.append(this.build(room));
       return;
     }
     const value = li.querySelector(".count-value");
@@ -38,8 +51,16 @@ export class RoomList {
     if (li) li.remove();
   }
 
-  bind(socket) {
-    socket.on("room_list", ({ rooms }) => this.replaceAll(rooms || []));
+  // list: false for a list that room_list does not fill (the lobby's search results).
+  // onList(data) runs after room_list has been drawn, with the frame's data ({rooms, total, limit}).
+  bind(socket, { list = true, onList } = {}) {
+    if (list) {
+      socket.on("room_list", (data) => {
+        this.limit = data.limit ?? Infinity;
+        this.replaceAll(data.rooms || []);
+        if (onList) onList({ rooms: data.rooms || [], total: data.total, limit: data.limit });
+      });
+    }
     socket.on("room_update", (room) => this.update(room));
     socket.on("room_updates", ({ rooms }) => (rooms || []).forEach((room) => this.update(room)));
     socket.on("room_removed", ({ name }) => this.remove(name));

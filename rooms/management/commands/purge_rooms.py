@@ -5,8 +5,8 @@ from rooms.services import presence_sweep, rooms_purge_empty
 
 class Command(BaseCommand):
     help = (
-        "Sweep members of crashed server processes, then delete private rooms (and, with "
-        "DELETE_EMPTY_NAMED_ROOMS, named rooms) empty for ROOM_EMPTY_GRACE_SECONDS. "
+        "Sweep members of crashed server processes, then delete private rooms empty for "
+        "ROOM_EMPTY_GRACE_SECONDS and named rooms idle for ROOM_IDLE_EXPIRY_SECONDS, with their messages. "
         "Running servers do this by themselves; this runs it now."
     )
 

@@ -18,14 +18,85 @@ def post(room, count, prefix="m"):
     return [services.message_post(room=room, actor=ann, username="ann", text=f"{prefix}{i}")[0] for i in range(count)]
 
 
-def test_the_lobby_lists_topics_in_their_order_then_named_rooms_busiest_first(settings):
-    quiet, _ = services.room_create_named(name="quiet", actor=ann)
-    busy, _ = services.room_create_named(name="busy", actor=ann)
-    Presence.objects.create(room=busy, guest_key="g1", username="a", username_key="a")
+def bulk_rooms(count: int, *, prefix: str = "room") -> list[Room]:
+    """`count` empty named rooms, the higher the number the more recently active."""
+    start = timezone.now() - timedelta(days=1)
+    return Room.objects.bulk_create(
+        Room(
+            kind=Room.Kind.NAMED,
+            name=f"{prefix}-{i:04}",
+            key=f"{prefix}-{i:04}",
+            title=f"{prefix}-{i:04}",
+            last_active_at=start + timedelta(seconds=i),
+        )
+        for i in range(count)
+    )
+
+
+def occupy(room: Room, people: int) -> None:
+    Presence.objects.bulk_create(
+        Presence(room=room, guest_key=f"g-{room.pk}-{i}", username=f"p{i}", username_key=f"p{i}") for i in range(people)
+    )
+
+
+def test_the_lobby_is_bounded_topics_first_then_busiest_then_latest_active(settings, django_assert_max_num_queries):
+    settings.LOBBY_ROOMS_MAX = 20
+    rooms = bulk_rooms(300)
+    occupy(rooms[10], 3)
+    occupy(rooms[20], 1)
+    occupy(rooms[30], 3)  # as busy as room-0010, and active more recently
+    Room.objects.filter(pk=rooms[10].pk).update(last_active_at=timezone.now() - timedelta(days=3))
     services.room_create_private(actor=ann)  # never listed
-    names = [room["name"] for room in selectors.public_rooms()]
-    assert names == [*settings.TOPIC_ROOMS, "busy", "quiet"]
-    assert selectors.public_rooms()[len(settings.TOPIC_ROOMS)]["users"] == 1
+    Room.objects.filter(pk=rooms[299].pk).update(closed_at=timezone.now())  # nor a closed room
+    with django_assert_max_num_queries(6) as queries:
+        lobby = selectors.lobby_rooms()
+    names = [room["name"] for room in lobby["rooms"]]
+    topics = len(settings.TOPIC_ROOMS)
+    assert names[:topics] == settings.TOPIC_ROOMS
+    assert names[topics:] == ["room-0030", "room-0010", "room-0020", *[f"room-{i:04}" for i in range(298, 286, -1)]]
+    assert [room["users"] for room in lobby["rooms"][topics : topics + 4]] == [3, 3, 1, 0]
+    assert len(lobby["rooms"]) == 20
+    assert lobby["total"] == topics + 299
+    # Not 300 rooms read into Python: each query has a LIMIT, only counts, or reads named rows (topics, ids).
+    for query in queries.captured_queries:
+        assert any(mark in query["sql"] for mark in ("LIMIT", "COUNT(", " IN (", "= 'topic'")), query["sql"]
+
+
+def test_topic_rooms_are_always_in_the_lobby_even_past_the_bound(settings):
+    settings.LOBBY_ROOMS_MAX = 3
+    occupy(bulk_rooms(5)[0], 9)
+    names = [room["name"] for room in selectors.lobby_rooms()["rooms"]]
+    assert names == settings.TOPIC_ROOMS
+
+
+def test_finding_rooms_by_part_of_the_name_a_page_at_a_time(settings):
+    settings.LOBBY_ROOMS_MAX = 10
+    bulk_rooms(300)
+    occupy(Room.objects.get(key="room-0123"), 2)
+    found = selectors.rooms_find(query="ROOM-012")
+    assert [room["name"] for room in found["rooms"]] == [f"room-{i:04}" for i in range(120, 130)]
+    assert found["rooms"][3]["users"] == 2
+    assert found["next"] is None  # exactly one page
+    page = selectors.rooms_find(query="-01")
+    assert [room["name"] for room in page["rooms"]] == [f"room-{i:04}" for i in range(100, 110)]
+    assert page["next"] == "room-0109"
+    page = selectors.rooms_find(query="-01", after=page["next"])
+    assert page["rooms"][0]["name"] == "room-0110"
+    # Everything, A to Z (topic rooms among them), when nothing is typed; never a private room.
+    services.room_create_private(actor=ann)
+    everything, after = [], None
+    while True:
+        page = selectors.rooms_find(query="", after=after)
+        everything += [room["name"] for room in page["rooms"]]
+        if not (after := page["next"]):
+            break
+    assert everything == sorted([*settings.TOPIC_ROOMS, *(f"room-{i:04}" for i in range(300))])
+    # Wildcards are text, not patterns.
+    assert selectors.rooms_find(query="%")["rooms"] == []
+    assert selectors.rooms_find(query="_")["rooms"] == []
+    assert (
+        selectors.rooms_find(query="room\x00")["rooms"] == selectors.rooms_find(query="", after="\x00")["rooms"] == []
+    )
 
 
 def test_rooms_are_found_by_name_or_code_case_insensitively_and_never_when_closed():

@@ -210,9 +210,9 @@ async def test_topic_and_named_rooms_stay_when_empty(joined, settings):
     assert await room_exists("quiet-corner")
 
 
-async def test_empty_named_rooms_go_when_configured(connect, joined, settings):
-    settings.ROOM_EMPTY_GRACE_SECONDS = 0.3
-    settings.DELETE_EMPTY_NAMED_ROOMS = True
+async def test_empty_named_rooms_go_once_idle_for_the_expiry_and_the_lobby_hears_it(connect, joined, settings):
+    settings.ROOM_EMPTY_GRACE_SECONDS = 0.3  # housekeeping rounds as often as the grace needs
+    settings.ROOM_IDLE_EXPIRY_SECONDS = 0.3
     lobby = await connect()
     ann = await joined("general", "ann")
     await ann.join("pop-up", create=True)

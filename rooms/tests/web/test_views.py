@@ -175,3 +175,45 @@ def test_creating_a_room_named_like_a_code_answers_the_same_whether_the_code_exi
         answers.append(html.split('id="new-room-error"', 1)[1].split("</p>", 1)[0])
     assert len(set(answers)) == 1 and "private room codes" in answers[0]
     assert not Room.objects.filter(kind=Room.Kind.NAMED).exists()
+
+
+def test_creating_rooms_past_the_limit_is_a_form_error_next_to_the_field(client, settings):
+    settings.ROOM_CREATE_LIMIT = 2
+    for name in ["form-one", "form-two"]:
+        assert post_home(client, username="ann", new_room=name, action="create_named").status_code == 302
+    response = post_home(client, username="ann", new_room="form-three", action="create_named")
+    assert response.status_code == 429
+    html = response.content.decode()
+    error = html.split('id="new-room-error"', 1)[1].split("</p>", 1)[0]
+    assert "Too many new rooms" in error
+    assert 'value="form-three"' in html  # what was typed stays in the field
+    assert not Room.objects.filter(key="form-three").exists()
+    # Joining an existing room, by name or through "create", still works.
+    assert post_home(client, username="ann", new_room="form-one", action="create_named")["Location"] == "/r/form-one/"
+    assert post_home(client, username="ann", room="form-two", action="join")["Location"] == "/r/form-two/"
+    private = post_home(client, username="ann", action="create_private")
+    assert private.status_code == 429
+    assert "Too many new rooms" in private.content.decode()
+
+
+def test_the_lobby_shows_a_bounded_set_and_finds_the_rest_without_javascript(client, settings):
+    settings.LOBBY_ROOMS_MAX = 12
+    Room.objects.bulk_create(
+        Room(kind=Room.Kind.NAMED, name=f"club-{i:03}", key=f"club-{i:03}", title=f"club-{i:03}") for i in range(300)
+    )
+    html = client.get(HOME).content.decode()
+    first_screen = html.split('id="room-list"', 1)[1].split("</ul>", 1)[0]
+    assert first_screen.count("<li ") == 12
+    assert 'value="general"' in first_screen
+    assert "and 293 more rooms" in html
+    assert 'href="?q="' in html  # every room, A to Z
+
+    found = client.get(HOME, {"q": "CLUB-04"}).content.decode()
+    results = found.split('id="room-results"', 1)[1].split("</ul>", 1)[0]
+    assert [f'value="club-{i:03}"' in results for i in (40, 49, 50)] == [True, True, False]
+    assert 'value="CLUB-04"' in found  # the search box keeps what was typed
+    page = client.get(HOME, {"q": "club"}).content.decode()
+    assert 'href="?q=club&amp;after=club-011"' in page
+    second = client.get(HOME, {"q": "club", "after": "club-011"}).content.decode()
+    assert 'value="club-012"' in second.split('id="room-results"', 1)[1].split("</ul>", 1)[0]
+    assert "No room has “nothing-like-it” in its name." in client.get(HOME, {"q": "nothing-like-it"}).content.decode()

@@ -119,6 +119,23 @@ async def test_create_true_never_turns_a_code_shaped_name_into_a_room(connect, s
     assert not await database_sync_to_async(Room.objects.filter(kind=Room.Kind.NAMED, key__startswith="zzzz").exists)()
 
 
+async def test_creating_past_the_limit_is_room_limit_and_the_socket_stays_usable(connect, settings):
+    settings.ROOM_CREATE_LIMIT = 2
+    eve = await connect(username="eve")
+    for name in ["eve-one", "eve-two"]:
+        assert (await eve.join(name, create=True))["room"]["name"] == name
+    await eve.send("join_room", {"room_name": "eve-three", "create": True})
+    error = await eve.expect("error", skip=NOISE)
+    assert (error["code"], error["event"]) == ("room_limit", "join_room")
+    assert 0 < error["retry_after"] <= settings.ROOM_CREATE_WINDOW_SECONDS
+    await eve.send("create_room")
+    assert (await eve.expect("error", skip=NOISE))["code"] == "room_limit"
+    # Still usable, still where it was: joining existing rooms, even with create, is not limited.
+    assert (await eve.join("eve-one", create=True))["room"]["name"] == "eve-one"
+    assert (await eve.join("general"))["room"]["name"] == "general"
+    assert not await database_sync_to_async(Room.objects.filter(key="eve-three").exists)()
+
+
 async def test_username_from_the_session_when_omitted(connect):
     ann = await connect(username="ann")
     confirm = await ann.join("general")

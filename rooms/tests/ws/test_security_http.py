@@ -147,6 +147,8 @@ def test_nul_characters_get_clear_answers_on_postgresql(client):
         pytest.fail("run with a postgres:// DATABASE_URL (the README's integration line)")
     client.raise_request_exception = False
     assert client.get("/r/a%00b/").status_code == 404
+    assert client.get("/?q=a%00b").status_code == 200  # the room search: nothing found
+    assert client.get("/?q=&after=a%00").status_code == 200
     assert client.post("/", {"username": "ann", "room": "a\x00b", "action": "join"}).status_code == 400
     assert client.post("/", {"username": "a\x00", "enter": "general"}).status_code == 400
     assert client.post("/", {"username": "ann", "new_room": "a\x00", "action": "create_named"}).status_code == 400

@@ -1,6 +1,8 @@
-// The room sidebar: the public rooms with live counts, the private rooms this
-// page has been in (only here: nobody else can find them), the current one
-// marked, and picking one switches rooms without a reload.
+// The room sidebar: the public rooms room_list carries (the busiest, at most
+// LOBBY_ROOMS_MAX; "N more" links to the lobby's A to Z list) with live counts,
+// the private rooms this page has been in (only here: nobody else can find
+// them), the current one marked (and listed, even when it is not among the
+// busiest), and picking one switches rooms without a reload.
 
 import { el } from "../dom.js";
 import { RoomList, countBadge } from "../roomlist.js";
@@ -52,7 +54,14 @@ export class Sidebar {
   constructor(list, socket, { onPick }) {
     this.list = list;
     this.rooms = new RoomList(list, roomLink);
-    this.rooms.bind(socket);
+    const more = document.getElementById("sidebar-more");
+    this.rooms.bind(socket, {
+      onList: ({ rooms, total }) => {
+        const left = Math.max(0, (total ?? rooms.length) - rooms.length);
+        more.hidden = left === 0;
+        more.textContent = `${left} more ${left === 1 ? "room" : "rooms"} in the lobby`;
+      },
+    });
     this.privateSection = document.getElementById("sidebar-private");
     this.privateList = document.getElementById("sidebar-private-rooms");
     for (const each of [list, this.privateList]) {
@@ -75,6 +84,7 @@ export class Sidebar {
   // current; a private one is listed, for this page only.
   markCurrent(room) {
     const name = typeof room === "string" ? room : room.name;
+    if (room.kind && room.kind !== "private" && !this.rooms.item(name)) this.list.append(this.rooms.build(room));
     if (room.kind === "private" && ![...this.privateList.children].some((li) => li.dataset.room === name)) {
       this.privateList.append(privateRoomItem(room));
       this.privateSection.hidden = false;

@@ -23,5 +23,5 @@ def rekey(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rooms", "0001_initial")]
+    dependencies = [("rooms", "0002_room_lobby_index")]
     operations = [migrations.RunPython(rekey, migrations.RunPython.noop)]
