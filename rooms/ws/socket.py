@@ -96,6 +96,18 @@ class HubSocket(AsyncWebsocketConsumer):
         self.username = username
         await self.send_text(text)
 
+    @property
+    def person(self) -> str:
+        """Whose socket this is, for the cap on sockets per person: the user, else the guest (session)."""
+        return f"user:{self.actor.user_id}" if self.actor.user_id else f"guest:{self.actor.guest_key}"
+
+    async def close_with_reason(self, code: int, reason: str) -> None:
+        """Close with a code and a short reason (RFC 6455 allows 123 bytes) that reaches the client."""
+        if self.wire is not None:
+            self.wire.close(code, reason)
+        else:
+            await self.close(code=code, reason=reason)
+
     def matches(self, *, room_id: int | None, guest_key: str | None, user_id: int | None) -> bool:
         """Called by the hub for an eviction: is this socket one of those it removes?"""
         if room_id is not None and (self.room is None or self.room.pk != room_id):
