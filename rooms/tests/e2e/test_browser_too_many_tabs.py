@@ -4,6 +4,8 @@ Its own server with WS_MAX_SOCKETS_PER_PERSON=1, so a second tab of the same
 session is already one too many.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,3 +45,17 @@ def test_a_tab_past_the_cap_says_so_and_does_not_reconnect(open_page):
     second.reload()
     expect(second.locator("#connection-status")).to_have_text("Connected")
     expect(second.locator("#member-list")).to_contain_text("dave")
+
+
+def test_the_lobby_past_the_cap_says_its_counts_are_not_live_and_its_forms_still_work(open_page):
+    room = fresh_room_name("tabs")
+    first = open_page("/")
+    create_room(first, "erin", room)
+    lobby = first.context.new_page()  # the same session: its lobby socket is one too many
+    lobby.goto("/")
+    expect(lobby.get_by_role("status")).to_have_text(
+        "chatsite is open in too many tabs, so these counts are not live; close some and reload this page."
+    )
+    lobby.fill("#id_room", room)
+    lobby.click("button[name=action][value=join]")
+    expect(lobby).to_have_url(re.compile(rf"/r/{re.escape(room)}/$"))
