@@ -422,3 +422,6 @@ TYPING_INTERVAL_SECONDS = 2.0
 # A socket whose client stopped reading is closed (4013, reconnect and resume) once this many
 # bytes wait for it in the server; it resumes from the database when it comes back.
 WS_SEND_BACKLOG_MAX_BYTES = env_int("WS_SEND_BACKLOG_MAX_BYTES", 512 * 1024, minimum=16 * 1024)
+# Open sockets one person (a guest's session, or a logged-in user) may hold in one server process;
+# the next is accepted and closed with 4014 ("too many open tabs"). Per process: docs/security.md.
+WS_MAX_SOCKETS_PER_PERSON = env_int("WS_MAX_SOCKETS_PER_PERSON", 20, minimum=1)

@@ -44,6 +44,7 @@ class Close:
     BACKLOG = 4013  # this socket stopped reading and fell too far behind: reconnect and resume
     BANNED = 4003  # banned from the whole site: do not reconnect
     FLOOD = 4008  # disconnected by flood control: do not reconnect
+    TOO_MANY_SOCKETS = 4014  # this person already has WS_MAX_SOCKETS_PER_PERSON open here: do not reconnect
     SIGNED_OUT = 4015  # this socket's session logged out: load the page again, as a guest
 
 

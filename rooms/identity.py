@@ -1,7 +1,10 @@
 """Who is acting: a guest's session, or a logged-in user, never a display name.
 
-A guest gets a random id in their Django session the first time they open a
-page. A logged-in person is their account, on every device: their key is
+A guest gets a random id in their Django session the first time there is
+something to keep: a lobby form that sets their name or makes a room, or a room
+page, whose socket needs it. Looking around (the lobby, a 404, a name form)
+writes no session row, so a crawler or a load balancer cannot fill the table.
+A logged-in person is their account, on every device: their key is
 `user-<pk>` (`person_key`), and what their session owned as a guest moves to
 it when they sign up or log in (rooms/services/people.py). Every service
 knows a person by that one key, `Actor.guest_key`. A socket that arrives with
@@ -63,10 +66,19 @@ def ensure_guest(session) -> str:
     return key
 
 
-def actor_for_request(request) -> Actor:
-    user = request.user
+def actor_for_request(request, *, keep: bool = True) -> Actor:
+    """The actor behind a request; `keep=False` for a look that keeps nothing.
+
+    Such a look saves no session: a visitor without a guest id yet is a
+    stranger for this request only (guess limits still count their address).
+    """
+    user, session = request.user, request.session
+    if user.is_authenticated:
+        guest_key = person_key(user)
+    else:
+        guest_key = ensure_guest(session) if keep else session.get(GUEST_KEY) or "anon-" + _new_guest_key()
     return Actor(
-        guest_key=person_key(user) if user.is_authenticated else ensure_guest(request.session),
+        guest_key=guest_key,
         user_id=user.pk if user.is_authenticated else None,
         is_staff=bool(user.is_authenticated and user.is_staff),
         ip=request.META.get("REMOTE_ADDR", ""),

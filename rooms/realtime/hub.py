@@ -17,11 +17,13 @@ order and gap fill (ordering.py), lobby counts (lobby.py), outages
 import asyncio
 import atexit
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from rooms import services
 from rooms.realtime import bus
@@ -44,6 +46,7 @@ class Socket(Protocol):
 
     room: Any
     connection_id: str
+    person: str
 
     async def offer(self, message: RoomMessage, frame: bytes | None = None) -> None: ...
     async def send_text(self, text: str, frame: bytes | None = None) -> None: ...
@@ -81,6 +84,7 @@ class Hub:
         self.loop = loop
         self.layer = get_channel_layer()
         self.sockets: set[Socket] = set()
+        self.per_person: Counter[str] = Counter()  # open sockets by Socket.person
         self.rooms: dict[int, LocalRoom] = {}
         self.channel = ""
         self.process_id = ""
@@ -126,11 +130,25 @@ class Hub:
 
     # --- sockets and rooms -------------------------------------------------
 
-    def add_socket(self, socket: Socket) -> None:
+    def add_socket(self, socket: Socket) -> bool:
+        """Count the socket in; False, and not counted, if its person already has the most allowed here.
+
+        Checked and counted in one step (no await between), so sockets opened
+        at the same moment cannot all slip under the cap.
+        """
+        if self.per_person[socket.person] >= settings.WS_MAX_SOCKETS_PER_PERSON:
+            return False
+        self.per_person[socket.person] += 1
         self.sockets.add(socket)
+        return True
 
     def remove_socket(self, socket: Socket) -> None:
+        if socket not in self.sockets:
+            return  # never counted in (refused), or removed already
         self.sockets.discard(socket)
+        self.per_person[socket.person] -= 1
+        if not self.per_person[socket.person]:
+            del self.per_person[socket.person]
 
     async def enter_room(self, socket: Socket, room_id: int) -> LocalRoom:
         local = self.rooms.get(room_id)

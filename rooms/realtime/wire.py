@@ -93,6 +93,10 @@ class Wire:
         transport.write(frame)
         return True
 
+    def close(self, code: int, reason: str) -> None:
+        """Send a Close frame with a reason; daphne's `websocket.close` passes the code only."""
+        self.protocol.sendClose(code=code, reason=reason)
+
     def backlog(self) -> int:
         """Bytes written to this socket that the kernel has not taken yet (a client that stopped reading)."""
         transport = self.protocol.transport

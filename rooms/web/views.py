@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from rooms import services
 from rooms.errors import ChatError
-from rooms.identity import USERNAME_KEY, actor_for_request
+from rooms.identity import USERNAME_KEY, actor_for_request, ensure_guest
 from rooms.selectors import lobby_rooms, rooms_find
 from rooms.web.forms import LobbyForm, NameForm
 
@@ -42,13 +42,13 @@ def _lobby(request, form, *, status=200, room_error=""):
 
 @require_http_methods(["GET", "POST"])
 def home(request):
-    actor = actor_for_request(request)
     if request.method == "GET":
         initial = {"username": request.session.get(USERNAME_KEY, ""), "room": request.GET.get("room", "")}
         return _lobby(request, LobbyForm(initial=initial))
     form = LobbyForm(request.POST)
     if not form.is_valid():
         return _lobby(request, form, status=400)
+    actor = actor_for_request(request)  # a name to keep: the session (and the guest id) starts here
     request.session[USERNAME_KEY] = form.cleaned_data["username"]
     action = form.cleaned_data["action"]
     wanted = ""
@@ -70,9 +70,9 @@ def home(request):
 
 @require_http_methods(["GET", "POST"])
 def room(request, name):
-    actor = actor_for_request(request)
     try:
-        room = services.room_for_join(room_name=name, create=False, actor=actor)
+        # Only a look so far: a 404 or the name form keeps nothing (rooms/identity.py).
+        room = services.room_for_join(room_name=name, create=False, actor=actor_for_request(request, keep=False))
     except ChatError as error:
         form = LobbyForm(initial={"username": request.session.get(USERNAME_KEY, ""), "room": name})
         return _lobby(request, form, status=ERROR_STATUS.get(error.code, 404), room_error=_explain(error, name))
@@ -85,6 +85,8 @@ def room(request, name):
             request.session[USERNAME_KEY] = form.cleaned_data["username"]
             return redirect("rooms:room", name=room.name)
         return render(request, "rooms/name.html", {"form": form, "room": room}, status=400 if form.is_bound else 200)
+    if not request.user.is_authenticated:
+        ensure_guest(request.session)  # the page's socket is this guest: its cookie must name one
     config = {
         "room": room.name,
         "title": room.title,

@@ -48,7 +48,13 @@ class ChatConsumer(HubSocket):
         self.connection_id = self.hub.connection_id()
         await self.accept()
         self.wire = Wire.of(self.base_send)
-        self.hub.add_socket(self)
+        if not self.hub.add_socket(self):
+            # Accepted first, so the page learns why (a refused handshake is only "1006") and stops retrying.
+            logger.info(
+                "refusing a socket of %s: %d open here already", self.actor.label, self.hub.per_person[self.person]
+            )
+            await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
+            return
         await self.send_event("room_list", await db(selectors.lobby_rooms)())
 
     async def disconnect(self, code):

@@ -40,6 +40,7 @@ class HubSocket(AsyncWebsocketConsumer):
     actor: Actor
     username: str | None = None
     session_key: str | None = None  # the Django session it was opened with, if any
+    counted_as: str | None = None  # the person this socket counts for in the hub's cap
 
     async def dispatch(self, message):
         """Called with each ASGI event: run its handler.
@@ -97,6 +98,24 @@ class HubSocket(AsyncWebsocketConsumer):
         """Called by the hub when another tab of this person took a new name in this room: use it too."""
         self.username = username
         await self.send_text(text)
+
+    @property
+    def person(self) -> str:
+        """Whose socket this is, for the cap on sockets per person: the person key (rooms/identity.py).
+
+        Fixed the first time it is asked (at connect): a guest's socket that
+        becomes an account later (`identify`) is uncounted where it was counted.
+        """
+        if self.counted_as is None:
+            self.counted_as = self.actor.guest_key
+        return self.counted_as
+
+    async def close_with_reason(self, code: int, reason: str) -> None:
+        """Close with a code and a short reason (RFC 6455 allows 123 bytes) that reaches the client."""
+        if self.wire is not None:
+            self.wire.close(code, reason)
+        else:
+            await self.close(code=code, reason=reason)
 
     async def identify(
         self,

@@ -9,6 +9,7 @@
 // the next room_list (a reconnect, a reload) reorders the busiest.
 
 import { el } from "./dom.js";
+import { Close } from "./protocol.js";
 import { ChatSocket } from "./socket.js";
 import { RoomList, countBadge } from "./roomlist.js";
 
@@ -122,5 +123,11 @@ if (top && resultsList && input && searchForm) {
   const params = new URLSearchParams(location.search);
   if (params.has("q")) search = { query: params.get("q") || "", next: null, pending: null };
 
+  // The forms still work; only the counts stop being live (the socket does not retry).
+  socket.on("closed", ({ code }) => {
+    if (code !== Close.TOO_MANY_SOCKETS) return;
+    const text = "chatsite is open in too many tabs, so these counts are not live; close some and reload this page.";
+    top.before(el("p", { className: "field-error", text, attrs: { role: "status" } }));
+  });
   socket.connect();
 }

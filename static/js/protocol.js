@@ -7,8 +7,9 @@
 // format plain: one `NAME: value,` per line inside each Object.freeze({ … }),
 // and no comments inside the braces.
 
-// WebSocket close codes. BANNED (banned from the site) and FLOOD (cut off by
-// flood control) mean "do not reconnect"; RESTART (the server is restarting or
+// WebSocket close codes. BANNED (banned from the site), FLOOD (cut off by
+// flood control) and TOO_MANY_SOCKETS (chatsite is open in too many tabs)
+// mean "do not reconnect"; RESTART (the server is restarting or
 // was declared dead) and BACKLOG (this tab stopped reading and fell too far
 // behind) are retried like any other close, resuming with since_id.
 // SIGNED_OUT (this tab's session logged out in another tab) reloads the page,
@@ -18,6 +19,7 @@ export const Close = Object.freeze({
   FLOOD: 4008,
   RESTART: 4012,
   BACKLOG: 4013,
+  TOO_MANY_SOCKETS: 4014,
   SIGNED_OUT: 4015,
 });
 

@@ -4,12 +4,12 @@
 // "state" event (connecting → open → reconnecting / offline, or closed for
 // good) and "connected" each time a new connection opens. Reconnects with
 // exponential backoff and jitter; a server that closes with a "stay away"
-// code (banned, or cut off by flood control) is not retried, and the socket
+// code (banned, cut off by flood control, too many tabs) is not retried, and the socket
 // then stays closed whatever the network does ("closed" says with which code).
 
 import { Close } from "./protocol.js";
 
-const NO_RETRY_CODES = new Set([Close.BANNED, Close.FLOOD, Close.SIGNED_OUT]);
+const NO_RETRY_CODES = new Set([Close.BANNED, Close.FLOOD, Close.TOO_MANY_SOCKETS, Close.SIGNED_OUT]);
 
 export class ChatSocket extends EventTarget {
   constructor(path, { maxDelay = 15000, baseDelay = 500 } = {}) {

@@ -31,6 +31,7 @@ from rooms.tests.e2e.deploy_steps import (
 )
 from rooms.tests.support.client import NOISE, WSClient
 from rooms.tests.support.servers import BASE_DIR, free_port, query
+from rooms.tests.support.tab import session_cookie, session_set_cookie
 
 pytestmark = pytest.mark.integration
 
@@ -148,11 +149,11 @@ def assert_plain_http_is_sent_to_https(http_port: int) -> None:
 
 
 def assert_home_page_is_served_securely(site: str, tls: ssl.SSLContext) -> tuple[str, bytes]:
-    """The home page's checks; returns its session cookie (name=value) and its body."""
-    status, headers, body, cookies = fetch(site + "/", tls)
+    """The home page's checks; returns the session cookie (name=value) its form gives, and its body."""
+    status, headers, body, _ = fetch(site + "/", tls)
     assert status == 200
     assert "max-age=" in headers["Strict-Transport-Security"]
-    session = next(c for c in cookies if c.startswith("sessionid="))
+    session = session_set_cookie(site, context=tls)
     assert "Secure" in session and "HttpOnly" in session
     return session.split(";", 1)[0], body
 
@@ -181,7 +182,7 @@ async def assert_sockets_spread_over_the_processes_and_chat(
 ) -> None:
     # Two sockets in a row land on different processes (round robin) and chat.
     ws_url = f"wss://127.0.0.1:{https_port}/ws/chat/"
-    bob_cookie = next(c for c in fetch(site + "/", tls)[3] if c.startswith("sessionid=")).split(";", 1)[0]
+    bob_cookie = session_cookie(site, context=tls)
     ann = await WSClient(ws_url, cookie=cookie, name="ann", ssl=tls).open()
     bob = await WSClient(ws_url, cookie=bob_cookie, name="bob", ssl=tls).open()
     await ann.join("general", "ann")

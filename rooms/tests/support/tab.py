@@ -1,8 +1,12 @@
 """A chat tab over a real WebSocket (client.py's WSClient) that reconnects and resumes the
-way the page does, and the session cookie a browser gets on its first visit."""
+way the page does, and the session cookie a browser gets when it first gives the lobby a name."""
 
 import asyncio
 import contextlib
+import http.cookiejar
+import ssl
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import websockets
@@ -10,14 +14,41 @@ import websockets
 from rooms.tests.support.client import WSClient
 
 
-def session_cookie(base_url: str) -> str:
-    """Visit the home page like a browser's first request; return its session cookie header."""
-    with urllib.request.urlopen(base_url + "/", timeout=15) as response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name_value = header.split(";", 1)[0]
-            if name_value.startswith("sessionid="):
-                return name_value
-    raise AssertionError(f"{base_url}/ set no session cookie")
+def session_set_cookie(base_url: str, *, context: ssl.SSLContext | None = None) -> str:
+    """A browser's first visit that keeps something: the lobby, then its form with a name.
+
+    A look at the lobby alone sets no session cookie (rooms/identity.py); the
+    form's POST does. Returns the session's whole Set-Cookie header.
+    """
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar), urllib.request.HTTPSHandler(context=context), _NoRedirect
+    )
+    with opener.open(base_url + "/", timeout=15):
+        pass
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "guest", "enter": "general"}).encode()
+    request = urllib.request.Request(base_url + "/", data=form, headers={"Origin": base_url, "Referer": base_url + "/"})
+    try:
+        opener.open(request, timeout=15).close()
+    except urllib.error.HTTPError as error:  # the 302 into the room, not followed
+        headers = error.headers
+    else:
+        raise AssertionError(f"{base_url}/ did not redirect the lobby form")
+    for header in headers.get_all("Set-Cookie") or []:
+        if header.startswith("sessionid="):
+            return header
+    raise AssertionError(f"{base_url}/ set no session cookie for a kept name")
+
+
+def session_cookie(base_url: str, *, context: ssl.SSLContext | None = None) -> str:
+    """The session cookie (name=value) of a browser that gave the lobby a name."""
+    return session_set_cookie(base_url, context=context).split(";", 1)[0]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 class ChatUser:

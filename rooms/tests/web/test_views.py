@@ -1,9 +1,12 @@
 """The lobby and room pages, as a visitor without JavaScript meets them."""
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from rooms.identity import USERNAME_KEY
+from rooms.identity import GUEST_KEY, USERNAME_KEY, _scope_actor
 from rooms.models import Room
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +220,59 @@ def test_the_lobby_shows_a_bounded_set_and_finds_the_rest_without_javascript(cli
     second = client.get(HOME, {"q": "club", "after": "club-011"}).content.decode()
     assert 'value="club-012"' in second.split('id="room-results"', 1)[1].split("</ul>", 1)[0]
     assert "No room has “nothing-like-it” in its name." in client.get(HOME, {"q": "nothing-like-it"}).content.decode()
+
+
+# --- Session rows only when there is something to keep ---------------------------------------
+
+LOOKS = ["/", "/?room=tech", "/r/general/", "/r/NOSUCH99/", "/no/such/page/", "/favicon.ico", "/static/js/lobby.js"]
+
+
+@pytest.mark.parametrize("path", LOOKS)
+def test_looking_without_a_cookie_creates_no_session_row(client, path):
+    """Each cookieless GET of the lobby used to write a session row: a crawler filled the table."""
+    for _ in range(5):
+        client.cookies.clear()
+        assert client.get(path).status_code in (200, 301, 404)
+    assert Session.objects.count() == 0
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
+
+
+def test_the_lobby_form_still_works_without_a_session_and_makes_one_when_it_keeps_a_name(client):
+    page = client.get(HOME)
+    assert settings.CSRF_COOKIE_NAME in page.cookies  # the forms need the CSRF cookie, not a session
+    assert Session.objects.count() == 0
+    strict = type(client)(enforce_csrf_checks=True)
+    token = strict.get(HOME).cookies[settings.CSRF_COOKIE_NAME].value
+    response = strict.post(HOME, {"username": "ann", "enter": "general", "csrfmiddlewaretoken": token})
+    assert response["Location"] == "/r/general/"
+    assert Session.objects.count() == 1
+    assert strict.session[USERNAME_KEY] == "ann" and strict.session[GUEST_KEY]
+
+
+def test_a_form_that_keeps_nothing_creates_no_session_row(client):
+    assert post_home(client, username="", enter="general").status_code == 400
+    assert Session.objects.count() == 0
+
+
+def test_the_room_page_gives_its_socket_an_identity(client):
+    client.post("/r/general/", {"username": "cat"})
+    page = client.get("/r/general/")
+    assert b"chat-config" in page.content
+    guest = client.session[GUEST_KEY]
+    # The cookie the page's socket will carry names that guest (rooms/identity.py, _scope_actor).
+    actor, username = _scope_actor(
+        {"session": SessionStore(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)}
+    )
+    assert (actor.guest_key, username) == (guest, "cat")
+
+
+def test_an_existing_guest_keeps_their_identity_on_every_page(client):
+    session = client.session
+    session[GUEST_KEY], session[USERNAME_KEY] = "guest-ann", "ann"
+    session.save()
+    for path in ["/", "/r/general/", "/r/NOSUCH99/", "/favicon.ico"]:
+        client.get(path)
+    assert post_home(client, username="ann", action="create_private").status_code == 302
+    assert client.session[GUEST_KEY] == "guest-ann"
+    assert Room.objects.get(kind=Room.Kind.PRIVATE).owner_key == "guest-ann"
+    assert Session.objects.count() == 1

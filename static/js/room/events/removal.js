@@ -72,6 +72,9 @@ export function bindRemoval(chat) {
       if (!session.siteBanned) removeFromRoom(chat, "You are banned from chatsite."); // the error frame never came
     } else if (code === Close.FLOOD) {
       removeFromRoom(chat, "Disconnected for sending too much at once. Reload the page to come back.");
+    } else if (code === Close.TOO_MANY_SOCKETS) {
+      // Retrying would only be refused again while the other tabs stay open.
+      removeFromRoom(chat, "chatsite is open in too many tabs; close some and reload this page.");
     }
   });
 }
