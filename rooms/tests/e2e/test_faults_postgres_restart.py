@@ -81,6 +81,7 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
     cat = await user("cat", [two])
     dan = await user("dan", [two])
     talkers = [ann, bob, cat, dan]
+    eve = await user("eve", [one])  # closes her tab during the outage
     # A newcomer whose page loaded just before the outage; her socket opens during it.
     fay = ChatUser("fay", ROOM, [two.ws_url], cookie=await asyncio.to_thread(session_cookie, two.url))
 
@@ -89,6 +90,7 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         await asyncio.sleep(1)
         await asyncio.to_thread(postgres_stop)
         arriving = asyncio.get_running_loop().create_task(fay.start(within=30))  # in once the database is back
+        await eve.go_offline()
         await asyncio.sleep(1)
         during = [await asyncio.to_thread(health, server) for server in (one, two)]
         await asyncio.sleep(1.5)
@@ -103,7 +105,7 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         assert body["status"] == "error" and body["database"]["status"] == "error", body
         assert body["channel_layer"]["status"] == "ok", body
     everyone = [*talkers, fay]
-    rows = await settle(everyone, db_url)
+    rows = await settle(everyone, db_url, late=(fay,))
     assert_delivered(everyone, rows, everything=everyone, late=(fay,))
     assert len(rows) == 121
     answered = [error for u in talkers for error in u.unavailable]
@@ -116,5 +118,12 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         assert health(server)[0] == 200, "/healthz still reports the outage"
     # The database is back for real: a message is stored and reaches everyone at once.
     await ann.say("after the restart")
-    await settle(everyone, db_url, within=3)
+    await settle(everyone, db_url, within=3, late=(fay,))
+
+    # eve's leave could not be written while the database was away; once it is back, she is gone for everyone.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while any(sorted(u.members) != ["ann", "bob", "cat", "dan", "fay"] for u in everyone):
+        assert loop.time() < deadline, f"stale after the outage: {[(u.name, u.members) for u in everyone]}"
+        await asyncio.sleep(0.1)
     await stop_all(everyone)
