@@ -32,6 +32,7 @@ class Code:
     BANNED = "banned"
     ROOM_LOCKED = "room_locked"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -42,6 +43,7 @@ class Close:
     BACKLOG = 4013  # this socket stopped reading and fell too far behind: reconnect and resume
     BANNED = 4003  # banned from the whole site: do not reconnect
     FLOOD = 4008  # disconnected by flood control: do not reconnect
+    TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": the database is unreachable; reconnect after a while
 
 
 DEFAULT_MESSAGES = {
@@ -62,6 +64,7 @@ DEFAULT_MESSAGES = {
     Code.BANNED: "You are banned from this room.",
     Code.ROOM_LOCKED: "This room is read-only for now.",
     Code.RATE_LIMITED: "You are sending too fast.",
+    Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }
 

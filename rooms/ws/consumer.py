@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import identity, policy, rules, selectors, services
+from rooms.availability import DATABASE_OUTAGE, unavailable, watch
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
 from rooms.payloads import room_data
@@ -41,14 +42,19 @@ class ChatConsumer(HubSocket):
         """Called when the browser opens the socket: accept, then send the lobby."""
         self.flood = FloodGuard()
         self.last_typing = 0.0
-        self.actor, self.username = await identity.actor_for_scope(self.scope)
-        self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
-        self.hub = await get_hub()
-        self.connection_id = self.hub.connection_id()
-        await self.accept()
-        self.wire = Wire.of(self.base_send)
-        self.hub.add_socket(self)
-        await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
+        try:
+            self.actor, self.username = await identity.actor_for_scope(self.scope)
+            self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
+            self.hub = await get_hub()
+            self.connection_id = self.hub.connection_id()
+            await self.accept()
+            self.wire = Wire.of(self.base_send)
+            self.hub.add_socket(self)
+            await self.send_event("room_list", {"rooms": await db(selectors.public_rooms)()})
+        except DATABASE_OUTAGE as error:
+            # Refused (or, once accepted, closed) as "try again later": the page reconnects with backoff.
+            watch.failed("connect", error)
+            await self.close(code=Close.TRY_AGAIN)
 
     async def disconnect(self, code):
         """Called when the socket closes, for whatever reason: leave the room."""
@@ -62,7 +68,7 @@ class ChatConsumer(HubSocket):
         """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
         if await self._flooding(text_data, bytes_data):
             return
-        event = None
+        event, data = None, {}
         try:
             event, data = parse_frame(text_data, bytes_data)
             await getattr(self, f"on_{event}")(data)
@@ -70,6 +76,13 @@ class ChatConsumer(HubSocket):
             payload = error.as_data()
             if event:
                 payload.setdefault("event", event)
+            await self.send_event("error", payload)
+        except DATABASE_OUTAGE as error:
+            # Nothing of it happened: the client tries the same again after retry_after (docs/protocol.md).
+            watch.failed(event or "frame", error)
+            payload = {**unavailable().as_data(), "event": event}
+            if data.get("client_id"):
+                payload["client_id"] = data["client_id"]
             await self.send_event("error", payload)
         except Exception:
             logger.exception("%s failed for %s", event or "frame", self.actor.label)
@@ -214,12 +227,12 @@ class ChatConsumer(HubSocket):
             self.stream.stop()
             await self.hub.leave_room(self, room.pk)
             if entered is not None:
-                await db(services.presence_leave)(connection_id=self.connection_id)
+                await self._take_back_presence()
             raise
         if self.room is not room:
             # Removed while joining (room closed, kicked, banned): the client has been
             # told; take back this socket's presence, which the removal may have missed.
-            await db(services.presence_leave)(connection_id=self.connection_id)
+            await self._take_back_presence()
             return
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
@@ -248,7 +261,17 @@ class ChatConsumer(HubSocket):
         room, self.room = self.room, None
         self.stream.stop()
         await self.hub.leave_room(self, room.pk)
-        await db(services.presence_leave)(connection_id=self.connection_id)
+        await self._take_back_presence()
+
+    async def _take_back_presence(self) -> None:
+        try:
+            await db(services.presence_leave)(connection_id=self.connection_id)
+        except DATABASE_OUTAGE as error:
+            # This socket is out of the room already; its presence row goes once the
+            # database is back (housekeeping), and a next join here uses a fresh id.
+            watch.failed("leave", error)
+            self.hub.housekeeping.leave_later(self.connection_id)
+            self.connection_id = self.hub.connection_id()
 
     # --- removal ------------------------------------------------------------
 

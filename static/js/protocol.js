@@ -10,12 +10,14 @@
 // WebSocket close codes. BANNED (banned from the site) and FLOOD (cut off by
 // flood control) mean "do not reconnect"; RESTART (the server is restarting or
 // was declared dead) and BACKLOG (this tab stopped reading and fell too far
-// behind) are retried like any other close, resuming with since_id.
+// behind) are retried like any other close, resuming with since_id, and so is
+// TRY_AGAIN (the server could not reach its database while this socket opened).
 export const Close = Object.freeze({
   BANNED: 4003,
   FLOOD: 4008,
   RESTART: 4012,
   BACKLOG: 4013,
+  TRY_AGAIN: 1013,
 });
 
 // The stable `code` of an `error` event, as the server sends it.
@@ -37,5 +39,6 @@ export const Code = Object.freeze({
   BANNED: "banned",
   ROOM_LOCKED: "room_locked",
   RATE_LIMITED: "rate_limited",
+  UNAVAILABLE: "unavailable",
   INTERNAL_ERROR: "internal_error",
 });
