@@ -78,7 +78,7 @@ class ChatConsumer(HubSocket):
                 payload.setdefault("event", event)
             await self.send_event("error", payload)
         except DATABASE_OUTAGE as error:
-            # Nothing of it happened: the client tries the same again after retry_after (docs/protocol.md).
+            # Not done (or, cut off in its commit, done unanswered): the same again after retry_after is safe.
             watch.failed(event or "frame", error)
             payload = {**unavailable().as_data(), "event": event}
             if data.get("client_id"):
