@@ -48,6 +48,11 @@ def postgres_stop() -> None:
     postgres_wait(up=False)
 
 
+def postgres_restart() -> None:
+    subprocess.run([*postgres_cluster(), "restart"], check=True, capture_output=True, timeout=60)
+    postgres_wait(up=True)
+
+
 def postgres_start() -> None:
     """Start the machine's PostgreSQL again (if it is down) and wait until it answers."""
     if not postgres_up():
@@ -128,3 +133,32 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         assert loop.time() < deadline, f"stale after the outage: {[(u.name, u.members) for u in everyone]}"
         await asyncio.sleep(0.1)
     await stop_all(everyone)
+
+
+@pytest.mark.integration
+async def test_a_quiet_restart_costs_nobody_a_retry(cluster, postgres_restartable):
+    """PostgreSQL restarts while nobody speaks: the next message is stored at once, on a fresh connection.
+
+    The process's kept connection died in the restart; it is checked before reuse
+    (CONN_HEALTH_CHECKS) and replaced, rather than failing the first call after it.
+    """
+    (server,) = cluster(1, backend="redis-postgres", **SCRIPTED)
+    ann = await user("ann", [server])
+    await ann.say("before the restart")
+    await settle([ann], database_url(server))
+
+    def outages() -> int:
+        return server.log().count("database unavailable")
+
+    for _ in range(5):
+        before = outages()
+        await asyncio.to_thread(postgres_restart)
+        if outages() == before:
+            break  # no housekeeping round fell into the seconds it was down: the restart was quiet
+    else:
+        pytest.fail("every restart overlapped a housekeeping round")
+    await ann.say("after the restart")
+    await settle([ann], database_url(server))
+    assert ann.unavailable == [], "the first message after the restart was refused"
+    assert outages() == before, "a call after the restart failed on the dead connection"
+    await stop_all([ann])
