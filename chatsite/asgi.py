@@ -3,7 +3,8 @@
 Run with `daphne chatsite.asgi:application` (or `manage.py runserver`, which is
 daphne's). The WebSocket side checks the Origin (scheme, host and port must be
 this site's: rooms/ws/origin.py) before any consumer code runs, then loads the
-session and the user.
+session and the user (a database outage meanwhile refuses the handshake as
+"try again later": rooms/ws/availability.py).
 """
 
 import os
@@ -16,6 +17,7 @@ django_asgi_app = get_asgi_application()  # sets Django up before the imports be
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
 from rooms.ws.daphne import close_cleanly_on_protocol_errors  # noqa: E402
 from rooms.ws.origin import SameOriginValidator  # noqa: E402
 from rooms.ws.routing import websocket_urlpatterns  # noqa: E402
@@ -25,6 +27,6 @@ close_cleanly_on_protocol_errors()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )

@@ -21,3 +21,18 @@ class RefusalWithoutTraceback(logging.Filter):
             record.exc_info = record.exc_text = None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
+
+
+class HealthAnswer(logging.Filter):
+    """/healthz answering 503: the answer a load balancer polls for, not a fault.
+
+    Django logs every 5xx response at ERROR ("Service Unavailable: /healthz");
+    the health check has already logged which part failed, as a warning
+    (rooms/web/health.py). That record becomes a WARNING too; any other passes untouched.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if getattr(record, "status_code", None) == 503 and getattr(request, "path", None) == "/healthz":
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True

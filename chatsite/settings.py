@@ -141,6 +141,10 @@ DATABASES = {
         # quarter of that thread's time under load (docs/performance.md).
         # A broken connection is dropped after the call that hit the error.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
+        # A kept connection can die while idle (the database restarted, a proxy or failover cut it):
+        # checked before each call reuses it, and replaced, so the first call after a quiet restart
+        # succeeds instead of failing and being answered `unavailable` (docs/deploy.md).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -350,6 +354,7 @@ LOGGING = {
     "filters": {
         "layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"},
         "refusal": {"()": "chatsite.logs.RefusalWithoutTraceback"},
+        "health_answer": {"()": "chatsite.logs.HealthAnswer"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -358,6 +363,8 @@ LOGGING = {
         # A Redis outage, once a minute in one line instead of a traceback a second (rooms/realtime/outages.py).
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
         # An oversized form or upload is answered 400; one line, not a traceback (chatsite/logs.py).
+        # /healthz's 503 during an outage is its answer, not a fault (chatsite/logs.py).
+        "django.request": {"filters": ["health_answer"]},
         "django.security.RequestDataTooBig": {"filters": ["refusal"]},
         "django.security.TooManyFieldsSent": {"filters": ["refusal"]},
         "django.security.TooManyFilesSent": {"filters": ["refusal"]},

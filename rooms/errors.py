@@ -34,6 +34,7 @@ class Code:
     ROOM_LOCKED = "room_locked"
     RATE_LIMITED = "rate_limited"
     ROOM_LIMIT = "room_limit"
+    UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -46,6 +47,7 @@ class Close:
     FLOOD = 4008  # disconnected by flood control: do not reconnect
     TOO_MANY_SOCKETS = 4014  # this person already has WS_MAX_SOCKETS_PER_PERSON open here: do not reconnect
     SIGNED_OUT = 4015  # this socket's session logged out: load the page again, as a guest
+    TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": the database is unreachable; reconnect after a while
 
 
 DEFAULT_MESSAGES = {
@@ -68,6 +70,7 @@ DEFAULT_MESSAGES = {
     Code.ROOM_LOCKED: "This room is read-only for now.",
     Code.RATE_LIMITED: "You are sending too fast.",
     Code.ROOM_LIMIT: "You have created too many rooms lately; join an existing one or try again later.",
+    Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }
 

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import selectors, services
+from rooms.availability import DATABASE_OUTAGE, watch
 from rooms.errors import Close
 
 if TYPE_CHECKING:
@@ -25,6 +26,11 @@ def housekeeping_interval() -> float:
 class Housekeeping:
     def __init__(self, hub: "Hub"):
         self.hub = hub
+        self.leaves: set[str] = set()  # connections that closed while the database was away
+
+    def leave_later(self, connection_id: str) -> None:
+        """A socket left, but the database could not hear of it: take its presence away next round."""
+        self.leaves.add(connection_id)
 
     def deregister(self) -> None:
         """At exit (daphne stops on SIGTERM): take this process's members out of their rooms now.
@@ -52,8 +58,13 @@ class Housekeeping:
                 await self.round()
             except asyncio.CancelledError:
                 raise
+            except DATABASE_OUTAGE as error:
+                # A missed beat or two is harmless: others sweep us only after PRESENCE_TIMEOUT_SECONDS.
+                watch.failed("housekeeping", error)
             except Exception:
                 logger.warning("housekeeping failed; retrying next round", exc_info=True)
+            else:
+                watch.ok()
 
     async def round(self) -> None:
         hub = self.hub
@@ -62,6 +73,9 @@ class Housekeeping:
         alive = await database_sync_to_async(services.process_heartbeat)(process_id=hub.process_id)
         if not alive:
             await self._declared_dead()
+        for connection_id in list(self.leaves):
+            await database_sync_to_async(services.presence_leave)(connection_id=connection_id)
+            self.leaves.discard(connection_id)
         await database_sync_to_async(services.presence_sweep)()
         await database_sync_to_async(services.rooms_purge_empty)()
         await self.refill()
@@ -95,5 +109,6 @@ class Housekeeping:
         hub = self.hub
         logger.warning("process %s was declared dead; re-registering and dropping its sockets", hub.process_id)
         hub.process_id = await database_sync_to_async(services.process_register)()
+        self.leaves.clear()  # the sweep took every connection of the old id
         for socket in list(hub.sockets):
             await socket.evict("", close_code=Close.RESTART)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 
+from rooms.availability import DATABASE_OUTAGE, watch
 from rooms.payloads import encode
 from rooms.realtime.bus import COUNT, MEMBERS, NOTICES, RoomMessage
 from rooms.realtime.wire import text_frame
@@ -80,10 +81,13 @@ class RoomOrder:
                 await self._release()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.warning(
-                "could not fill a gap in room %s; sockets catch up on their own", self.room.pk, exc_info=True
-            )
+        except Exception as error:
+            if isinstance(error, DATABASE_OUTAGE):
+                watch.failed("gap fill", error)
+            else:
+                logger.warning(
+                    "could not fill a gap in room %s; sockets catch up on their own", self.room.pk, exc_info=True
+                )
             while self.held:
                 await self.fan_out(*self.held.pop(min(self.held)))
         finally:
@@ -199,6 +203,8 @@ class SocketStream:
                 self.seen_seq = batch[-1][0] if len(batch) == CATCH_UP_BATCH else target
         except asyncio.CancelledError:
             raise
+        except DATABASE_OUTAGE as error:
+            watch.failed("catch-up", error)  # the next frame retries
         except Exception:
             logger.warning("catch-up failed for %s; the next frame retries", self.label, exc_info=True)
         finally:

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from rooms import events, policy, rules, throttle
+from rooms import availability, events, policy, rules, throttle
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Message, Room
@@ -190,6 +190,10 @@ class PostQueue:
     Posts that arrive while a batch is being written wait for the next one,
     so an idle server writes each message at once and a busy one pays one
     commit (one thread hop, one fsync) per batch instead of per message.
+    A batch the database cannot take (an outage) answers each of its posts
+    `unavailable`; nothing of it was announced, and the client sends each
+    again with its client_id, which stores it once even if the failed commit
+    did go through (the hub's housekeeping then refills the room).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
@@ -211,8 +215,13 @@ class PostQueue:
                 batch, self.posts = self.posts[:POST_BATCH], self.posts[POST_BATCH:]
                 try:
                     results = await database_sync_to_async(message_post_batch)(posts=[p for p, _ in batch])
+                except availability.DATABASE_OUTAGE as error:
+                    availability.watch.failed("post", error)
+                    results = [availability.unavailable() for _ in batch]  # one each: the consumer adds its client_id
                 except Exception as error:
                     results = [error] * len(batch)
+                else:
+                    availability.watch.ok()
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():
                         continue  # the socket went away meanwhile

@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import identity, policy, rules, selectors, services
+from rooms.availability import DATABASE_OUTAGE, unavailable, watch
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
 from rooms.payloads import author_token, room_data
@@ -41,21 +42,26 @@ class ChatConsumer(HubSocket):
         """Called when the browser opens the socket: accept, then send the lobby."""
         self.flood = FloodGuard()
         self.last_typing = 0.0
-        self.actor, self.username = await identity.actor_for_scope(self.scope)
-        self.session_key = identity.session_key(self.scope)
-        self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
-        self.hub = await get_hub()
-        self.connection_id = self.hub.connection_id()
-        await self.accept()
-        self.wire = Wire.of(self.base_send)
-        if not self.hub.add_socket(self):
-            # Accepted first, so the page learns why (a refused handshake is only "1006") and stops retrying.
-            logger.info(
-                "refusing a socket of %s: %d open here already", self.actor.label, self.hub.per_person[self.person]
-            )
-            await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
-            return
-        await self.send_event("room_list", await db(selectors.lobby_rooms)())
+        try:
+            self.actor, self.username = await identity.actor_for_scope(self.scope)
+            self.session_key = identity.session_key(self.scope)
+            self.stream = SocketStream(self.send_text, self.actor.guest_key, self.actor.label)
+            self.hub = await get_hub()
+            self.connection_id = self.hub.connection_id()
+            await self.accept()
+            self.wire = Wire.of(self.base_send)
+            if not self.hub.add_socket(self):
+                # Accepted first, so the page learns why (a refused handshake is only "1006") and stops retrying.
+                logger.info(
+                    "refusing a socket of %s: %d open here already", self.actor.label, self.hub.per_person[self.person]
+                )
+                await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
+                return
+            await self.send_event("room_list", await db(selectors.lobby_rooms)())
+        except DATABASE_OUTAGE as error:
+            # Refused (or, once accepted, closed) as "try again later": the page reconnects with backoff.
+            watch.failed("connect", error)
+            await self.close(code=Close.TRY_AGAIN)
 
     async def disconnect(self, code):
         """Called when the socket closes, for whatever reason: leave the room."""
@@ -69,7 +75,7 @@ class ChatConsumer(HubSocket):
         """Called with each frame: validate it, run its handler, answer mistakes with `error`."""
         if await self._flooding(text_data, bytes_data):
             return
-        event = None
+        event, data = None, {}
         try:
             event, data = parse_frame(text_data, bytes_data)
             await getattr(self, f"on_{event}")(data)
@@ -77,6 +83,13 @@ class ChatConsumer(HubSocket):
             payload = error.as_data()
             if event:
                 payload.setdefault("event", event)
+            await self.send_event("error", payload)
+        except DATABASE_OUTAGE as error:
+            # Not done (or, cut off in its commit, done unanswered): the same again after retry_after is safe.
+            watch.failed(event or "frame", error)
+            payload = {**unavailable().as_data(), "event": event}
+            if data.get("client_id"):
+                payload["client_id"] = data["client_id"]
             await self.send_event("error", payload)
         except Exception:
             logger.exception("%s failed for %s", event or "frame", self.actor.label)
@@ -226,12 +239,12 @@ class ChatConsumer(HubSocket):
             self.stream.stop()
             await self.hub.leave_room(self, room.pk)
             if entered is not None:
-                await db(services.presence_leave)(connection_id=self.connection_id)
+                await self._take_back_presence()
             raise
         if self.room is not room:
             # Removed while joining (room closed, kicked, banned): the client has been
             # told; take back this socket's presence, which the removal may have missed.
-            await db(services.presence_leave)(connection_id=self.connection_id)
+            await self._take_back_presence()
             return
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
@@ -263,7 +276,17 @@ class ChatConsumer(HubSocket):
         room, self.room = self.room, None
         self.stream.stop()
         await self.hub.leave_room(self, room.pk)
-        await db(services.presence_leave)(connection_id=self.connection_id)
+        await self._take_back_presence()
+
+    async def _take_back_presence(self) -> None:
+        try:
+            await db(services.presence_leave)(connection_id=self.connection_id)
+        except DATABASE_OUTAGE as error:
+            # This socket is out of the room already; its presence row goes once the
+            # database is back (housekeeping), and a next join here uses a fresh id.
+            watch.failed("leave", error)
+            self.hub.housekeeping.leave_later(self.connection_id)
+            self.connection_id = self.hub.connection_id()
 
     # --- removal ------------------------------------------------------------
 

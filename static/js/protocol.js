@@ -11,7 +11,8 @@
 // flood control) and TOO_MANY_SOCKETS (chatsite is open in too many tabs)
 // mean "do not reconnect"; RESTART (the server is restarting or
 // was declared dead) and BACKLOG (this tab stopped reading and fell too far
-// behind) are retried like any other close, resuming with since_id.
+// behind) are retried like any other close, resuming with since_id, and so is
+// TRY_AGAIN (the server could not reach its database while this socket opened).
 // SIGNED_OUT (this tab's session logged out in another tab) reloads the page,
 // which then belongs to a guest.
 export const Close = Object.freeze({
@@ -21,6 +22,7 @@ export const Close = Object.freeze({
   BACKLOG: 4013,
   TOO_MANY_SOCKETS: 4014,
   SIGNED_OUT: 4015,
+  TRY_AGAIN: 1013,
 });
 
 // The stable `code` of an `error` event, as the server sends it.
@@ -44,5 +46,6 @@ export const Code = Object.freeze({
   ROOM_LOCKED: "room_locked",
   RATE_LIMITED: "rate_limited",
   ROOM_LIMIT: "room_limit",
+  UNAVAILABLE: "unavailable",
   INTERNAL_ERROR: "internal_error",
 });

@@ -37,19 +37,31 @@ async def talk(who: ChatUser, count: int, pace: float) -> None:
         await asyncio.sleep(pace)
 
 
-async def settle(users: list[ChatUser], db_url: str, *, within: float = 60) -> list[tuple]:
-    """Wait until every message is acknowledged and every user has as many as the database; return the rows."""
+async def settle(
+    users: list[ChatUser], db_url: str, *, within: float = 60, late: tuple[ChatUser, ...] = ()
+) -> list[tuple]:
+    """Wait until every message is acknowledged and every user has as many as the database; return the rows.
+
+    Those in `late` joined when the room already had more than one page of history:
+    they need every message from the first they were shown.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
         rows = await asyncio.to_thread(room_messages, db_url, ROOM)
-        ids = {row[0] for row in rows}
-        if all(not u.unacked and ids <= {m["id"] for m in u.received} for u in users):
+        ids = [row[0] for row in rows]
+        if all(not u.unacked and _caught_up(u, ids, late=u in late) for u in users):
             return rows
         if loop.time() > deadline:
             state = {u.name: (len(u.received), sorted(u.unacked)[:5], u.errors[:3]) for u in users}
             raise AssertionError(f"not settled after {within}s: {len(rows)} in the database; {state}")
         await asyncio.sleep(0.2)
+
+
+def _caught_up(u: ChatUser, ids: list[int], *, late: bool) -> bool:
+    got = {m["id"] for m in u.received}
+    first = min(got, default=None) if late else None
+    return set(ids[ids.index(first) :] if first in ids else ids) <= got
 
 
 def assert_delivered(

@@ -161,3 +161,49 @@ def test_a_message_the_server_never_got_is_sent_again(open_page):
     assert len(dropped) == 1
     assert_each_once(ann, ["dropped on the way out"])
     assert_each_once(bob, ["dropped on the way out"])
+
+
+# --- the database away for a moment ----------------------------------------------------
+
+
+def test_a_message_answered_unavailable_stays_and_goes_again_in_order(open_page):
+    """`unavailable` is no refusal: the message stays "sending…", the next one waits, both go again in order."""
+    room, ann, bob = ann_and_bob(open_page, "db-away")
+
+    answered = []
+
+    def between(ws):
+        server = ws.connect_to_server()
+
+        def to_server(frame):
+            data = json.loads(frame)
+            if (
+                data["event"] == "send_message"
+                and data["data"]["text"] == "while the database restarts"
+                and not answered
+            ):
+                # The server's answer while its database is away (docs/protocol.md); nothing was stored.
+                answered.append(frame)
+                error = {"code": "unavailable", "message": "The chat cannot reach its database right now."}
+                error |= {"retry_after": 1, "event": "send_message", "client_id": data["data"]["client_id"]}
+                ws.send(json.dumps({"event": "error", "data": error}))
+                return
+            server.send(frame)
+
+        ws.on_message(to_server)
+        server.on_message(ws.send)
+
+    ann.route_web_socket(re.compile(r"/ws/chat/$"), between)
+    ann.reload()
+    expect(ann.locator("#connection-status")).to_have_text("Connected")
+
+    send(ann, "while the database restarts")
+    expect(ann.locator(".msg.pending")).to_have_count(1)  # kept, not handed back to the composer
+    expect(ann.locator("#message-input")).to_have_value("")
+    send(ann, "and right after")
+    expect(message(bob, "and right after")).to_have_count(1)
+    assert len(answered) == 1
+    assert_each_once(ann, ["while the database restarts", "and right after"])
+    assert_each_once(bob, ["while the database restarts", "and right after"])
+    texts = bob.locator(".msg:not(.pending) .msg-text").all_text_contents()
+    assert texts.index("while the database restarts") < texts.index("and right after"), texts

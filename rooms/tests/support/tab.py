@@ -58,6 +58,10 @@ class ChatUser:
     without an `ack` yet. When the socket drops it reconnects (to the next URL
     in `urls`, as a load balancer would send it elsewhere), joins again with
     `since_id`, and resends every unacknowledged message with its `client_id`.
+    An `unavailable` answer (the server cannot reach its database) is not a
+    refusal: like the page's outbox, it keeps the message, holds new ones for
+    `retry_after` seconds, then sends everything unacknowledged again in
+    order; a join answered so is sent again after `retry_after` too.
     Everything it is sent is recorded as is, duplicates included, so a test
     can check it against the database.
     """
@@ -72,6 +76,7 @@ class ChatUser:
         self.notices: list[dict] = []  # system_message data
         self.members: list[str] = []
         self.errors: list[dict] = []
+        self.unavailable: list[dict] = []  # `unavailable` answers (the send or join went again after retry_after)
         self.unacked: dict[str, str] = {}  # client_id -> text, in sending order
         self.acked: dict[str, int] = {}
         self.sent: list[str] = []  # every client_id this user ever generated
@@ -83,6 +88,7 @@ class ChatUser:
         self._task: asyncio.Task | None = None
         self._url_index = 0
         self._stopped = False
+        self._paused: asyncio.Task | None = None  # after `unavailable`: sends wait, then all go again
 
     @property
     def last_id(self) -> int | None:
@@ -98,10 +104,10 @@ class ChatUser:
         self.sent.append(client_id)
         self.texts[client_id] = text
         self.unacked[client_id] = text
-        if self.ready.is_set():
+        if self.ready.is_set() and self._paused is None:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await self.ws.send("send_message", {"text": text, "client_id": client_id})
-        return client_id  # if the socket is down, the reconnect resends it
+        return client_id  # if the socket is down, the reconnect resends it; if paused, the resume does
 
     async def go_offline(self) -> None:
         """Close the tab's socket and stay away until `come_back`."""
@@ -121,6 +127,8 @@ class ChatUser:
         self.reconnect = False
         if self.ws is not None:
             await self.ws.close()
+        if self._paused is not None:
+            self._paused.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -157,6 +165,11 @@ class ChatUser:
             name, data = await self.ws.receive(wait=10)
             if name == "join_confirm":
                 break
+            if name == "error" and data.get("code") == "unavailable" and data.get("event") == "join_room":
+                self.unavailable.append(data)  # as the page does: ask again after retry_after
+                await asyncio.sleep(data["retry_after"])
+                await self.ws.send("join_room", {"room_name": self.room, "username": self.name, **extra})
+                continue
             self._handle(name, data)
         self.members = data["members"]
         self.resumed = data["resumed"]
@@ -179,5 +192,23 @@ class ChatUser:
             self.notices.append(data)
         elif name == "member_list":
             self.members = data["members"]
+        elif name == "error" and data.get("code") == "unavailable":
+            self.unavailable.append(data)
+            if data.get("client_id") in self.unacked:
+                self._pause(data["retry_after"])
         elif name == "error":
             self.errors.append(data)
+
+    def _pause(self, seconds: float) -> None:
+        """The page's outbox (static/js/room/sending.js `pause`): hold every send, then resend all, in order."""
+        if self._paused is None:
+            self._paused = asyncio.get_running_loop().create_task(self._resume_after(seconds))
+
+    async def _resume_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._paused = None
+        if not self.ready.is_set():
+            return  # the next join resends them
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for client_id, text in list(self.unacked.items()):
+                await self.ws.send("send_message", {"text": text, "client_id": client_id})

@@ -11,7 +11,12 @@ const RESEND_AFTER_MS = 6000;
 export class Sender {
   constructor({ socket, session, store, messages, outbox, mine, composer, maxLength }) {
     Object.assign(this, { socket, session, store, messages, outbox, mine, composer, maxLength });
+    this.pausedUntil = 0; // the server could not store messages: nothing goes out until then
     setInterval(() => this.resendOverdue(), 2000);
+  }
+
+  get paused() {
+    return Date.now() < this.pausedUntil;
   }
 
   // The composer's text; false keeps it in the box.
@@ -29,7 +34,7 @@ export class Sender {
     this.mine.add(clientId);
     this.outbox.add(clientId, room, text);
     this.messages.addPending(clientId, text, username);
-    if (joined === room) this.transmit(clientId, text);
+    if (joined === room && !this.paused) this.transmit(clientId, text); // paused: the resume sends it
     return true;
   }
 
@@ -47,7 +52,7 @@ export class Sender {
 
   resendOverdue() {
     const { joined, room } = this.session;
-    if (!joined || joined !== room || this.composer.waiting) return;
+    if (!joined || joined !== room || this.composer.waiting || this.paused) return;
     for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text);
   }
 
@@ -55,6 +60,20 @@ export class Sender {
   // comes off the list and back into the composer, never lost and never "sending…" for ever.
   holdBack(room) {
     for (const [clientId] of this.outbox.forRoom(room)) this.refused(clientId);
+  }
+
+  // The server could not store it (its database is away for a moment): keep
+  // everything, send nothing for `seconds`, then all that waits, in order,
+  // with the same client_ids (stored once even if a failed write went through).
+  pause(seconds) {
+    if (this.paused) return;
+    const ms = Math.max(0.1, Number(seconds) || 1) * 1000;
+    this.pausedUntil = Date.now() + ms;
+    setTimeout(() => {
+      this.pausedUntil = 0;
+      const { joined, room } = this.session;
+      if (joined && joined === room) this.resendAll(room);
+    }, ms);
   }
 
   // The message came back stored, as a receive_message or an ack.

@@ -3,6 +3,7 @@
 // tell the person.
 
 import { Code } from "../../protocol.js";
+import { join } from "./joining.js";
 import { refuseName } from "./naming.js";
 import { bannedFromSite, bannedSentence, removeFromRoom } from "./removal.js";
 
@@ -20,17 +21,40 @@ function joinRefused(chat, error) {
   }
 }
 
+// Not a refusal: the server could not reach its database. Nothing happened;
+// the same goes again after retry_after (a message stays "sending…").
+function unavailable(chat, error) {
+  const { session, sender, composer } = chat;
+  const seconds = error.retry_after ?? 2;
+  if (error.client_id) {
+    sender.pause(seconds);
+    return;
+  }
+  if (error.event === "join_room") {
+    const room = session.room;
+    setTimeout(() => {
+      if (session.room === room) join(chat, room); // unless the person went elsewhere meanwhile
+    }, seconds * 1000);
+    return;
+  }
+  composer.showError(error.message);
+}
+
 export function bindErrors(chat) {
   const { socket, session, sender, messages, members, older, controls, composer } = chat;
 
   socket.on("error", (error) => {
-    if (error.client_id) sender.refused(error.client_id);
     if (error.event === "edit_message") messages.editFailed();
     if (error.event === "history") older.done();
     if (error.event === "kick_member" || error.event === "delete_message") {
       members.enableKick();
       messages.enableDelete();
     }
+    if (error.code === Code.UNAVAILABLE) {
+      unavailable(chat, error);
+      return;
+    }
+    if (error.client_id) sender.refused(error.client_id);
     if (error.code === Code.BANNED) {
       // Not an answer to anything we sent: a new site ban; the socket closes next.
       if (!error.event) bannedFromSite(chat, error);

@@ -1,0 +1,25 @@
+"""ASGI middleware: a database outage during a WebSocket handshake refuses it, without a traceback.
+
+Channels' AuthMiddleware reads the session and the user from the database
+before any consumer code runs. While the database is away that read raises,
+and daphne would log "Exception inside application" with a traceback for
+every page trying to reconnect. Here the handshake is refused instead, as
+"try again later", and the outage is logged once (rooms/availability.py); the
+page reconnects with its usual backoff. What the consumer itself reads, it
+handles the same way (rooms/ws/consumer.py).
+"""
+
+from rooms.availability import DATABASE_OUTAGE, watch
+from rooms.errors import Close
+
+
+class DatabaseOutageGuard:
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        try:
+            return await self.application(scope, receive, send)
+        except DATABASE_OUTAGE as error:
+            watch.failed("websocket handshake", error)
+            await send({"type": "websocket.close", "code": Close.TRY_AGAIN})
