@@ -19,23 +19,17 @@ class ChatsiteUserAdmin(UserAdmin):
 
     @admin.action(description="Deactivate the selected accounts (logs them out everywhere)")
     def deactivate(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda user, actor: services.account_set_active(user=user, actor=actor, active=False),
-            "Deactivated",
-        )
+        self._set_active(request, queryset, active=False)
 
     @admin.action(description="Reactivate the selected accounts")
     def reactivate(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda user, actor: services.account_set_active(user=user, actor=actor, active=True),
-            "Reactivated",
-        )
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        def apply(user, actor):
+            services.account_set_active(user=user, actor=actor, active=active)
+
+        run_service(self, request, queryset, apply, "Reactivated" if active else "Deactivated")
 
     def save_model(self, request, obj, form, change):
         """The change form's "Active" box goes through the same service as the action."""

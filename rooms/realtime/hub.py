@@ -27,7 +27,7 @@ from django.conf import settings
 
 from rooms import services
 from rooms.realtime import bus
-from rooms.realtime.bus import LOBBY_GROUP, HubMessage, RoomMessage, room_group
+from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, room_group
 from rooms.realtime.housekeeping import Housekeeping
 from rooms.realtime.lobby import LobbyUpdates
 from rooms.realtime.ordering import RoomOrder
@@ -56,16 +56,7 @@ class Socket(Protocol):
     def matches(
         self, *, room_id: int | None, guest_key: str | None, user_id: int | None, session_key: str | None = None
     ) -> bool: ...
-    async def identify(
-        self,
-        *,
-        person_key: str,
-        user_id: int,
-        is_staff: bool,
-        user_name: str,
-        names: dict[str, str],
-        session_key: str | None,
-    ) -> None: ...
+    async def identify(self, message: IdentifyMessage) -> None: ...
 
 
 @dataclass
@@ -265,14 +256,7 @@ class Hub:
         elif kind == "hub.identify":
             for socket in list(self.sockets):
                 if socket.matches(room_id=None, guest_key=message["guest"], user_id=None):
-                    await socket.identify(
-                        person_key=message["person"],
-                        user_id=message["user"],
-                        is_staff=message["staff"],
-                        user_name=message["name"],
-                        names=message["names"],
-                        session_key=message.get("session"),
-                    )
+                    await socket.identify(message)
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(

@@ -19,7 +19,7 @@ from django.conf import settings
 from rooms.errors import Close
 from rooms.identity import Actor
 from rooms.payloads import author_token, encode
-from rooms.realtime.bus import RoomMessage
+from rooms.realtime.bus import IdentifyMessage, RoomMessage
 from rooms.realtime.ordering import SocketStream
 from rooms.realtime.wire import Wire, text_frame
 
@@ -117,29 +117,21 @@ class HubSocket(AsyncWebsocketConsumer):
         else:
             await self.close(code=code, reason=reason)
 
-    async def identify(
-        self,
-        *,
-        person_key: str,
-        user_id: int,
-        is_staff: bool,
-        user_name: str,
-        names: dict[str, str],
-        session_key: str | None,
-    ) -> None:
+    async def identify(self, message: IdentifyMessage) -> None:
         """Called by the hub when this socket's guest signed up or logged in (another tab): act as the account.
 
         The services already moved the guest's messages, rooms and presence to
         the account (rooms/services/people.py), so nothing is left or rejoined.
         """
+        person = message["person"]
         self.actor = dataclasses.replace(
-            self.actor, guest_key=person_key, user_id=user_id, is_staff=is_staff, user_name=user_name
+            self.actor, guest_key=person, user_id=message["user"], is_staff=message["staff"], user_name=message["name"]
         )
-        self.stream.guest_key = person_key
-        self.session_key = session_key or self.session_key
-        if self.room is not None and str(self.room.pk) in names:
-            self.username = names[str(self.room.pk)]
-        identity = {"author": author_token(person_key), "account": True, "username": self.username}
+        self.stream.guest_key = person
+        self.session_key = message.get("session") or self.session_key
+        if self.room is not None and str(self.room.pk) in message["names"]:
+            self.username = message["names"][str(self.room.pk)]
+        identity = {"author": author_token(person), "account": True, "username": self.username}
         await self.send_event("identity", identity)
 
     def matches(
