@@ -17,6 +17,7 @@ from rooms.tests.support.pages import (
     message,
     send,
     wait_in_room,
+    within_width,
 )
 
 pytestmark = pytest.mark.browser
@@ -181,3 +182,25 @@ def test_a_deactivated_accounts_open_page_is_disconnected_at_once(open_page, cha
     eve.get_by_label("Password").fill(PASSWORD)
     eve.get_by_role("button", name="Sign In").click()
     expect(eve.get_by_role("navigation", name="Account")).not_to_contain_text("Signed in as")
+
+
+def test_on_a_phone_the_account_links_sit_in_the_rooms_drawer(open_page):
+    name, room = fresh_account_name("fay"), fresh_room_name("phone")
+    phone = open_page("/", viewport={"width": 360, "height": 740}, has_touch=True)
+    create_room(phone, name, room)
+    header = phone.get_by_role("navigation", name="Account")
+    expect(header).to_be_hidden()  # the room's header has no room for it at 360 px
+    expect(phone.locator("#connection-status")).to_have_text("Connected")
+    within_width(phone, phone.locator("#connection-status"))
+    # ...and the status is whole, not cut to "Co…" by the links beside it.
+    assert phone.locator("#connection-status").evaluate("e => e.scrollWidth <= e.clientWidth")
+    phone.get_by_role("button", name="Rooms").click()
+    drawer = phone.get_by_role("navigation", name="Rooms")
+    drawer.get_by_role("link", name="Sign up").click()
+    phone.get_by_label("Username").fill(name)
+    phone.get_by_label("Password:", exact=True).fill(PASSWORD)
+    phone.get_by_label("Password (again)").fill(PASSWORD)
+    phone.get_by_role("button", name="Sign Up").click()
+    wait_in_room(phone, name, room)  # back where she was
+    phone.get_by_role("button", name="Rooms").click()
+    expect(phone.get_by_role("navigation", name="Rooms")).to_contain_text(f"Signed in as {name}")
