@@ -10,7 +10,7 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
-from rooms.services.people import account_set_active, person_adopt, person_signed_out
+from rooms.services.people import account_delete, account_set_active, person_adopt, person_signed_out
 from rooms.services.posting import Post, PostQueue, message_post, message_post_batch
 from rooms.services.presence import (
     Entered,
@@ -40,6 +40,7 @@ __all__ = [
     "Entered",
     "Post",
     "PostQueue",
+    "account_delete",
     "account_set_active",
     "audit",
     "ban_create",

@@ -10,15 +10,16 @@ as the account (`events.identify`).
 """
 
 import logging
+import secrets
 
 from django.db import IntegrityError, transaction
 
 from rooms import events
 from rooms.errors import Close
-from rooms.identity import Actor
+from rooms.identity import ACCOUNT_PREFIX, Actor
 from rooms.models import Ban, Connection, Message, Presence, Room
 from rooms.services.moderation import audit
-from rooms.services.presence import _announce, _roster, lock_room
+from rooms.services.presence import _announce, _roster, lock_room, presence_remove
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +123,33 @@ def account_set_active(*, user, actor: Actor, active: bool) -> None:
                 user_id=user.pk,
                 close_code=Close.SIGNED_OUT,
             )
+
+
+DELETED_NAME = "deleted user"
+
+
+def account_delete(*, user, actor: Actor) -> int:
+    """An account deletes itself: its messages stay, as "deleted user", owned by nobody; returns how many.
+
+    Chosen over removing the messages so the conversations others had with it
+    keep their sense (docs/security.md). The rooms it owned are nobody's (staff
+    still moderate them), it leaves every room it is in (announced), its open
+    sockets close with Close.SIGNED_OUT, and the user row goes (its sessions
+    with it: they name a user that no longer exists). Audited.
+    """
+    person = f"{ACCOUNT_PREFIX}{user.pk}"
+    orphan = "deleted-" + secrets.token_urlsafe(12)  # nobody's key: no session can ever act as it
+    with transaction.atomic():
+        kept = Message.objects.filter(author_key=person).update(
+            author_key=orphan, author_user=None, username=DELETED_NAME
+        )
+        Room.objects.filter(owner_key=person).update(owner_key="")
+        Ban.objects.filter(guest_key=person).delete()
+        for room in Room.objects.filter(presences__guest_key=person):
+            presence_remove(room=room, guest_key=person, text="{username} left")
+        events.evict(
+            "signed_out", {"reason": "Your account was deleted."}, user_id=user.pk, close_code=Close.SIGNED_OUT
+        )
+        audit(actor=actor, action="account_delete", target=user.username, detail=f"{kept} messages kept")
+        user.delete()
+    return kept

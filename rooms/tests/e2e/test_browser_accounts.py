@@ -1,8 +1,10 @@
 """Accounts in the browser: a guest signs up and keeps their messages; one account on two devices is one member."""
 
 import itertools
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -204,3 +206,38 @@ def test_on_a_phone_the_account_links_sit_in_the_rooms_drawer(open_page):
     wait_in_room(phone, name, room)  # back where she was
     phone.get_by_role("button", name="Rooms").click()
     expect(phone.get_by_role("navigation", name="Rooms")).to_contain_text(f"Signed in as {name}")
+
+
+def test_your_data_downloads_and_deleting_the_account_keeps_the_messages_as_deleted_user(open_page):
+    name, room = fresh_account_name("gus"), fresh_room_name("data")
+    gus = open_page("/")
+    sign_up(gus, name)
+    create_room(gus, name, room)
+    send(gus, "a message to keep")
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    expect(message(bob, "a message to keep")).to_have_count(1)
+
+    data_tab = gus.context.new_page()
+    data_tab.goto("/")
+    data_tab.get_by_role("navigation", name="Account").get_by_role("link", name="Your data").click()
+    with data_tab.expect_download() as download:
+        data_tab.get_by_role("link", name="Download my data").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["account"]["username"] == name
+    assert [m["text"] for m in exported["messages"]] == ["a message to keep"]
+
+    # A wrong password is answered next to the field; the right one deletes.
+    data_tab.get_by_label("Your password").fill("not my password")
+    data_tab.get_by_role("button", name="Delete my account").click()
+    expect(data_tab.get_by_role("alert")).to_have_text("That is not your password.")
+    data_tab.get_by_label("Your password").fill(PASSWORD)
+    data_tab.get_by_role("button", name="Delete my account").click()
+    expect(data_tab.get_by_role("navigation", name="Account").get_by_role("link", name="Sign up")).to_be_visible()
+
+    # Her room tab reloads as a guest's; bob saw her leave, and after a reload her message reads "deleted user".
+    expect(gus.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")).to_be_visible()
+    expect(bob.locator("#member-list .member")).to_have_count(1)
+    bob.reload()
+    wait_in_room(bob, "bob", room)
+    expect(message(bob, "a message to keep").locator(".msg-author")).to_have_text("deleted user")

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from rooms.models import Message, Room
 from rooms.tests.admin.steps import read_until_closed
-from rooms.tests.support.accounts import log_in, log_out, session_of, sign_up, user_pk
+from rooms.tests.support.accounts import PASSWORD, log_in, log_out, session_of, sign_up, user_pk
 from rooms.tests.support.client import LOBBY_NOISE, NOISE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,3 +144,23 @@ async def test_a_guest_cannot_take_an_accounts_name_or_a_look_alike_in_any_room(
     # The account itself may use it, of course.
     account = await connect(session=session_of(await log_in("ann")))
     assert (await account.join("tech"))["username"] == "ann"
+
+
+async def test_deleting_the_account_closes_its_sockets_and_leaves_its_messages_as_deleted_user(connect, joined):
+    bob = await joined("general", "bob")
+    browser = await sign_up(None, "ann")
+    ann = await connect(session=session_of(browser))
+    await ann.join("general")
+    written = await ann.say("remember me")
+    await bob.events(skip=LOBBY_NOISE)
+
+    response = await database_sync_to_async(browser.post)("/accounts/data/delete/", {"password": PASSWORD})
+    assert response.status_code == 302
+
+    frames, code = await read_until_closed(ann)
+    assert code == 4015 and ("signed_out", {"reason": "Your account was deleted."}) in frames
+    notice = await bob.expect("system_message", skip=("member_list", *LOBBY_NOISE))
+    assert notice["text"] == "ann left"
+    again = await connect()
+    history = (await again.join("general", "cy"))["history"]
+    assert [(m["username"], m["account"]) for m in history if m["id"] == written["id"]] == [("deleted user", False)]
