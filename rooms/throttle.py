@@ -72,15 +72,20 @@ def guess_check(*, guest_key: str, ip: str) -> None:
         raise rate_limited(60, "Too many unknown room codes; wait a minute before trying again.")
 
 
+def _count(key: str, timeout: float) -> None:
+    """One more in the counter `key`, which starts at 1 and lives `timeout` seconds from its first count."""
+    if cache.add(key, 1, timeout=timeout):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+
+
 def guess_missed(*, guest_key: str, ip: str) -> None:
     try:
         for key in _miss_keys(guest_key, ip):
-            if cache.add(key, 1, timeout=60):
-                continue
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=60)
+            _count(key, 60)
     except Exception as error:
         _cache_unavailable(error)
 
@@ -123,12 +128,7 @@ def room_created(*, guest_key: str, ip: str) -> None:
     try:
         for key, _ in _create_keys(guest_key, ip):
             cache.add(f"{key}:since", time.time(), timeout=window)
-            if cache.add(key, 1, timeout=window):
-                continue
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=window)
+            _count(key, window)
     except Exception as error:
         _cache_unavailable(error)
 

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 
 from rooms import events
 from rooms.errors import Close
-from rooms.identity import ACCOUNT_PREFIX, Actor
+from rooms.identity import Actor, person_key
 from rooms.models import Ban, Connection, Message, Presence, Room
 from rooms.services.moderation import audit
-from rooms.services.presence import _announce, _roster, lock_room, presence_remove
+from rooms.services.presence import announce_presence, lock_room, presence_remove, roster
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +71,16 @@ def _adopt_presence(presence: Presence, person: str) -> dict[str, str]:
     if existing is None:
         Presence.objects.filter(pk=presence.pk).update(guest_key=person)
         if version is not None:  # the same members; one of them is an account now (the page marks it)
-            _announce(presence.room, version=version, **_roster(presence.room_id))
+            announce_presence(presence.room, version=version, **roster(presence.room_id))
         return {}
     # The account is here already from another device: one member, under the name it has here.
     Connection.objects.filter(presence=presence).update(presence=existing)
     presence.delete()
     if version is not None:
-        _announce(
+        announce_presence(
             presence.room,
             version=version,
-            **_roster(presence.room_id),
+            **roster(presence.room_id),
             kind="leave",
             username=presence.username,
             guest_key=person,
@@ -137,7 +137,7 @@ def account_delete(*, user, actor: Actor) -> int:
     sockets close with Close.SIGNED_OUT, and the user row goes (its sessions
     with it: they name a user that no longer exists). Audited.
     """
-    person = f"{ACCOUNT_PREFIX}{user.pk}"
+    person = person_key(user)
     orphan = "deleted-" + secrets.token_urlsafe(12)  # nobody's key: no session can ever act as it
     with transaction.atomic():
         kept = Message.objects.filter(author_key=person).update(

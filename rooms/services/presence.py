@@ -72,12 +72,13 @@ def lock_room(room_id: int, *, touch: bool = False) -> int | None:
     return row[0] if row else None
 
 
-def _roster(room_id: int) -> dict[str, list[str]]:
+def roster(room_id: int) -> dict[str, list[str]]:
+    """`members` and `accounts` of a room, as announce_presence takes them."""
     members, accounts = room_roster(room_id=room_id)
     return {"members": members, "accounts": accounts}
 
 
-def _announce(
+def announce_presence(
     room: Room,
     *,
     version: int,
@@ -167,7 +168,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
             renamed = {"room": room.name, "username": username}
             events.rename(room.pk, actor.guest_key, username, "renamed", renamed, source=connection_id)
         if announce is not None:
-            _announce(
+            announce_presence(
                 room,
                 version=version,
                 members=members,
@@ -201,10 +202,10 @@ def presence_leave(*, connection_id: str) -> bool:
             return False
         presence.delete()
         if version is not None:
-            _announce(
+            announce_presence(
                 presence.room,
                 version=version,
-                **_roster(presence.room_id),
+                **roster(presence.room_id),
                 kind="leave",
                 username=presence.username,
                 guest_key=presence.guest_key,
@@ -226,10 +227,10 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
             return None
         presence.delete()
         if version is not None:
-            _announce(
+            announce_presence(
                 room,
                 version=version,
-                **_roster(room.pk),
+                **roster(room.pk),
                 kind="leave",
                 username=presence.username,
                 guest_key=guest_key,
