@@ -36,6 +36,12 @@ def _generous_flood_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Avatars a test uploads go to a folder of its own, never into the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Slow mode and code guessing are counted in the cache: start every test with none counted.
 

@@ -303,6 +303,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 
+# Avatars (chatsite/accounts/avatars.py): the largest upload taken, and the most pixels its
+# header may claim before Pillow decodes it (a decompression bomb is small on the wire).
+AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5_000_000, minimum=1)
+AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 25_000_000, minimum=1)
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -321,6 +326,11 @@ STATIC_URL = "static/"
 # Where collectstatic puts the files whitenoise serves in production (docs/deploy.md).
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (avatars), through Django's storage API: on disk by default, served by
+# chatsite.accounts.views.media in development and by nginx in production (docs/deploy.md).
+# An operator may point STORAGES["default"] at another backend (django-storages' S3, say).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -117,10 +117,12 @@ def identify(
     user_name: str,
     names: dict[str, str],
     session_key: str | None,
+    avatar: str = "",
 ) -> None:
     """The sockets of guest `guest_key` act as the account `person_key` from now on, after commit.
 
     `names` ({room id: display name}): in those rooms they speak under the account's name there.
+    Sent with the account's own key as `guest_key` too, when its avatar changes.
     """
     message: IdentifyMessage = {
         "type": "hub.identify",
@@ -130,6 +132,7 @@ def identify(
         "staff": is_staff,
         "name": user_name,
         "names": names,
+        "avatar": avatar,
     }
     if session_key:
         message["session"] = session_key

@@ -30,6 +30,7 @@ class Actor:
     is_staff: bool = False
     ip: str = ""
     user_name: str = ""
+    avatar: str = ""  # an account's avatar (its stem in storage, chatsite/accounts/avatars.py), "" for none
 
     @property
     def label(self) -> str:
@@ -83,6 +84,7 @@ def actor_for_request(request, *, keep: bool = True) -> Actor:
         is_staff=bool(user.is_authenticated and user.is_staff),
         ip=request.META.get("REMOTE_ADDR", ""),
         user_name=user.get_username() if user.is_authenticated else "",
+        avatar=user.avatar if user.is_authenticated else "",
     )
 
 
@@ -119,6 +121,7 @@ def _scope_actor(scope) -> tuple[Actor, str | None]:
         is_staff=bool(authenticated and user.is_staff),
         ip=str(client[0]),
         user_name=user.get_username() if authenticated else "",
+        avatar=user.avatar if authenticated else "",
     )
     return actor, username
 

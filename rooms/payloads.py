@@ -40,9 +40,26 @@ def author_token(person_key: str) -> str:
     return base64.urlsafe_b64encode(digest[:12]).decode()
 
 
-def member_list_data(room_name: str, members: list[str], accounts: list[str]) -> dict[str, Any]:
-    """Who is in a room, in arrival order, and which of them are accounts (the page marks them)."""
-    return {"room": room_name, "members": members, "accounts": accounts}
+def avatar_url(stem: str | None) -> str | None:
+    """The small avatar's URL for an account's avatar stem; None for none (the page draws initials)."""
+    if not stem:
+        return None
+    from chatsite.accounts.avatars import avatar_url  # here, not at import: see the module's docstring
+
+    return avatar_url(stem)
+
+
+def roster_data(accounts: dict[str, str]) -> dict[str, Any]:
+    """`accounts` and `avatars` of a member list, from {name: avatar stem} of the members who are accounts."""
+    return {
+        "accounts": list(accounts),
+        "avatars": {name: avatar_url(stem) for name, stem in accounts.items() if stem},
+    }
+
+
+def member_list_data(room_name: str, members: list[str], accounts: dict[str, str]) -> dict[str, Any]:
+    """Who is in a room, in arrival order, which of them are accounts (the page marks them), and their avatars."""
+    return {"room": room_name, "members": members, **roster_data(accounts)}
 
 
 def room_data(room, users: int) -> dict[str, Any]:
@@ -63,4 +80,6 @@ def message_data(message, room_name: str) -> dict[str, Any]:
         data["client_id"] = message.client_id
     if message.edited_at:
         data["edited_at"] = timestamp(message.edited_at)
+    if avatar := getattr(message, "author_avatar", None):
+        data["avatar"] = avatar_url(avatar)
     return data

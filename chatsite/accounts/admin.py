@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.html import format_html
 
+from chatsite.accounts import avatars
 from chatsite.accounts.models import User
 from rooms import services
 from rooms.admin.common import run_service
@@ -15,7 +17,20 @@ class ChatsiteUserAdmin(UserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-date_joined",)
-    actions = ["deactivate", "reactivate"]
+    actions = ["deactivate", "reactivate", "clear_profile"]
+    readonly_fields = ("avatar_picture",)
+    fieldsets = (*UserAdmin.fieldsets, ("Profile", {"fields": ("about", "avatar_picture")}))
+
+    @admin.display(description="Avatar")
+    def avatar_picture(self, user):
+        url = avatars.avatar_url(user.avatar, avatars.LARGE)
+        return format_html('<img src="{}" alt="" width="128" height="128">', url) if url else "none (initials)"
+
+    @admin.action(description="Remove the avatar and about line of the selected accounts")
+    def clear_profile(self, request, queryset):
+        run_service(
+            self, request, queryset, lambda user, actor: services.profile_clear(user=user, actor=actor), "Cleared"
+        )
 
     @admin.action(description="Deactivate the selected accounts (logs them out everywhere)")
     def deactivate(self, request, queryset):

@@ -1,16 +1,22 @@
-"""Your data: download everything chatsite holds about your account, or delete the account."""
+"""An account's own pages: its profile (name, about, avatar), its data (download or delete), its avatar files."""
 
 import json
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from chatsite.accounts import avatars
+from chatsite.accounts.forms import ProfileForm
 from rooms import selectors, services
-from rooms.identity import actor_for_request
+from rooms.identity import USERNAME_KEY, actor_for_request
 
 
 class DeleteAccountForm(forms.Form):
@@ -56,3 +62,72 @@ def delete(request):
     services.account_delete(user=request.user, actor=actor_for_request(request))
     logout(request)  # this browser's session ends too (its sockets were closed by the deletion, with its reason)
     return redirect("/")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The settings page: name, about line and avatar; password, email and your data are linked from it."""
+    user = request.user
+    if request.method == "GET":
+        form = ProfileForm(initial={"username": user.username, "about": user.about}, user=user)
+        return _profile_page(request, form)
+    form = ProfileForm(request.POST, request.FILES, user=user)
+    if form.is_valid() and _save_profile(request, form):
+        messages.success(request, "Your profile is saved.")
+        return redirect("account_profile")
+    user.refresh_from_db()  # a refused change leaves the account as it was; the page shows it so
+    # 200, as Django's own forms answer: a typo is not worth a WARNING line in the log.
+    return _profile_page(request, form)
+
+
+def _profile_page(request, form: ProfileForm):
+    context = {
+        "form": form,
+        "avatar_url": avatars.avatar_url(request.user.avatar, avatars.LARGE),
+        "profile_config": {"avatarMaxBytes": settings.AVATAR_MAX_BYTES},
+    }
+    return render(request, "account/profile.html", context)
+
+
+def _save_profile(request, form: ProfileForm) -> bool:
+    """Apply the form through the services; False (the form carries why) where one refused."""
+    user, actor = request.user, actor_for_request(request)
+    before = user.username
+    try:
+        services.account_rename(user=user, actor=actor, username=form.cleaned_data["username"])
+    except ValidationError as error:
+        form.add_error("username", error)
+        return False
+    if request.session.get(USERNAME_KEY) == before:
+        request.session[USERNAME_KEY] = user.username  # this browser's next room takes the new name too
+    services.profile_set_about(user=user, about=form.cleaned_data["about"])
+    upload = form.cleaned_data.get("avatar")
+    try:
+        if upload:
+            services.avatar_set(user=user, actor=actor, upload=upload)
+        elif form.cleaned_data.get("remove_avatar"):
+            services.avatar_remove(user=user, actor=actor)
+    except ValidationError as error:
+        form.add_error("avatar", error)
+        return False
+    return True
+
+
+@require_http_methods(["GET", "HEAD"])
+def avatar_file(request, user_id: int, name: str):
+    """One avatar picture from storage (the development server's and any deployment's without a web server in front).
+
+    Always WebP whatever is stored: chatsite wrote the file (chatsite/accounts/avatars.py).
+    A new avatar is a new name, so a browser may keep this one for ever.
+    """
+    path = f"avatars/{user_id}/{name}"
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, SuspiciousFileOperation):
+        raise Http404("No such avatar.") from None
+    response = FileResponse(handle, content_type="image/webp")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    # A picture, never a page: no script or style in it would run even if one were opened as a document.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

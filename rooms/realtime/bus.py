@@ -77,6 +77,7 @@ class IdentifyMessage(TypedDict):
     name: str
     names: dict[str, str]  # room id → the display name the account has there
     session: NotRequired[str]  # the browser's session key after login
+    avatar: NotRequired[str]  # the account's avatar stem (chatsite/accounts/avatars.py), "" for none
 
 
 class RenameMessage(TypedDict):

@@ -6,7 +6,7 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 
 from rooms.selectors.bans import active_ban, in_force
 from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
-from rooms.selectors.people import person_data
+from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
     lobby_rooms,
     presence_state,
@@ -26,6 +26,7 @@ __all__ = [
     "lobby_rooms",
     "person_data",
     "presence_state",
+    "profile_card",
     "room_by_name",
     "room_history",
     "room_members",

@@ -7,13 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 
 from rooms.models import Message, Room
 from rooms.payloads import message_data
 
 
 def _visible(room_id: int):
-    return Message.objects.filter(room_id=room_id, deleted_at__isnull=True)
+    # The author's avatar as it is now, for the payload (rooms/payloads.py).
+    return Message.objects.filter(room_id=room_id, deleted_at__isnull=True).annotate(
+        author_avatar=F("author_user__avatar")
+    )
 
 
 def room_history(

@@ -1,12 +1,16 @@
-"""What chatsite holds about one person, read for them: "download my data"."""
+"""What chatsite holds about one person: read for them ("download my data"), or for others (a profile card)."""
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from rooms.identity import Actor
-from rooms.models import Message, Room
-from rooms.payloads import timestamp
+from chatsite.accounts import avatars
+from chatsite.names import name_key
+from rooms.errors import ChatError, Code
+from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
+from rooms.models import Message, Presence, Room
+from rooms.payloads import avatar_url, timestamp
 
 
 def person_data(*, actor: Actor, user) -> dict[str, Any]:
@@ -22,6 +26,8 @@ def person_data(*, actor: Actor, user) -> dict[str, Any]:
             "email": user.email,
             "date_joined": timestamp(user.date_joined),
             "last_login": timestamp(user.last_login),
+            "about": user.about,
+            "avatar": avatars.avatar_url(user.avatar, avatars.LARGE),
         },
         "rooms_owned": [
             {"name": room.name, "title": room.title, "kind": room.kind, "created_at": timestamp(room.created_at)}
@@ -40,3 +46,43 @@ def person_data(*, actor: Actor, user) -> dict[str, Any]:
             for message in messages.iterator()
         ],
     }
+
+
+def profile_card(*, room: Room, username: str | None = None, message_id: int | None = None) -> dict[str, Any]:
+    """What a profile card shows of a member of `room` (by name) or of the author of one of its messages.
+
+    Only people the asker can already see there: someone present now, or the
+    author of a message still shown in the room. An account shows its about
+    line, avatar and when it joined; a guest, only the name they go by.
+    Raises ChatError (member_not_found, message_not_found) otherwise.
+    """
+    user, present = None, False
+    if message_id is not None:
+        message = (
+            Message.objects.filter(pk=message_id, room=room, deleted_at__isnull=True)
+            .select_related("author_user")
+            .first()
+        )
+        if message is None:
+            raise ChatError(Code.MESSAGE_NOT_FOUND, "That message is not in this room.")
+        name, user = message.username, message.author_user
+        present = Presence.objects.filter(room=room, guest_key=message.author_key).exists()
+    else:
+        presence = Presence.objects.filter(room=room, username_key=name_key(username or "")).first()
+        if presence is None:
+            raise ChatError(Code.MEMBER_NOT_FOUND, f"Nobody called {username} is in this room.")
+        name, present = presence.username, True
+        if is_account_key(presence.guest_key):
+            user = get_user_model().objects.filter(pk=presence.guest_key.removeprefix(ACCOUNT_PREFIX)).first()
+    card: dict[str, Any] = {"room": room.name, "username": name, "account": user is not None, "present": present}
+    if user is not None:
+        card.update(
+            account_name=user.get_username(),
+            about=user.about,
+            avatar=avatar_url(user.avatar),
+            avatar_large=avatars.avatar_url(user.avatar, avatars.LARGE),
+            joined=timestamp(user.date_joined),
+        )
+    if message_id is not None:
+        card["message_id"] = message_id
+    return card

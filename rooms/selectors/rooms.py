@@ -3,9 +3,10 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from rooms.identity import is_account_key
+from rooms.identity import ACCOUNT_PREFIX, is_account_key
 from rooms.models import Presence, Room
 from rooms.payloads import room_data
 
@@ -95,15 +96,18 @@ def room_members(*, room_id: int) -> list[str]:
     return room_roster(room_id=room_id)[0]
 
 
-def room_roster(*, room_id: int) -> tuple[list[str], list[str]]:
-    """Display names of everyone present, in the order they arrived, and those of them who are accounts."""
+def room_roster(*, room_id: int) -> tuple[list[str], dict[str, str]]:
+    """Display names of everyone present, in the order they arrived, and {name: avatar stem} of the accounts among them."""
     rows = Presence.objects.filter(room_id=room_id).order_by("joined_at", "id").values_list("username", "guest_key")
-    names, accounts = [], []
+    names, account_names = [], {}
     for name, key in rows:
         names.append(name)
         if is_account_key(key):
-            accounts.append(name)
-    return names, accounts
+            account_names[int(key.removeprefix(ACCOUNT_PREFIX))] = name
+    avatars = {}
+    if account_names:  # a second query only where accounts are present
+        avatars = dict(get_user_model().objects.filter(pk__in=account_names).values_list("pk", "avatar"))
+    return names, {name: avatars.get(pk, "") for pk, name in account_names.items()}
 
 
 def room_tails(*, room_ids: list[int]) -> dict[int, int]:
@@ -111,7 +115,7 @@ def room_tails(*, room_ids: list[int]) -> dict[int, int]:
     return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
 
 
-def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str], list[str]]]:
+def presence_state(*, room_ids: list[int]) -> list[tuple[Room, int, list[str], dict[str, str]]]:
     """(room, presence version, members, accounts among them) for the given rooms and for every public room.
 
     The hub restates these to its own sockets when the channel layer comes back

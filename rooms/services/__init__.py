@@ -10,7 +10,13 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
-from rooms.services.people import account_delete, account_set_active, person_adopt, person_signed_out
+from rooms.services.people import (
+    account_delete,
+    account_set_active,
+    person_adopt,
+    person_password_changed,
+    person_signed_out,
+)
 from rooms.services.posting import Post, PostQueue, message_post, message_post_batch
 from rooms.services.presence import (
     Entered,
@@ -22,6 +28,7 @@ from rooms.services.presence import (
     process_heartbeat,
     process_register,
 )
+from rooms.services.profiles import account_rename, avatar_remove, avatar_set, profile_clear, profile_set_about
 from rooms.services.rooms import (
     room_clear_history,
     room_close,
@@ -41,8 +48,11 @@ __all__ = [
     "Post",
     "PostQueue",
     "account_delete",
+    "account_rename",
     "account_set_active",
     "audit",
+    "avatar_remove",
+    "avatar_set",
     "ban_create",
     "ban_lift",
     "banned_error",
@@ -52,6 +62,7 @@ __all__ = [
     "message_post",
     "message_post_batch",
     "person_adopt",
+    "person_password_changed",
     "person_signed_out",
     "presence_enter",
     "presence_leave",
@@ -60,6 +71,8 @@ __all__ = [
     "process_deregister",
     "process_heartbeat",
     "process_register",
+    "profile_clear",
+    "profile_set_about",
     "room_clear_history",
     "room_close",
     "room_create_named",

@@ -14,6 +14,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
+from chatsite.accounts import avatars
 from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor, person_key
@@ -59,6 +60,7 @@ def person_adopt(*, guest_key: str, actor: Actor, session_key: str | None = None
             user_name=actor.user_name,
             names=names,
             session_key=session_key,
+            avatar=actor.avatar,
         )
     logger.info("guest %s became %s: %d messages", guest_key[:8], actor.label, moved)
     return moved
@@ -98,6 +100,23 @@ def person_signed_out(*, session_key: str) -> None:
         "signed_out",
         {"reason": "You logged out in another tab."},
         session_key=session_key,
+        close_code=Close.SIGNED_OUT,
+    )
+
+
+def person_password_changed(*, user) -> None:
+    """An account's password changed (or was reset): every socket of it closes with Close.SIGNED_OUT.
+
+    Django already refuses the account's other sessions on their next request
+    (the session auth hash); their open sockets would otherwise go on as the
+    account. The browser that changed it reloads still logged in; the others
+    reload as guests. (Which socket belongs to that browser cannot be told:
+    Django gave its session a new key.)
+    """
+    events.evict(
+        "signed_out",
+        {"reason": "The account's password was changed."},
+        user_id=user.pk,
         close_code=Close.SIGNED_OUT,
     )
 
@@ -151,5 +170,7 @@ def account_delete(*, user, actor: Actor) -> int:
             "signed_out", {"reason": "Your account was deleted."}, user_id=user.pk, close_code=Close.SIGNED_OUT
         )
         audit(actor=actor, action="account_delete", target=user.username, detail=f"{kept} messages kept")
+        stem = user.avatar
         user.delete()
+        transaction.on_commit(lambda: avatars.discard(stem))
     return kept

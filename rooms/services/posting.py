@@ -54,7 +54,7 @@ def _next_seq(room_id: int, count: int = 1) -> _Slot:
 
 def _new_message(room_id: int, seq: int, actor: Actor, username: str, text: str, client_id: str) -> Message:
     """The one place a Message row is built (message_post and the bulk path alike)."""
-    return Message(
+    message = Message(
         room_id=room_id,
         seq=seq,
         author_key=actor.guest_key,
@@ -63,6 +63,8 @@ def _new_message(room_id: int, seq: int, actor: Actor, username: str, text: str,
         text=text,
         client_id=client_id,
     )
+    message.author_avatar = actor.avatar  # as the selectors annotate it: the payload shows it (rooms/payloads.py)
+    return message
 
 
 def message_post(*, room: Room, actor: Actor, username: str, text: str, client_id: str = "") -> tuple[Message, bool]:

@@ -18,6 +18,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,7 +41,7 @@ class Entered:
     members: list[str]
     version: int
     users: int
-    accounts: list[str]  # the members who are accounts
+    accounts: dict[str, str]  # the members who are accounts: {name: avatar stem}
 
 
 def process_register() -> str:
@@ -72,7 +73,7 @@ def lock_room(room_id: int, *, touch: bool = False) -> int | None:
     return row[0] if row else None
 
 
-def roster(room_id: int) -> dict[str, list[str]]:
+def roster(room_id: int) -> dict[str, Any]:
     """`members` and `accounts` of a room, as announce_presence takes them."""
     members, accounts = room_roster(room_id=room_id)
     return {"members": members, "accounts": accounts}
@@ -83,7 +84,7 @@ def announce_presence(
     *,
     version: int,
     members: list[str],
-    accounts: list[str],
+    accounts: dict[str, str],
     kind: str | None = None,
     username: str = "",
     guest_key: str = "",

@@ -5,6 +5,7 @@ admin's alike. Login cycles the session key but keeps its data, so the guest
 key of this browser is still there to hand over (rooms/services/people.py).
 """
 
+from allauth.account.signals import password_changed, password_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 
 from rooms import services
@@ -27,6 +28,13 @@ def on_logout(sender, request, user, **kwargs) -> None:
         services.person_signed_out(session_key=request.session.session_key)
 
 
+def on_password_changed(sender, request, user, **kwargs) -> None:
+    """Called after allauth changed or reset a password: the account's open sockets end with its old sessions."""
+    services.person_password_changed(user=user)
+
+
 def connect() -> None:
     user_logged_in.connect(on_login, dispatch_uid="chatsite.login")
     user_logged_out.connect(on_logout, dispatch_uid="chatsite.logout")
+    password_changed.connect(on_password_changed, dispatch_uid="chatsite.password_changed")
+    password_reset.connect(on_password_changed, dispatch_uid="chatsite.password_reset")

@@ -18,7 +18,7 @@ from rooms import identity, policy, rules, selectors, services
 from rooms.availability import DATABASE_OUTAGE, unavailable, watch
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
-from rooms.payloads import author_token, room_data
+from rooms.payloads import author_token, avatar_url, room_data, roster_data
 from rooms.realtime.hub import Hub, get_hub
 from rooms.realtime.ordering import SocketStream
 from rooms.realtime.wire import Wire
@@ -165,6 +165,16 @@ class ChatConsumer(HubSocket):
         )
         await self.send_event("history", {"room": room.name, "messages": messages, "has_more": has_more})
 
+    async def on_get_profile(self, data):
+        """get_profile: the profile card of a member of this room (`username`) or of a message's author (`message_id`)."""
+        room = self._require_room()
+        if "username" not in data and "message_id" not in data:
+            raise ChatError(Code.BAD_FRAME, "get_profile needs username or message_id.")
+        card = await db(selectors.profile_card)(
+            room=room, username=data.get("username"), message_id=data.get("message_id")
+        )
+        await self.send_event("profile", card)
+
     async def on_edit_message(self, data):
         """edit_message: change one's own message; the room hears `message_updated`."""
         room = self._require_room()
@@ -261,8 +271,9 @@ class ChatConsumer(HubSocket):
             "username": username,
             "author": author_token(self.actor.guest_key),
             "account": self.actor.user_id is not None,
+            "avatar": avatar_url(self.actor.avatar),
             "members": entered.members,
-            "accounts": entered.accounts,
+            **roster_data(entered.accounts),
             "history": snapshot.history,
             "has_more": snapshot.has_more,
             "resumed": snapshot.resumed,

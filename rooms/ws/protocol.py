@@ -74,6 +74,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "edit_message": {"id": _ID, "text": Field(str, required=True, max_length=MAX_FRAME_CHARS)},
     "delete_message": {"id": _ID},
     "typing": {},
+    "get_profile": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
     "kick_member": {"username": Field(str, required=True, max_length=200)},
     "lock_room": {"locked": Field(bool, required=True)},
     "set_slow_mode": {"seconds": Field(int, required=True, minimum=0, maximum=2**31 - 1)},  # rules.clean_slow_mode

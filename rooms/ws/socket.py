@@ -18,7 +18,7 @@ from django.conf import settings
 
 from rooms.errors import Close
 from rooms.identity import Actor
-from rooms.payloads import author_token, encode
+from rooms.payloads import author_token, avatar_url, encode
 from rooms.realtime.bus import IdentifyMessage, RoomMessage
 from rooms.realtime.ordering import SocketStream
 from rooms.realtime.wire import Wire, text_frame
@@ -125,13 +125,23 @@ class HubSocket(AsyncWebsocketConsumer):
         """
         person = message["person"]
         self.actor = dataclasses.replace(
-            self.actor, guest_key=person, user_id=message["user"], is_staff=message["staff"], user_name=message["name"]
+            self.actor,
+            guest_key=person,
+            user_id=message["user"],
+            is_staff=message["staff"],
+            user_name=message["name"],
+            avatar=message.get("avatar", ""),
         )
         self.stream.guest_key = person
         self.session_key = message.get("session") or self.session_key
         if self.room is not None and str(self.room.pk) in message["names"]:
             self.username = message["names"][str(self.room.pk)]
-        identity = {"author": author_token(person), "account": True, "username": self.username}
+        identity = {
+            "author": author_token(person),
+            "account": True,
+            "username": self.username,
+            "avatar": avatar_url(self.actor.avatar),
+        }
         await self.send_event("identity", identity)
 
     def matches(

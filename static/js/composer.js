@@ -2,7 +2,7 @@
 // While the server asks us to wait (flood control, slow mode) it counts down
 // and keeps the text; while the room is locked or we are out of it, it is off.
 
-import { convertAsTyped, convertShortcodes } from "./emoji.js";
+import { convertAsTyped, convertShortcodes, insertAtCursor } from "./emoji.js";
 
 // At most one `typing` per 2.5 s, however many messages are sent in between: the
 // server ignores more than one per 2 s, and every frame counts against flood control.
@@ -75,6 +75,13 @@ export class Composer {
     if (!current.trim()) this.input.value = text;
     else if (!current.includes(text)) this.input.value = `${text}\n${current}`;
     this.autosize();
+  }
+
+  // Text at the caret (a mention picked on a profile card), then on with typing.
+  insert(text) {
+    insertAtCursor(this.input, text);
+    this.autosize();
+    this.input.focus();
   }
 
   autosize() {

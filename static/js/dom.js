@@ -10,6 +10,36 @@ export function accountBadge() {
   );
 }
 
+// A person's picture: their avatar where they have one (an account), else their
+// initials on a colour that follows from their name, so the same guest looks the
+// same to everyone. Decorative: the name always stands beside it.
+const AVATAR_COLOURS = 12;
+
+export function avatarElement(name, url, size = 24) {
+  if (url) {
+    return el("img", { className: "avatar", attrs: { src: url, alt: "", width: String(size), height: String(size), loading: "lazy", decoding: "async" } });
+  }
+  const node = el("span", { className: `avatar avatar-initials avatar-c${colourOf(name)}`, text: initials(name), attrs: { "aria-hidden": "true" } });
+  node.style.setProperty("--avatar-size", `${size}px`);
+  return node;
+}
+
+// "ann lee" → "AL", "zoë" → "Z", "😀 fan" → "😀F": whole characters, never half an emoji.
+export function initials(name) {
+  const words = String(name).trim().split(/\s+/).filter(Boolean);
+  const first = (word) => {
+    const [segment] = new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(word);
+    return segment ? segment.segment.toLocaleUpperCase() : "";
+  };
+  return words.slice(0, 2).map(first).join("") || "?";
+}
+
+function colourOf(name) {
+  let hash = 2166136261; // FNV-1a over UTF-16 units: cheap, and the same in every browser
+  for (let i = 0; i < name.length; i += 1) hash = Math.imul(hash ^ name.charCodeAt(i), 16777619);
+  return (hash >>> 0) % AVATAR_COLOURS;
+}
+
 export function el(tag, { className, text, attrs } = {}, ...children) {
   const node = document.createElement(tag);
   if (className) node.className = className;

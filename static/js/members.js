@@ -1,6 +1,6 @@
 // The member list of the current room; the room's owner gets a "Remove" button per member.
 
-import { accountBadge, el } from "./dom.js";
+import { accountBadge, avatarElement, el } from "./dom.js";
 
 export class MemberList {
   // onKick(name): the owner pressed "Remove" next to a member.
@@ -18,13 +18,23 @@ export class MemberList {
     });
   }
 
-  // accounts: the members' names that are accounts (marked with a badge).
-  show(members, me, { owner = false, accounts = [] } = {}) {
+  // accounts: the members' names that are accounts (marked with a badge); avatars: {name: URL} of those with one.
+  // A name opens that member's profile card (profile-card.js).
+  show(members, me, { owner = false, accounts = [], avatars = {} } = {}) {
     this.members = members;
     const isAccount = new Set(accounts);
     this.list.replaceChildren(
       ...members.map((name) => {
-        const li = el("li", { className: name === me ? "member me" : "member", attrs: { "data-name": name } }, el("span", { className: "member-name", text: name }));
+        const li = el(
+          "li",
+          { className: name === me ? "member me" : "member", attrs: { "data-name": name } },
+          avatarElement(name, Object.hasOwn(avatars, name) ? avatars[name] : null, 24),
+          el("button", {
+            className: "member-name",
+            text: name,
+            attrs: { type: "button", "data-profile-name": name, "aria-haspopup": "dialog", title: `About ${name}` },
+          }),
+        );
         if (isAccount.has(name)) li.append(accountBadge());
         if (owner && name !== me) {
           li.append(

@@ -1,10 +1,15 @@
-"""Accounts in the admin: a moderator deactivates one, and its open sockets and sessions end at once."""
+"""Accounts in the admin: a moderator deactivates one (its open sockets and sessions end at once) or clears its profile."""
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from chatsite.accounts.models import User
+from rooms import services
+from rooms.identity import Actor
 from rooms.models import AuditEntry
 from rooms.tests.admin.steps import ChangeList, read_until_closed
+from rooms.tests.support import images
 from rooms.tests.support.accounts import log_in, session_of, sign_up, user_pk
 from rooms.tests.support.client import LOBBY_NOISE
 
@@ -60,3 +65,40 @@ async def test_unticking_active_on_the_change_form_does_the_same(staff, connect)
     assert response.status_code == 302, response.content.decode()[:3000]
     _, code = await read_until_closed(socket)
     assert code == 4015
+
+
+async def test_a_moderator_takes_an_avatar_and_about_line_away_and_the_room_sees_it_at_once(staff, connect, joined):
+    bob = await joined("general", "bob")
+    ann = await connect(session=session_of(await sign_up(None, "ann")))
+    await ann.join("general")
+
+    @database_sync_to_async
+    def offensive_profile() -> None:
+        user = User.objects.get(username="ann")
+        me = Actor(guest_key=f"user-{user.pk}", user_id=user.pk)
+        services.profile_set_about(user=user, about="something offensive")
+        picture = SimpleUploadedFile("x.png", images.halves(40, 40), content_type="image/png")
+        services.avatar_set(user=user, actor=me, upload=picture)
+
+    await offensive_profile()
+    listing = await bob.expect("member_list", skip=(*LOBBY_NOISE, "system_message"), where=lambda d: d["avatars"])
+    assert list(listing["avatars"]) == ["ann"]
+
+    user = await user_pk("ann")
+    form = (await staff.get(f"/admin/accounts/user/{user}/change/")).content.decode()
+    assert "something offensive" in form and "-256.webp" in form
+    response = await staff.post(
+        "/admin/accounts/user/", {"action": "clear_profile", "_selected_action": [user], "index": 0}
+    )
+    assert response.status_code == 302
+
+    listing = await bob.expect("member_list", skip=LOBBY_NOISE)
+    assert listing["accounts"] == ["ann"] and listing["avatars"] == {}
+    await bob.send("get_profile", {"username": "ann"})
+    card = await bob.expect("profile", skip=(*LOBBY_NOISE, "member_list"))
+    assert card["about"] == "" and card["avatar"] is None
+    actions = await database_sync_to_async(
+        lambda: set(AuditEntry.objects.filter(target="ann").values_list("action", flat=True))
+    )()
+    assert {"about_remove", "avatar_remove"} <= actions
+    assert "Cleared: 1." in await staff.page_messages()

@@ -1,46 +1,31 @@
 """Accounts in the browser: a guest signs up and keeps their messages; one account on two devices is one member."""
 
-import itertools
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.support.pages import (
+    ACCOUNT_PASSWORD,
     admin_action,
     admin_login,
     create_room,
     enter_room,
+    fresh_account_name,
     fresh_room_name,
     make_staff,
     message,
     send,
+    sign_up,
     wait_in_room,
     within_width,
 )
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long and unusual pass phrase 7"
-_numbers = itertools.count()
-
-
-def fresh_account_name(prefix: str) -> str:
-    """Accounts outlive a test on the shared server: each test signs up its own."""
-    return f"{prefix}{int(time.time()) % 100_000}{next(_numbers)}"
-
-
-def sign_up(page, username: str) -> None:
-    """From any page's header: the sign-up form, then back where we came from."""
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign up").click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text(f"Signed in as {username}")
+PASSWORD = ACCOUNT_PASSWORD
 
 
 def log_in(page, username: str) -> None:

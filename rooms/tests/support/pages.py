@@ -29,6 +29,25 @@ def fresh_room_name(prefix: str) -> str:
     return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{next(_names)}"
 
 
+ACCOUNT_PASSWORD = "a long and unusual pass phrase 7"
+_account_numbers = itertools.count()
+
+
+def fresh_account_name(prefix: str) -> str:
+    """Accounts outlive a test on the shared server: each test signs up its own."""
+    return f"{prefix}{int(time.time()) % 100_000}{next(_account_numbers)}"
+
+
+def sign_up(page, username: str) -> None:
+    """From any page's header: the sign-up form, then back where we came from."""
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign up").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password:", exact=True).fill(ACCOUNT_PASSWORD)
+    page.get_by_label("Password (again)").fill(ACCOUNT_PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(f"Signed in as {username}")
+
+
 def create_room(page, username: str, room: str) -> None:
     """From the lobby: pick a display name and start a public room (its owner)."""
     page.fill("#id_username", username)

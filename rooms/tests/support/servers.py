@@ -132,7 +132,9 @@ class ChatServer:
 @contextlib.contextmanager
 def sqlite_server(workdir: Path, **overrides: str) -> Iterator[ChatServer]:
     """chatsite on daphne with its own SQLite file in `workdir`; fails if the server logged a fault."""
-    env = server_env(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", **overrides)
+    env = server_env(
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", DJANGO_MEDIA_ROOT=str(workdir / "media"), **overrides
+    )
     migrate(env)
     server = ChatServer(env, workdir / "daphne.log").start()
     try:

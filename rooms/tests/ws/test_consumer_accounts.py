@@ -164,3 +164,26 @@ async def test_deleting_the_account_closes_its_sockets_and_leaves_its_messages_a
     again = await connect()
     history = (await again.join("general", "cy"))["history"]
     assert [(m["username"], m["account"]) for m in history if m["id"] == written["id"]] == [("deleted user", False)]
+
+
+async def test_a_password_change_closes_the_accounts_sockets_and_ends_its_other_sessions(connect, joined):
+    laptop_browser = await sign_up(None, "ann")
+    laptop = await connect(session=session_of(laptop_browser))
+    await laptop.join("general")
+    phone_browser = await log_in("ann")
+    phone = await connect(session=session_of(phone_browser))
+    await phone.join("general")
+
+    response = await database_sync_to_async(laptop_browser.post)(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "another long pass phrase 8", "password2": "another long pass phrase 8"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    for socket in (laptop, phone):
+        frames, code = await read_until_closed(socket)
+        assert code == 4015
+        assert ("signed_out", {"reason": "The account's password was changed."}) in frames
+    # The laptop, where it was changed, is still logged in; the phone is a guest now.
+    assert "Signed in as" in (await database_sync_to_async(laptop_browser.get)("/")).content.decode()
+    assert "Signed in as" not in (await database_sync_to_async(phone_browser.get)("/")).content.decode()

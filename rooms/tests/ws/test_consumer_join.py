@@ -167,7 +167,7 @@ async def test_joining_another_room_leaves_the_current_one(connect, joined):
     await ann.expect("member_list", skip=("room_update", "room_updates", "system_message"))
     await bob.join("tech")
     members = await ann.expect("member_list", skip=("room_update", "room_updates", "system_message"))
-    assert members == {"room": "general", "members": ["ann"], "accounts": []}
+    assert members == {"room": "general", "members": ["ann"], "accounts": [], "avatars": {}}
 
 
 async def test_join_confirm_history_is_the_latest_50_oldest_first(joined, connect):

@@ -23,6 +23,7 @@ import { bindRename } from "./events/rename.js";
 import { bindRoomState } from "./events/room-state.js";
 import { MessageList } from "./message-list.js";
 import { NameGate } from "./name-gate.js";
+import { ProfileCard } from "./profile-card.js";
 import { RoomPage } from "./page.js";
 import { OlderHistory } from "./scroll.js";
 import { Sender } from "./sending.js";
@@ -92,7 +93,12 @@ const sidebar = new Sidebar($("sidebar-rooms"), socket, {
 });
 page.onHistory((name) => join(chat, name));
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate };
+const profiles = new ProfileCard($("profile-dialog"), {
+  request: (data) => socket.send("get_profile", data),
+  onMention: (name) => composer.insert(`@${name} `),
+});
+
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, profiles };
 bindJoining(chat);
 bindRemoval(chat);
 bindMessages(chat);

@@ -98,9 +98,9 @@ export class MessageList {
     });
   }
 
-  addPending(clientId, text, username) {
+  addPending(clientId, text, username, avatar) {
     this.store.addPending(clientId);
-    const li = pendingRow(clientId, text, username);
+    const li = pendingRow(clientId, text, username, avatar);
     this.pendingRows.set(clientId, li);
     this.list.append(li);
     this.days.fix();

@@ -2,10 +2,11 @@
 // a notice, or what a moderator left of a message. Text only through
 // textContent (dom.js, richtext.js).
 
-import { accountBadge, dayKey, el, timeElement } from "../dom.js";
+import { accountBadge, avatarElement, dayKey, el, timeElement } from "../dom.js";
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
 
 const REMOVED_TEXT = "Message removed by a moderator";
+const AVATAR_SIZE = 20;
 
 // own: this browser sent it; me: my display name, for mentions.
 export function messageRow(message, { own, me }) {
@@ -15,7 +16,13 @@ export function messageRow(message, { own, me }) {
     el(
       "div",
       { className: "msg-meta" },
-      el("span", { className: "msg-author", text: message.username }),
+      avatarElement(message.username, message.avatar, AVATAR_SIZE),
+      // Opens the author's profile card (profile-card.js).
+      el("button", {
+        className: "msg-author",
+        text: message.username,
+        attrs: { type: "button", "data-profile-message": String(message.id), "aria-haspopup": "dialog", title: `About ${message.username}` },
+      }),
       ...(message.account ? [accountBadge()] : []),
       timeElement(message.ts),
       el("span", { className: "msg-edited", text: "edited" }),
@@ -70,11 +77,17 @@ export function markRemoved(li) {
   li.replaceChildren(el("p", { className: "msg-text", text: REMOVED_TEXT }));
 }
 
-export function pendingRow(clientId, text, username) {
+export function pendingRow(clientId, text, username, avatar) {
   return el(
     "li",
     { className: "msg own pending", attrs: { "data-client-id": clientId, "data-day": dayKey(new Date().toISOString()) } },
-    el("div", { className: "msg-meta" }, el("span", { className: "msg-author", text: username }), el("span", { className: "msg-state", text: "sending…" })),
+    el(
+      "div",
+      { className: "msg-meta" },
+      avatarElement(username, avatar, AVATAR_SIZE),
+      el("span", { className: "msg-author", text: username }),
+      el("span", { className: "msg-state", text: "sending…" }),
+    ),
     el("p", { className: "msg-text", text }),
   );
 }

@@ -33,7 +33,7 @@ export class Sender {
     const clientId = randomId();
     this.mine.add(clientId);
     this.outbox.add(clientId, room, text);
-    this.messages.addPending(clientId, text, username);
+    this.messages.addPending(clientId, text, username, this.session.avatar);
     if (joined === room && !this.paused) this.transmit(clientId, text); // paused: the resume sends it
     return true;
   }
@@ -45,7 +45,7 @@ export class Sender {
   // Just joined: whatever was sent but never acknowledged goes again.
   resendAll(room) {
     for (const [clientId, item] of this.outbox.forRoom(room)) {
-      if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username);
+      if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username, this.session.avatar);
       this.transmit(clientId, item.text);
     }
   }

@@ -10,6 +10,7 @@ export class RoomSession {
     this.username = username;
     this.owner = false;
     this.author = ""; // the server's token for this person: marks their messages on every device
+    this.avatar = null; // an account's avatar URL, for the messages it is sending
     this.siteBanned = false; // banned from the whole site: out for good
   }
 
@@ -19,11 +20,12 @@ export class RoomSession {
   }
 
   // join_confirm: true when it is another room than the one we were in.
-  confirm({ room, username, owner, author }) {
+  confirm({ room, username, owner, author, avatar }) {
     const switched = this.joined !== room.name;
     this.joined = this.room = room.name;
     this.username = username;
     this.author = author || "";
+    this.avatar = avatar || null;
     this.owner = Boolean(owner);
     this.title = room.title;
     return switched;

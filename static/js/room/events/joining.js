@@ -31,6 +31,7 @@ export function bindJoining(chat) {
   socket.on("identity", (data) => {
     session.author = data.author;
     if (data.username) session.username = data.username;
+    session.avatar = data.avatar || null;
     if (store.present) messages.setPermissions({ me: session.username, owner: session.owner, editWindow: store.editWindow });
   });
 
@@ -44,7 +45,7 @@ export function bindJoining(chat) {
     controls.setOwner(session.owner);
     controls.setState(data);
     updateComposer(chat);
-    showMembers(chat, data.members || [], data.accounts || []);
+    showMembers(chat, data);
     if (switched) typing.clear();
     page.showTitle(room.title);
     notifier.setTitle(`${room.title} · chatsite`);

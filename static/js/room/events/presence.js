@@ -1,15 +1,20 @@
 // Who is here: the member list and who is typing.
 
-export function showMembers(chat, names, accounts = []) {
+// A member_list or a join_confirm: names in arrival order, which are accounts, their avatars.
+export function showMembers(chat, { members: names = [], accounts = [], avatars = {} }) {
   const { members, session } = chat;
-  members.show(names, session.username, { owner: session.owner, accounts });
+  members.show(names, session.username, { owner: session.owner, accounts, avatars });
 }
 
 export function bindPresence(chat) {
   const { socket, session, typing } = chat;
 
   socket.on("member_list", (data) => {
-    if (session.isJoined(data.room)) showMembers(chat, data.members, data.accounts);
+    if (session.isJoined(data.room)) showMembers(chat, data);
+  });
+
+  socket.on("profile", (card) => {
+    if (session.isJoined(card.room)) chat.profiles.show(card);
   });
 
   socket.on("typing", (data) => {
