@@ -19,7 +19,8 @@ export function avatarElement(name, url, size = 24) {
   if (url) {
     return el("img", { className: "avatar", attrs: { src: url, alt: "", width: String(size), height: String(size), loading: "lazy", decoding: "async" } });
   }
-  const node = el("span", { className: `avatar avatar-initials avatar-c${colourOf(name)}`, text: initials(name), attrs: { "aria-hidden": "true" } });
+  // The letters come from CSS (attr()), so they are never part of the text around them (a member's name, a copied message).
+  const node = el("span", { className: `avatar avatar-initials avatar-c${colourOf(name)}`, attrs: { "aria-hidden": "true", "data-initials": initials(name) } });
   node.style.setProperty("--avatar-size", `${size}px`);
   return node;
 }
