@@ -38,9 +38,9 @@ def expect_nothing_of_the_room_left(page, text: str) -> None:
     expect(page.locator("#composer-status")).to_be_empty()
     expect(page.get_by_text(re.compile(r"Slow mode|wait \d+ s")).filter(visible=True)).to_have_count(0)
     expect(message(page, text)).to_have_count(1)  # still there to read
-    expect(message(page, text).get_by_role("button")).to_have_count(0)  # no Edit, no Delete
+    expect(message(page, text).locator(".msg-actions").get_by_role("button")).to_have_count(0)  # no Edit, no Delete
     expect(page.get_by_role("group", name="Room owner controls")).to_be_hidden()
-    expect(page.locator("#member-list").get_by_role("button")).to_have_count(0)
+    expect(page.locator("#member-list").get_by_role("button", name=re.compile(r"^Remove "))).to_have_count(0)
     expect(page.locator("#room-state")).to_be_hidden()
 
 
