@@ -15,6 +15,7 @@ import websockets
 from rooms.tests.support.client import LOBBY_NOISE, WSClient
 from rooms.tests.support.servers import sqlite_server
 from rooms.tests.support.sio import NodeClient, RawEngineSocket, install_node_clients
+from rooms.tests.support.tab import session_cookie
 
 # Short heartbeats and connect deadline, so dead sessions go within seconds; a small cap to reach.
 PING_INTERVAL, PING_TIMEOUT, CONNECT_TIMEOUT, MAX_SESSIONS = 2, 3, 4, 40
@@ -182,6 +183,24 @@ async def test_python_client_acks_errors_and_resume(server, clean_log):
         await client.disconnect()
 
 
+async def test_the_session_cookie_is_the_same_person_on_both_endpoints(server, clean_log):
+    cookie = await asyncio.to_thread(session_cookie, server.url)
+    tab = await WSClient(server.ws_url, cookie=cookie, name="tab").open()
+    confirm = await tab.join("gaming", "same")
+    client, events = await python_client(server, headers={"Cookie": cookie, "Origin": server.url})
+    try:
+        joined = await client.call("join_room", {"room_name": "gaming"}, timeout=10)  # the session's name
+        assert (joined["username"], joined["author"]) == ("same", confirm["author"])
+        assert joined["members"] == ["same"]  # one person, two sockets
+        sent = await client.call("send_message", {"text": "from socket.io"}, timeout=10)
+        await tab.send("edit_message", {"id": sent["id"], "text": "edited in the tab"})  # it is the tab's own
+        edited = await next_event(events, "message_updated")
+        assert (edited["id"], edited["text"]) == (sent["id"], "edited in the tab")
+    finally:
+        await client.disconnect()
+        await tab.close()
+
+
 async def test_moderation_reaches_a_socketio_member(server, clean_log):
     owner = await WSClient(server.ws_url, name="owner").open()
     await owner.send("create_room", {"username": "owner"})
@@ -314,3 +333,20 @@ async def test_sessions_are_capped_and_unused_ones_expire(server, clean_log):
         # None of them sent its CONNECT: after SIO_CONNECT_TIMEOUT_SECONDS they are gone.
         await asyncio.sleep(CONNECT_TIMEOUT + 1)
         await handshake(http, server)
+
+
+async def test_a_flooder_is_told_why_and_disconnected_for_good(server, clean_log):
+    raw = await RawEngineSocket.open(server.url)
+    await raw.receive()
+    await raw.send("40")
+    assert (await raw.receive()).startswith("40{")
+    for _ in range(400):  # far past flood control's frame burst (60) and FLOOD_DISCONNECT_AFTER (200)
+        await raw.send('42["find_rooms",{}]')
+    packets = []
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            packets.append(await raw.receive())
+    assert closed.value.rcvd.code == 4008
+    assert any(packet.startswith('42["error",{"code":"rate_limited"') for packet in packets)
+    # Why, then Socket.IO's DISCONNECT, after which clients do not reconnect.
+    assert packets[-2:] == ['42["close",{"code":4008,"reason":""}]', "41"]
