@@ -183,6 +183,35 @@ async def test_python_client_acks_errors_and_resume(server, clean_log):
         await client.disconnect()
 
 
+async def test_python_client_reconnects_after_the_server_restarts_and_resumes(server, clean_log):
+    client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+    connects: asyncio.Queue = asyncio.Queue()
+    events: asyncio.Queue = asyncio.Queue()
+    client.on("connect", lambda: connects.put_nowait(True))
+    client.on("*", lambda event, data: events.put_nowait((event, data)))
+    await client.connect(server.url, wait_timeout=10)
+    try:
+        await asyncio.wait_for(connects.get(), 10)
+        await client.call("join_room", {"room_name": "sports", "username": "phoenix"}, timeout=10)
+        before = await client.call("send_message", {"text": "before"}, timeout=10)
+
+        await asyncio.to_thread(server.restart)
+        ann = await WSClient(server.ws_url, name="ann").open()
+        await ann.join("sports", "ann")
+        away = await ann.say("while you were away")
+        await asyncio.wait_for(connects.get(), 30)  # python-socketio reconnected by itself
+        since = {"room_name": "sports", "username": "phoenix", "since_id": before["id"]}
+        resumed = await client.call("join_room", since, timeout=10)
+        assert resumed["resumed"] is True
+        heard = await next_event(events, "receive_message")
+        while heard["id"] <= before["id"]:
+            heard = await next_event(events, "receive_message")
+        assert (heard["id"], heard["text"]) == (away["id"], "while you were away")
+        await ann.close()
+    finally:
+        await client.disconnect()
+
+
 async def test_the_session_cookie_is_the_same_person_on_both_endpoints(server, clean_log):
     cookie = await asyncio.to_thread(session_cookie, server.url)
     tab = await WSClient(server.ws_url, cookie=cookie, name="tab").open()
