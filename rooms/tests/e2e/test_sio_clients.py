@@ -309,7 +309,8 @@ async def test_bad_socketio_packets_get_defined_answers(server, clean_log):
     assert await raw.receive() == '44/admin,{"message":"Invalid namespace"}'
     await raw.send("40")
     assert (await raw.receive()).startswith('40{"sid":')
-    for packet in ['42["join_room"', '42"text"', "42[]", "43[]", '42["send_message",{"text":NaN}]', "4{}"]:
+    deep = '42["send_message",' + "[" * 5000 + "]" * 5000 + "]"
+    for packet in ['42["join_room"', '42"text"', "42[]", "43[]", '42["send_message",{"text":NaN}]', "4{}", deep]:
         await raw.send(packet)
         name, data = await raw.event()
         assert (name, data["code"]) == ("error", "bad_frame"), packet

@@ -36,6 +36,7 @@ ANSWERS = {
 # Closes after which a client should come back: the transport closes and Socket.IO
 # clients reconnect. After any other, a DISCONNECT packet tells them to stay away.
 RECONNECT = {Close.RESTART, Close.BACKLOG, Close.TRY_AGAIN}
+MAX_ATTACHMENTS = 10
 
 _last: tuple[str, eio.Packet] | None = None
 
@@ -151,7 +152,8 @@ class SioSocket(ChatConsumer):
         if kind != sio.EVENT and self.connected and await self._flooding(None, None):
             return  # events are metered by receive()
         if packet.attachment_count:
-            self.attachments_due += packet.attachment_count
+            # Its attachments follow as binary messages: drop them unanswered (a few at most, however many it says).
+            self.attachments_due = min(self.attachments_due + packet.attachment_count, MAX_ATTACHMENTS)
             await self._refuse("Binary attachments are not supported.", ack=packet.id)
         elif kind == sio.CONNECT:
             await self._on_connect(namespace)
@@ -208,7 +210,12 @@ class SioSocket(ChatConsumer):
                 client_id = payload["client_id"] = "sio-" + secrets.token_urlsafe(9)
             self.asking, self.answer = (event, client_id), None
         try:
-            await self.receive(text_data=json.dumps({"event": event, "data": payload}, ensure_ascii=False))
+            try:
+                frame = json.dumps({"event": event, "data": payload}, ensure_ascii=False)
+            except RecursionError:  # nested past the encoder's stack: parse_frame would refuse it anyway
+                await self._refuse("That frame is nested too deeply.", ack=packet.id)
+                return
+            await self.receive(text_data=frame)
         finally:
             self.asking = None
         if packet.id is not None:
