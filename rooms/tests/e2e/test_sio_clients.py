@@ -17,8 +17,9 @@ from rooms.tests.support.servers import sqlite_server
 from rooms.tests.support.sio import NodeClient, RawEngineSocket, install_node_clients
 from rooms.tests.support.tab import session_cookie
 
-# Short heartbeats and connect deadline, so dead sessions go within seconds; a small cap to reach.
+# Short heartbeats and connect deadline, so dead sessions go within seconds; small caps to reach.
 PING_INTERVAL, PING_TIMEOUT, CONNECT_TIMEOUT, MAX_SESSIONS = 2, 3, 4, 40
+SOCKETS_PER_PERSON = 3
 EVIL = "http://evil.example"
 
 
@@ -35,6 +36,7 @@ def server(tmp_path_factory):
         SIO_PING_TIMEOUT_SECONDS=str(PING_TIMEOUT),
         SIO_CONNECT_TIMEOUT_SECONDS=str(CONNECT_TIMEOUT),
         SIO_MAX_SESSIONS=str(MAX_SESSIONS),
+        WS_MAX_SOCKETS_PER_PERSON=str(SOCKETS_PER_PERSON),
     ) as chat:
         yield chat
 
@@ -228,6 +230,23 @@ async def test_the_session_cookie_is_the_same_person_on_both_endpoints(server, c
     finally:
         await client.disconnect()
         await tab.close()
+
+
+async def test_a_socket_past_the_per_person_cap_is_refused_with_connect_error(server, clean_log):
+    cookie = await asyncio.to_thread(session_cookie, server.url)
+    tabs = [await WSClient(server.ws_url, cookie=cookie).open() for _ in range(SOCKETS_PER_PERSON)]
+    client = socketio.AsyncClient(reconnection=False)
+    refusals: asyncio.Queue = asyncio.Queue()
+    client.on("connect_error", lambda data: refusals.put_nowait(data))
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(server.url, headers={"Cookie": cookie, "Origin": server.url}, wait_timeout=10)
+        refusal = await asyncio.wait_for(refusals.get(), 5)
+        assert refusal == {"message": "too many open tabs", "data": {"code": 4014}}
+    finally:
+        await client.disconnect()
+        for tab in tabs:
+            await tab.close()
 
 
 async def test_moderation_reaches_a_socketio_member(server, clean_log):
