@@ -316,6 +316,10 @@ async def test_bad_requests_get_engineio_errors(server, clean_log):
             assert answer.status == 200 and await answer.text() == "ok"
         async with http.get(session) as answer:
             assert (await answer.text()).startswith("40{")
+    # A WebSocket for an unknown session is refused at its handshake (daphne's refusal is a 403).
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await RawEngineSocket.open(server.url, sid="nope")
+    assert refused.value.response.status_code == 403
 
 
 async def test_bad_socketio_packets_get_defined_answers(server, clean_log):
