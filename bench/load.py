@@ -13,6 +13,10 @@ Workloads (docs/performance.md):
   iii   100 rooms x 5 users, every user sends 2 msg/s          (5,000 deliveries/s)
   idle  N connections that only connect: memory per connection
 
+With `--socketio` (run_chat(socketio=True)) every user speaks the same events
+through /socket.io/ instead: Engine.IO v4 and Socket.IO v5 over a WebSocket
+(the transport a Socket.IO client upgrades to), answering the server's pings.
+
 Usually driven by bench/run.py, which starts the servers; standalone:
 
     python -m bench.load --url ws://127.0.0.1:8000/ws/chat/ --workload ii --duration 15 --pid 1234
@@ -151,10 +155,15 @@ class User:
         self.joined = asyncio.get_running_loop().create_future()
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
+    def frame(self, event: str, data: dict) -> str:
+        return json.dumps({"event": event, "data": data})
+
+    async def parse(self, raw: str) -> tuple[str, dict] | None:
+        frame = json.loads(raw)
+        return frame["event"], frame["data"]
+
     async def join(self) -> None:
-        await self.ws.send(
-            json.dumps({"event": "join_room", "data": {"room_name": self.room, "username": self.name, "create": True}})
-        )
+        await self.ws.send(self.frame("join_room", {"room_name": self.room, "username": self.name, "create": True}))
         await asyncio.wait_for(self.joined, 60)
 
     async def _read(self) -> None:
@@ -163,10 +172,11 @@ class User:
             async for raw in self.ws:
                 now = time.monotonic()
                 stats.frames += 1
-                frame = json.loads(raw)
-                event = frame["event"]
+                parsed = await self.parse(raw)
+                if parsed is None:
+                    continue
+                event, data = parsed
                 if event == "receive_message":
-                    data = frame["data"]
                     client_id = data.get("client_id")
                     sent = log.sent.get(client_id)
                     if sent is None:
@@ -177,14 +187,14 @@ class User:
                     stats.deliveries += 1
                     stats.last_delivery = now
                 elif event == "ack":
-                    log.acked.add(frame["data"]["client_id"])
+                    log.acked.add(data["client_id"])
                 elif event == "join_confirm":
                     if not self.joined.done():
-                        self.joined.set_result(frame["data"])
+                        self.joined.set_result(data)
                 elif event == "error":
-                    stats.errors[frame["data"].get("code", "?")] += 1
-                    if not self.joined.done() and frame["data"].get("event") == "join_room":
-                        self.joined.set_exception(RuntimeError(f"join refused: {frame['data']}"))
+                    stats.errors[data.get("code", "?")] += 1
+                    if not self.joined.done() and data.get("event") == "join_room":
+                        self.joined.set_exception(RuntimeError(f"join refused: {data}"))
         except websockets.ConnectionClosed:
             pass
         finally:
@@ -200,9 +210,7 @@ class User:
             self.log.sent[client_id] = time.monotonic()
             try:
                 await self.ws.send(
-                    json.dumps(
-                        {"event": "send_message", "data": {"text": f"{TEXT_PAD} {client_id}", "client_id": client_id}}
-                    )
+                    self.frame("send_message", {"text": f"{TEXT_PAD} {client_id}", "client_id": client_id})
                 )
             except websockets.ConnectionClosed:
                 return
@@ -213,6 +221,49 @@ class User:
                 await asyncio.wait_for(self.ws.close(), 5)
         if self.reader is not None:
             self.reader.cancel()
+
+
+def socketio_url(url: str) -> str:
+    """The /socket.io/ WebSocket of the server behind a /ws/chat/ URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/socket.io/?EIO=4&transport=websocket"
+
+
+class SioUser(User):
+    """The same user through /socket.io/: Socket.IO events on an Engine.IO WebSocket session.
+
+    The packets are framed by hand here, as a load generator must be cheap per
+    frame: an event is `42` and the JSON array `[name, data]`; `2` is the
+    server's ping, answered with `3`.
+    """
+
+    async def open(self) -> None:
+        self.ws = await connect(
+            socketio_url(self.url),
+            origin=f"http://{urlsplit(self.url).netloc}",
+            compression=None,
+            max_size=None,
+            open_timeout=60,
+            ping_interval=None,
+        )
+        opened = await asyncio.wait_for(self.ws.recv(), 60)
+        assert opened.startswith("0"), opened
+        await self.ws.send("40")
+        connected = await asyncio.wait_for(self.ws.recv(), 60)
+        assert connected.startswith("40"), connected
+        self.joined = asyncio.get_running_loop().create_future()
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    def frame(self, event: str, data: dict) -> str:
+        return "42" + json.dumps([event, data])
+
+    async def parse(self, raw: str) -> tuple[str, dict] | None:
+        if raw.startswith("42"):
+            event, data = json.loads(raw[2:])
+            return event, data
+        if raw == "2":
+            await self.ws.send("3")
+        return None
 
 
 # --- running a workload -------------------------------------------------------
@@ -253,13 +304,15 @@ async def run_chat(
     pids: list[int],
     drain: float = 30.0,
     tag: str = "",
+    socketio: bool = False,
 ) -> dict:
-    """Connect, join, send for `duration` seconds, drain, and check every delivery."""
+    """Connect, join, send for `duration` seconds, drain, and check every delivery (through /socket.io/ if told)."""
     tag = tag or f"{random.randrange(16**6):06x}"
     stats = Stats()
     logs = [RoomLog() for _ in range(workload.rooms)]
+    user_class = SioUser if socketio else User
     users = [
-        User(urls[(r * workload.users + u) % len(urls)], f"bench-{tag}-{r}", f"u{r}x{u}", logs[r], stats)
+        user_class(urls[(r * workload.users + u) % len(urls)], f"bench-{tag}-{r}", f"u{r}x{u}", logs[r], stats)
         for r in range(workload.rooms)
         for u in range(workload.users)
     ]
@@ -328,6 +381,7 @@ async def run_chat(
     await _gather_limited([u.close() for u in users], 200)
     result = {
         "workload": workload.name,
+        "endpoint": "/socket.io/" if socketio else "/ws/chat/",
         "connections": len(users),
         "connected": len(users) - len(connect_failures) - len(join_failures),
         "connect_s": round(connect_seconds, 2),
@@ -419,11 +473,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=1000, help="for idle")
     parser.add_argument("--pid", type=int, action="append", default=[], help="server process to watch")
+    parser.add_argument("--socketio", action="store_true", help="through /socket.io/ (same host and port as --url)")
     args = parser.parse_args()
     if args.workload == "idle":
         result = asyncio.run(run_idle(args.url, args.connections, pids=args.pid))
     else:
-        result = asyncio.run(run_chat(args.url, workload(args.workload), duration=args.duration, pids=args.pid))
+        result = asyncio.run(
+            run_chat(args.url, workload(args.workload), duration=args.duration, pids=args.pid, socketio=args.socketio)
+        )
     print(json.dumps(result))
 
 

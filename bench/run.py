@@ -141,7 +141,7 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def run_one(server, workload: str, args) -> dict:
+def run_one(server, workload: str, args, *, socketio: bool = False) -> dict:
     profilers = []
     if args.profile and isinstance(server, Chatsite):
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -150,17 +150,21 @@ def run_one(server, workload: str, args) -> dict:
             command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "-o", str(out)]
             profilers.append(subprocess.Popen([str(Path(sys.executable).with_name(command[0])), *command[1:]]))
     try:
-        return _run_workload(server, workload, args)
+        return _run_workload(server, workload, args, socketio=socketio)
     finally:
         for profiler in profilers:
             profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             profiler.wait(timeout=30)
 
 
-def _run_workload(server, workload: str, args) -> dict:
+def _run_workload(server, workload: str, args, *, socketio: bool = False) -> dict:
     if workload == "idle":
         return asyncio.run(load.run_idle(server.ws_urls, args.idle, pids=server.pids))
-    return asyncio.run(load.run_chat(server.ws_urls, load.workload(workload), duration=args.duration, pids=server.pids))
+    return asyncio.run(
+        load.run_chat(
+            server.ws_urls, load.workload(workload), duration=args.duration, pids=server.pids, socketio=socketio
+        )
+    )
 
 
 def run_history(env: dict[str, str], workdir: Path, args) -> list[dict]:
@@ -217,13 +221,16 @@ def print_table(rows: list[dict]) -> None:
             lines.append("| " + " | ".join(str(row.get(key, "")) for key, _ in columns) + " |")
     print("\n".join(lines))
     for name, pair in by_workload.items():
-        ref, chat = pair.get("reference"), pair.get("chatsite")
-        if ref and chat:
-            print(
-                f"workload {name}: chatsite/reference deliveries {ratio(chat['deliveries_per_s'], ref['deliveries_per_s'])}, "
-                f"p99 {chat['p99_ms']} ms vs {ref['p99_ms']} ms (x{ratio(chat['p99_ms'], ref['p99_ms'])}), "
-                f"cpu {ratio(chat['server_cpu'], ref['server_cpu'])}"
-            )
+        ref = pair.get("reference")
+        for server in ("chatsite", "chatsite-sio"):
+            chat = pair.get(server)
+            if ref and chat:
+                print(
+                    f"workload {name}: {server}/reference deliveries "
+                    f"{ratio(chat['deliveries_per_s'], ref['deliveries_per_s'])}, "
+                    f"p99 {chat['p99_ms']} ms vs {ref['p99_ms']} ms (x{ratio(chat['p99_ms'], ref['p99_ms'])}), "
+                    f"cpu {ratio(chat['server_cpu'], ref['server_cpu'])}"
+                )
     for row in rows:
         if row["workload"] in ("idle", "history"):
             print(json.dumps(row))
@@ -237,7 +244,10 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=5000, help="connections for the idle workload")
     parser.add_argument("--history-messages", type=int, default=100_000)
     parser.add_argument("--history-joins", type=int, default=30)
-    parser.add_argument("--only", choices=["chatsite", "reference"], help="skip the other server")
+    parser.add_argument("--only", choices=["chatsite", "reference"], help="skip the other servers")
+    parser.add_argument(
+        "--socketio", action="store_true", help="also run chatsite through /socket.io/ (server chatsite-sio)"
+    )
     parser.add_argument("--profile", type=Path, help="run py-spy on chatsite's processes; collapsed stacks go here")
     parser.add_argument("--json", type=Path, help="also append every result as a JSON line to this file")
     args = parser.parse_args()
@@ -265,15 +275,17 @@ def main() -> None:
             if workload == "history":
                 rows += run_history(env, workdir, args)
                 continue
-            for name in ("reference", "chatsite"):
-                if args.only and name != args.only:
+            names = ["reference", "chatsite", *(["chatsite-sio"] if args.socketio else [])]
+            for name in names:
+                if args.only and not name.startswith(args.only):
                     continue
                 server = (
                     Reference(workdir / "reference.log") if name == "reference" else Chatsite(env, processes, workdir)
                 )
                 server.start()
                 try:
-                    row = {"server": name, "layer": args.layer, **run_one(server, workload, args)}
+                    result = run_one(server, workload, args, socketio=name == "chatsite-sio")
+                    row = {"server": name, "layer": args.layer, **result}
                 finally:
                     server.stop()
                     if isinstance(server, Chatsite):

@@ -1,10 +1,12 @@
-"""ASGI entry point: HTTP goes to Django, /ws/chat/ to the chat consumer.
+"""ASGI entry point: HTTP goes to Django, /ws/chat/ to the chat consumer, /socket.io/ to its transports.
 
 Run with `daphne chatsite.asgi:application` (or `manage.py runserver`, which is
 daphne's). The WebSocket side checks the Origin (scheme, host and port must be
 this site's: rooms/ws/origin.py) before any consumer code runs, then loads the
 session and the user (a database outage meanwhile refuses the handshake as
-"try again later": rooms/ws/availability.py).
+"try again later": rooms/ws/availability.py). /socket.io/ (rooms/ws/sio/), over
+HTTP long-polling and WebSocket, makes the same Origin check with room for
+non-browser clients (rooms/ws/origin.py `sio_origin_allowed`).
 """
 
 import os
@@ -16,17 +18,32 @@ django_asgi_app = get_asgi_application()  # sets Django up before the imports be
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
 from rooms.ws.daphne import close_cleanly_on_protocol_errors  # noqa: E402
-from rooms.ws.origin import SameOriginValidator  # noqa: E402
+from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
 from rooms.ws.routing import websocket_urlpatterns  # noqa: E402
+from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+        "http": URLRouter([path("socket.io/", polling_app), re_path(r"", django_asgi_app)]),
+        "websocket": URLRouter(
+            [
+                path(
+                    "socket.io/",
+                    SameOriginValidator(
+                        DatabaseOutageGuard(AuthMiddlewareStack(websocket_app)), allowed=sio_origin_allowed
+                    ),
+                ),
+                re_path(
+                    r"",
+                    SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+                ),
+            ]
+        ),
     }
 )

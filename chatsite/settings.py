@@ -442,3 +442,12 @@ WS_SEND_BACKLOG_MAX_BYTES = env_int("WS_SEND_BACKLOG_MAX_BYTES", 512 * 1024, min
 # Open sockets one person (a guest's session, or a logged-in user) may hold in one server process;
 # the next is accepted and closed with 4014 ("too many open tabs"). Per process: docs/security.md.
 WS_MAX_SOCKETS_PER_PERSON = env_int("WS_MAX_SOCKETS_PER_PERSON", 20, minimum=1)
+# The Socket.IO endpoint (/socket.io/, rooms/ws/sio/): Engine.IO heartbeats (the server pings every
+# interval; a client that has not answered within the timeout is dropped), the largest packet or
+# polling POST body a client may send (bytes), the Engine.IO sessions one process holds at most, and
+# how long a session may wait for its Socket.IO CONNECT before it is dropped.
+SIO_PING_INTERVAL_SECONDS = env_float("SIO_PING_INTERVAL_SECONDS", 25.0, minimum=0.1)
+SIO_PING_TIMEOUT_SECONDS = env_float("SIO_PING_TIMEOUT_SECONDS", 20.0, minimum=0.1)
+SIO_MAX_PAYLOAD_BYTES = env_int("SIO_MAX_PAYLOAD_BYTES", 256 * 1024, minimum=1024)
+SIO_MAX_SESSIONS = env_int("SIO_MAX_SESSIONS", 10_000, minimum=1)
+SIO_CONNECT_TIMEOUT_SECONDS = env_float("SIO_CONNECT_TIMEOUT_SECONDS", 45.0, minimum=0.1)

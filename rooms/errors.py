@@ -47,6 +47,7 @@ class Close:
     FLOOD = 4008  # disconnected by flood control: do not reconnect
     TOO_MANY_SOCKETS = 4014  # this person already has WS_MAX_SOCKETS_PER_PERSON open here: do not reconnect
     SIGNED_OUT = 4015  # this socket's session logged out: load the page again, as a guest
+    BAD_PACKET = 4002  # /socket.io/ only: not an Engine.IO packet, or one over maxPayload: the session ends
     TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": the database is unreachable; reconnect after a while
 
 

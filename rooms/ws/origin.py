@@ -95,13 +95,33 @@ def origin_allowed(scope) -> bool:
     return origin in trusted
 
 
-class SameOriginValidator:
-    """ASGI middleware: refuse a WebSocket handshake whose Origin is not this site's."""
+def sio_origin_allowed(scope) -> bool:
+    """The check of /socket.io/, for its polling requests and WebSocket handshakes alike.
 
-    def __init__(self, application):
+    An Origin, when sent, must be this site's, as above. Without one, a request
+    passes when it carries no cookie (no browser page sent it, since browsers
+    send Origin with every POST and WebSocket handshake, and it has nobody's
+    session to act with: a Socket.IO client outside a browser connects as it
+    is), or when it is a GET the browser itself marks same-origin or does not
+    mark (browsers leave Origin out of same-origin GETs; a cross-site page that
+    makes one cannot read the answer, so never learns the session's sid that a
+    POST needs). A cross-site POST, the CSRF of polling, never passes.
+    """
+    if _header(scope, b"origin"):
+        return origin_allowed(scope)
+    if not _header(scope, b"cookie"):
+        return True
+    return scope.get("method") == "GET" and _header(scope, b"sec-fetch-site") in ([], ["same-origin"])
+
+
+class SameOriginValidator:
+    """ASGI middleware: refuse a WebSocket handshake whose Origin is not this site's (`allowed` says)."""
+
+    def __init__(self, application, allowed=origin_allowed):
         self.application = application
+        self.allowed = allowed
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket" and not origin_allowed(scope):
+        if scope["type"] == "websocket" and not self.allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

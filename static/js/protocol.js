@@ -14,7 +14,7 @@
 // behind) are retried like any other close, resuming with since_id, and so is
 // TRY_AGAIN (the server could not reach its database while this socket opened).
 // SIGNED_OUT (this tab's session logged out in another tab) reloads the page,
-// which then belongs to a guest.
+// which then belongs to a guest. BAD_PACKET is sent on /socket.io/ only.
 export const Close = Object.freeze({
   BANNED: 4003,
   FLOOD: 4008,
@@ -22,6 +22,7 @@ export const Close = Object.freeze({
   BACKLOG: 4013,
   TOO_MANY_SOCKETS: 4014,
   SIGNED_OUT: 4015,
+  BAD_PACKET: 4002,
   TRY_AGAIN: 1013,
 });
 

@@ -36,7 +36,8 @@ def render_nginx_site(*, upstreams: list[int], https_port: int, http_port: int, 
         return text
 
     servers = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in upstreams)
-    site = sub(r"^    server 127\.0\.0\.1:\d+ .*;\n(?:    server 127\.0\.0\.1:\d+ .*;\n)*", servers + "\n", site, 1)
+    # The two upstreams: round robin, and sticky for /socket.io/.
+    site = sub(r"^    server 127\.0\.0\.1:\d+ .*;\n(?:    server 127\.0\.0\.1:\d+ .*;\n)*", servers + "\n", site, 2)
     site = sub(r"^    listen \[::\]:\d+.*;\n", "", site, 2)  # loopback only
     site = sub(r"^    listen 80;", f"    listen 127.0.0.1:{http_port};", site, 1)
     site = sub(r"^    listen 443 ssl http2;", f"    listen 127.0.0.1:{https_port} ssl http2;", site, 1)

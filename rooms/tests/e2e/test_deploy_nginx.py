@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import socketio
 import websockets
 
 from rooms.tests.e2e.deploy_steps import (
@@ -208,6 +209,26 @@ async def assert_sockets_spread_over_the_processes_and_chat(
         await client.close()
 
 
+async def assert_socketio_clients_stay_on_their_process_and_chat(site: str, https_port: int, tls, cookie: str) -> None:
+    # A polling session lives in one process: every request of it must reach that process
+    # (round robin would send every other one elsewhere: "Session ID unknown").
+    ann = await WSClient(f"wss://127.0.0.1:{https_port}/ws/chat/", cookie=cookie, name="ann", ssl=tls).open()
+    await ann.join("tech", "ann")
+    for number, transports in enumerate([["polling"], ["polling", "websocket"], ["websocket"]]):
+        client = socketio.AsyncClient(reconnection=False, ssl_verify=False)
+        await client.connect(site, transports=transports, wait_timeout=10)
+        try:
+            joined = await client.call("join_room", {"room_name": "tech", "username": f"sio{number}"}, timeout=10)
+            assert "ann" in joined["members"], joined
+            for text in ("one", "two", "three"):
+                ack = await client.call("send_message", {"text": f"{text} over {transports}"}, timeout=10)
+                heard = await ann.expect("receive_message")
+                assert (heard["id"], heard["text"]) == (ack["id"], f"{text} over {transports}")
+        finally:
+            await client.disconnect()
+    await ann.close()
+
+
 async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     servers = start_documented_deploy(cluster, tmp_path)
     https_port, http_port, tls = nginx([server.port for server in servers])
@@ -229,3 +250,6 @@ async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     # Two sockets in a row land on different processes (round robin) and chat, and the
     # same-origin check still holds behind the proxy.
     await assert_sockets_spread_over_the_processes_and_chat(site, https_port, tls, cookie, servers)
+
+    # Socket.IO clients (polling, polling then WebSocket, WebSocket) through the sticky upstream.
+    await assert_socketio_clients_stay_on_their_process_and_chat(site, https_port, tls, cookie)
