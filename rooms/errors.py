@@ -48,7 +48,9 @@ class Close:
     TOO_MANY_SOCKETS = 4014  # this person already has WS_MAX_SOCKETS_PER_PERSON open here: do not reconnect
     SIGNED_OUT = 4015  # this socket's session logged out: load the page again, as a guest
     BAD_PACKET = 4002  # /socket.io/ only: not an Engine.IO packet, or one over maxPayload: the session ends
-    TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": the database is unreachable; reconnect after a while
+    # RFC 6455 has "Try Again Later" (1013), but daphne's autobahn sends no 1xxx code but 1000 once a socket is
+    # open (it raises instead), so chatsite says it in its own range, as with 4012.
+    TRY_AGAIN = 4011  # the database is unreachable; reconnect after a while
 
 
 DEFAULT_MESSAGES = {

@@ -23,7 +23,7 @@ export const Close = Object.freeze({
   TOO_MANY_SOCKETS: 4014,
   SIGNED_OUT: 4015,
   BAD_PACKET: 4002,
-  TRY_AGAIN: 1013,
+  TRY_AGAIN: 4011,
 });
 
 // The stable `code` of an `error` event, as the server sends it.

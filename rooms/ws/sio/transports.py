@@ -170,7 +170,7 @@ class WebsocketTransport(AsyncWebsocketConsumer):
             await self.send(text_data=packet.encode())
 
     async def close_transport(self, code: int, *, cut_off: bool) -> None:
-        # Autobahn sends only 1000 and 3000-4999 (1013 "try again later" would raise inside daphne);
+        # Autobahn sends only 1000 and 3000-4999 (any other code would raise inside daphne);
         # a Socket.IO client reconnects after any close, so 1000 loses it nothing.
         await self.close(code=code if code == 1000 or 3000 <= code <= 4999 else 1000)
         if cut_off and self.wire is not None:
