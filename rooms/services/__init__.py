@@ -22,6 +22,7 @@ from rooms.services.presence import (
     process_heartbeat,
     process_register,
 )
+from rooms.services.reactions import reaction_add, reaction_remove, reactions_reannounce
 from rooms.services.rooms import (
     room_clear_history,
     room_close,
@@ -60,6 +61,9 @@ __all__ = [
     "process_deregister",
     "process_heartbeat",
     "process_register",
+    "reaction_add",
+    "reaction_remove",
+    "reactions_reannounce",
     "room_clear_history",
     "room_close",
     "room_create_named",
