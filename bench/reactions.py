@@ -96,6 +96,7 @@ async def burst(url: str, users: int, pids: list[int]) -> dict:
 
     watch = ProcessWatch(pids)
     watch.start()
+    watched_from = time.monotonic()
     listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets)]
     start = time.perf_counter() + 0.1
     await asyncio.gather(*(react(i, ws, start) for i, ws in enumerate(sockets)))
@@ -103,6 +104,7 @@ async def burst(url: str, users: int, pids: list[int]) -> dict:
     with contextlib.suppress(TimeoutError):  # what is still missing then is reported as missing
         await asyncio.wait_for(done.wait(), WAIT_SECONDS)
     usage = watch.stop()
+    usage["server_cpu_seconds"] = round((usage["server_cpu"] or 0) * (time.monotonic() - watched_from), 2)
     for task in listeners:
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
