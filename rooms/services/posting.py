@@ -99,7 +99,14 @@ def message_post(
     (`rate_limited`), moderators exempt.
     """
     text = apply(rules.clean_message_text, text)
-    original = _original(room, reply_to)
+    try:
+        original = _original(room, reply_to)
+    except ChatError:
+        # A resend of a reply stored before its original was removed: the same answer as any resend.
+        existing = _stored(actor, client_id)
+        if existing is None:
+            raise
+        return existing, False
     try:
         with transaction.atomic():
             slot = _next_seq(room.pk)
@@ -112,13 +119,16 @@ def message_post(
             message.save(force_insert=True)
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
     except IntegrityError:
-        existing = (
-            Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
-        )
+        existing = _stored(actor, client_id)
         if existing is None:
             raise
         return existing, False
     return message, True
+
+
+def _stored(actor: Actor, client_id: str) -> Message | None:
+    """The message this person already stored under `client_id`, if any."""
+    return Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
 
 
 class _PostEach(Exception):

@@ -85,3 +85,20 @@ def test_a_reply_in_a_batch_to_a_removed_message_is_refused_alone(room):
     assert results[0][0].reply_to_id == original.pk
     assert isinstance(results[1], ChatError)
     assert results[1].code == "message_not_found"
+
+
+def test_a_resent_reply_whose_original_was_removed_meanwhile_is_the_stored_one(room):
+    ann = Actor(guest_key="guest-ann")
+    original = post(room, ann, "original")
+    reply, created = services.message_post(
+        room=room, actor=ann, username="ann", text="re", client_id="c-1", reply_to=original.pk
+    )
+    services.message_delete(message_id=original.pk, actor=ann)
+    again, created_again = services.message_post(
+        room=room, actor=ann, username="ann", text="re", client_id="c-1", reply_to=original.pk
+    )
+    assert (created, created_again) == (True, False)
+    assert again.pk == reply.pk
+    with pytest.raises(ChatError) as refused:  # a new reply to it is refused
+        services.message_post(room=room, actor=ann, username="ann", text="re", client_id="c-2", reply_to=original.pk)
+    assert refused.value.code == "message_not_found"
