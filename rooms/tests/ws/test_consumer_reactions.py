@@ -105,11 +105,12 @@ async def test_history_carries_reactions_and_their_rseq(joined):
 async def test_an_emoji_the_picker_does_not_offer_is_refused(joined):
     ann = await joined("general", "ann")
     message = await ann.say("x")
-    for emoji in ["hello", "👍👍", "<b>", "a", "\u200b"]:
-        await ann.send("react", {"id": message["id"], "emoji": emoji})
-        error = await ann.expect("error", skip=SKIP)
-        assert error["code"] == "invalid_emoji", emoji
-        assert error["event"] == "react"
+    for event in ("react", "unreact"):
+        for emoji in ["hello", "👍👍", "<b>", "a", "\u200b", "👍\u200d"]:
+            await ann.send(event, {"id": message["id"], "emoji": emoji})
+            error = await ann.expect("error", skip=SKIP)
+            assert error["code"] == "invalid_emoji", emoji
+            assert error["event"] == event
     await ann.send("react", {"id": message["id"], "emoji": "x" * 33})
     assert (await ann.expect("error", skip=SKIP))["code"] == "bad_frame"
     await ann.send("react", {"id": message["id"]})
