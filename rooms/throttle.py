@@ -143,25 +143,28 @@ def _duration(seconds: float) -> str:
 def reaction_check(*, guest_key: str) -> None:
     """Count one reaction change by this person; past REACTION_RATE_LIMIT in this window, raise reactions_too_fast.
 
-    A fixed window (one cache key per person and window): reactions are cheap
-    to undo and a person reacts in bursts, so a burst of LIMIT is fine and the
-    next window starts afresh. Its own code, not `rate_limited`: the page's
-    composer counts down on that one, and a reaction says nothing about posting.
+    A window starts with the first change counted in it and lasts
+    REACTION_RATE_WINDOW_SECONDS (one key holds the count, one the start):
+    reactions come in bursts, so a burst of LIMIT is fine, and the next window
+    starts afresh. Its own code, not `rate_limited`: the page's composer counts
+    down on that one, and a reaction says nothing about posting.
     """
     window = settings.REACTION_RATE_WINDOW_SECONDS
+    key = f"react:{guest_key}"
     now = time.time()
-    key = f"react:{guest_key}:{int(now // window)}"
     try:
-        if cache.add(key, 1, timeout=window + 1):
+        if cache.add(key, 1, timeout=window):
+            cache.set(f"{key}:since", now, timeout=window)
             return
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the first of a new window
+        since = cache.get(f"{key}:since") or now
+    except ValueError:  # expired between add and incr: the next change starts a new window
         return
     except Exception as error:
         _cache_unavailable(error)
         return
     if count > settings.REACTION_RATE_LIMIT:
-        retry_after = max(0.1, round(window - now % window, 1))
+        retry_after = max(0.1, round(since + window - now, 1))
         raise ChatError(
             Code.REACTIONS_TOO_FAST,
             f"You are reacting too fast; try again in {math.ceil(retry_after)} s.",

@@ -1,6 +1,8 @@
 """Reactions, replies and history around a message, through the real ASGI application:
 what the room hears, every refusal, and what a resuming page is sent."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -327,3 +329,18 @@ async def test_history_around_a_message_not_in_the_room_is_refused(joined):
         error = await ann.expect("error", skip=SKIP)
         assert error["code"] == "message_not_found"
         assert error["event"] == "history"
+
+
+async def test_after_the_window_reacting_works_again(joined, settings):
+    settings.REACTION_RATE_LIMIT = 1
+    settings.REACTION_RATE_WINDOW_SECONDS = 1
+    ann = await joined("general", "ann")
+    message = await ann.say("x")
+    await ann.send("react", {"id": message["id"], "emoji": "😀"})
+    await reactions_of(ann, message["id"])
+    await ann.send("react", {"id": message["id"], "emoji": "😂"})
+    error = await ann.expect("error", skip=SKIP)
+    assert error["code"] == "reactions_too_fast"
+    await asyncio.sleep(error["retry_after"] + 0.1)
+    await ann.send("react", {"id": message["id"], "emoji": "😂"})
+    await reactions_of(ann, message["id"], until=lambda d: counts(d) == [("😀", 1), ("😂", 1)])
