@@ -1,8 +1,9 @@
 """The reference: a minimal broadcast chat server on pure `websockets`, no Django.
 
-It speaks the subset of chatsite's protocol the load generator uses
-(`join_room`, `send_message` in; `join_confirm`, `receive_message`, `ack`
-out), keeps nothing on disk and checks almost nothing: it is the practical
+It speaks the subset of chatsite's protocol the load generators use
+(`join_room`, `send_message`, `react` in; `join_confirm`, `receive_message`,
+`ack`, `reactions` out: each reaction broadcasts the message's whole set, as
+chatsite does, but every one at once), keeps nothing on disk and checks almost nothing: it is the practical
 limit for a Python WebSocket server on this machine, so chatsite's numbers are
 read as ratios against it, measured in the same run.
 
@@ -32,10 +33,13 @@ class Reference:
     def __init__(self) -> None:
         self.rooms: dict[str, set[ServerConnection]] = {}
         self.ids = itertools.count(1)
+        self.reactions: dict[int, dict[str, list[str]]] = {}  # message id -> emoji -> author tokens
+        self.tokens = itertools.count(1)
 
     async def handle(self, ws: ServerConnection) -> None:
         room: str | None = None
         username = ""
+        author = f"t{next(self.tokens)}"
         try:
             async for raw in ws:
                 try:
@@ -53,7 +57,12 @@ class Reference:
                     await ws.send(
                         _encode(
                             "join_confirm",
-                            {"room": {"name": room, "users": len(members)}, "username": username, "history": []},
+                            {
+                                "room": {"name": room, "users": len(members)},
+                                "username": username,
+                                "author": author,
+                                "history": [],
+                            },
                         )
                     )
                 elif event == "send_message" and room is not None:
@@ -70,6 +79,15 @@ class Reference:
                     broadcast(self.rooms[room], _encode("receive_message", message))
                     if client_id:
                         await ws.send(_encode("ack", {"client_id": client_id, "id": message["id"]}))
+                elif event == "react" and room is not None:
+                    by_emoji = self.reactions.setdefault(int(data.get("id", 0)), {})
+                    authors = by_emoji.setdefault(str(data.get("emoji", "")), [])
+                    if author not in authors:
+                        authors.append(author)
+                    sets = [{"emoji": e, "count": len(a), "authors": a} for e, a in by_emoji.items()]
+                    broadcast(
+                        self.rooms[room], _encode("reactions", {"id": data.get("id"), "room": room, "reactions": sets})
+                    )
                 else:
                     await ws.send(_encode("error", {"code": "unknown_event", "message": "unknown event"}))
         except websockets.ConnectionClosed:

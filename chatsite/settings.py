@@ -418,6 +418,13 @@ ROOM_CREATE_WINDOW_SECONDS = env_int("ROOM_CREATE_WINDOW_SECONDS", 600, minimum=
 LOBBY_ROOMS_MAX = env_int("LOBBY_ROOMS_MAX", 50, minimum=1)
 RESUME_MAX = env_int("RESUME_MAX", 1000, minimum=1)
 EDIT_WINDOW_SECONDS = env_int("EDIT_WINDOW_SECONDS", 900)
+# Reactions: different emoji one message may carry, and changes (add or remove) one person may
+# make per window; REACTIONS_COALESCE_MS: a message's reaction updates within this long of the
+# last ones sent go out as one (its newest state); 0 sends every change at once.
+REACTIONS_PER_MESSAGE_MAX = env_int("REACTIONS_PER_MESSAGE_MAX", 20, minimum=1)
+REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 30, minimum=1)
+REACTION_RATE_WINDOW_SECONDS = env_int("REACTION_RATE_WINDOW_SECONDS", 10, minimum=1)
+REACTIONS_COALESCE_MS = env_int("REACTIONS_COALESCE_MS", 200)
 # Flood control, per connection: a token bucket for messages (send and edit) ...
 RATE_LIMIT_BURST = env_int("RATE_LIMIT_BURST", 10, minimum=1)
 RATE_LIMIT_PER_SECOND = env_float("RATE_LIMIT_PER_SECOND", 1.0, minimum=0.01)

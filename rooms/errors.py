@@ -34,6 +34,9 @@ class Code:
     ROOM_LOCKED = "room_locked"
     RATE_LIMITED = "rate_limited"
     ROOM_LIMIT = "room_limit"
+    INVALID_EMOJI = "invalid_emoji"
+    REACTION_LIMIT = "reaction_limit"
+    REACTIONS_TOO_FAST = "reactions_too_fast"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -73,6 +76,9 @@ DEFAULT_MESSAGES = {
     Code.ROOM_LOCKED: "This room is read-only for now.",
     Code.RATE_LIMITED: "You are sending too fast.",
     Code.ROOM_LIMIT: "You have created too many rooms lately; join an existing one or try again later.",
+    Code.INVALID_EMOJI: "That is not an emoji the picker offers.",
+    Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
+    Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }

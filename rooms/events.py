@@ -37,6 +37,8 @@ def to_room(
     version: int | None = None,
     stream: str = MEMBERS,
     exclude: str | None = None,
+    coalesce: str | None = None,
+    rank: int | None = None,
 ) -> None:
     """Send `event` to everyone in the room (but the guest `exclude`) after commit.
 
@@ -44,6 +46,8 @@ def to_room(
     snapshot in `stream` (the member list, the count), so a late, older
     snapshot never overwrites a newer one; in the stream NOTICES (joined,
     left) it keeps a socket from announcing what its join already showed.
+    `coalesce` names a whole state (one message's reactions) of which the hub
+    may send only the newest (highest `rank`) of a burst.
     """
     message: RoomMessage = {"type": "hub.room", "room": room_id, "text": encode(event, data)}
     if seq is not None:
@@ -53,6 +57,9 @@ def to_room(
         message["stream"] = stream
     if exclude is not None:
         message["exclude"] = exclude
+    if coalesce is not None:
+        message["coalesce"] = coalesce
+        message["rank"] = rank or 0
     _on_commit(bus.room_group(room_id), message)
 
 

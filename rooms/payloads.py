@@ -66,7 +66,49 @@ def room_data(room, users: int) -> dict[str, Any]:
     return {"name": room.name, "title": room.title, "kind": room.kind, "users": users}
 
 
-def message_data(message, room_name: str) -> dict[str, Any]:
+QUOTE_CHARS = 120  # how much of the original a reply's quote carries
+REACTION_NAMES_MAX = 20  # names per emoji for "who reacted"; the count and the tokens are complete
+
+
+def reply_quote(original) -> dict[str, Any]:
+    """The one-line quote a reply shows: built from the original as it is now (edited, or removed)."""
+    if original.deleted_at is not None:
+        return {"id": original.id, "removed": True}
+    text = " ".join(original.text.split())
+    return {
+        "id": original.id,
+        "username": original.username,
+        "author": author_token(original.author_key),
+        "text": text[:QUOTE_CHARS],
+        "removed": False,
+    }
+
+
+def reactions_data(rows) -> list[dict[str, Any]]:
+    """A message's reactions from its rows (emoji, person key, display name), oldest first.
+
+    One entry per emoji, in the order each was first used: its count, every
+    reactor's author token (the page marks its own reaction by `author`, as it
+    marks its own messages: one frame serves the whole room) and the first
+    REACTION_NAMES_MAX names.
+    """
+    by_emoji: dict[str, dict[str, Any]] = {}
+    for emoji, person_key, username in rows:
+        entry = by_emoji.setdefault(emoji, {"emoji": emoji, "count": 0, "authors": [], "names": []})
+        entry["count"] += 1
+        entry["authors"].append(author_token(person_key))
+        if len(entry["names"]) < REACTION_NAMES_MAX:
+            entry["names"].append(username)
+    return list(by_emoji.values())
+
+
+def reactions_event(message_id: int, room_name: str, rseq: int, reactions: list[dict[str, Any]]) -> dict[str, Any]:
+    """`reactions`: a message's whole set of reactions now; `rseq` orders them (a page keeps the newest)."""
+    return {"id": message_id, "room": room_name, "rseq": rseq, "reactions": reactions}
+
+
+def message_data(message, room_name: str, reactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A message as every frame shows it; `reactions` when it has had any (read with it by the selectors)."""
     data = {
         "id": message.id,
         "room": room_name,
@@ -82,4 +124,9 @@ def message_data(message, room_name: str) -> dict[str, Any]:
         data["edited_at"] = timestamp(message.edited_at)
     if avatar := getattr(message, "author_avatar", None):
         data["avatar"] = avatar_url(avatar)
+    if message.reply_to_id is not None:
+        data["reply_to"] = reply_quote(message.reply_to)  # select_related by every reader
+    if message.reactions_seq:
+        data["reactions"] = reactions or []
+        data["rseq"] = message.reactions_seq
     return data

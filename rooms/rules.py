@@ -1,4 +1,4 @@
-"""What a display name, a room name, a title, a message and slow mode may be: each rule once.
+"""What a display name, a room name, a title, a message, a reaction and slow mode may be: each rule once.
 
 The lobby forms, the admin forms, the services and so the WebSocket protocol
 all call these. Each raises Django's ValidationError with the stable error
@@ -7,6 +7,8 @@ and a service turns it into the `error` event a socket is sent
 (`ChatError.from_validation`).
 """
 
+import functools
+import json
 import re
 import secrets
 import unicodedata
@@ -117,6 +119,35 @@ def clean_message_text(text: str) -> str:
             params={"max_length": settings.MAX_MESSAGE_LENGTH},
         )
     return text
+
+
+# The emoji data the page's picker ships (emoji-picker-element, vendored with its data):
+# a reaction is one of these, as the picker or the quick row sends it, never any other string.
+EMOJI_DATA = "static/vendor/emoji-picker-element/data.json"
+
+
+VARIATION_SELECTOR = "\ufe0f"
+
+
+@functools.cache
+def reaction_emoji() -> dict[str, str]:
+    """Every emoji of the picker's data, with each of its skin tones, by its form without
+    variation selectors: "👍" and "👍\ufe0f" are one emoji, stored as the data writes it."""
+    with open(settings.BASE_DIR / EMOJI_DATA, encoding="utf-8") as data:
+        entries = json.load(data)
+    found = {}
+    for entry in entries:
+        for emoji in [entry["emoji"], *(skin["emoji"] for skin in entry.get("skins", ()))]:
+            found.setdefault(emoji.replace(VARIATION_SELECTOR, ""), emoji)
+    return found
+
+
+def clean_reaction_emoji(value: object) -> str:
+    """An emoji of the picker's data, in the data's form (so one emoji is one reaction however it is sent)."""
+    emoji = reaction_emoji().get(value.replace(VARIATION_SELECTOR, "")) if isinstance(value, str) else None
+    if emoji is None:
+        raise ValidationError("That is not an emoji the picker offers.", code=Code.INVALID_EMOJI)
+    return emoji
 
 
 def clean_slow_mode(seconds: int) -> int:

@@ -1,7 +1,8 @@
-"""Rate limits kept across processes: slow mode, code guessing and room creation.
+"""Rate limits kept across processes: slow mode, code guessing, room creation and reactions.
 
 Slow mode and code guessing are answered as `rate_limited {retry_after}`, room
-creation past its limit as `room_limit {retry_after}`. All three are metered in
+creation past its limit as `room_limit {retry_after}`, reactions past theirs as
+`reactions_too_fast {retry_after}`. All four are metered in
 the cache (Redis when REDIS_URL is set, so every process agrees); a socket's own
 flood control is rooms/ws/flood.py. While the cache is unreachable (Redis
 restarting) these checks let everything through, logged once a minute: chat
@@ -137,3 +138,35 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{math.ceil(seconds)} s"
     return f"{math.ceil(seconds / 60)} min"
+
+
+def reaction_check(*, guest_key: str) -> None:
+    """Count one reaction change by this person; past REACTION_RATE_LIMIT in this window, raise reactions_too_fast.
+
+    A window starts with the first change counted in it and lasts
+    REACTION_RATE_WINDOW_SECONDS (one key holds the count, one the start):
+    reactions come in bursts, so a burst of LIMIT is fine, and the next window
+    starts afresh. Its own code, not `rate_limited`: the page's composer counts
+    down on that one, and a reaction says nothing about posting.
+    """
+    window = settings.REACTION_RATE_WINDOW_SECONDS
+    key = f"react:{guest_key}"
+    now = time.time()
+    try:
+        if cache.add(key, 1, timeout=window):
+            cache.set(f"{key}:since", now, timeout=window)
+            return
+        count = cache.incr(key)
+        since = cache.get(f"{key}:since") or now
+    except ValueError:  # expired between add and incr: the next change starts a new window
+        return
+    except Exception as error:
+        _cache_unavailable(error)
+        return
+    if count > settings.REACTION_RATE_LIMIT:
+        retry_after = max(0.1, round(since + window - now, 1))
+        raise ChatError(
+            Code.REACTIONS_TOO_FAST,
+            f"You are reacting too fast; try again in {math.ceil(retry_after)} s.",
+            retry_after=retry_after,
+        )

@@ -8,6 +8,7 @@ keep working.
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
+from rooms.models.reaction import Reaction
 from rooms.models.room import Room
 
-__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Room", "ServerProcess"]
+__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Reaction", "Room", "ServerProcess"]

@@ -1,4 +1,4 @@
-"""A message: gap-free position in its room, its author (session and account), edits and removal."""
+"""A message: gap-free position in its room, its author (session and account), edits, removal, what it replies to."""
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +21,12 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.CharField(max_length=16, blank=True)
+    # A reply: its quote is built from the original when read, so an edit or a
+    # removal of the original shows in every reply. Kept when the original goes.
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    # The room's reaction sequence (Room.last_reaction_seq) at this message's last
+    # reaction change: a resuming page asks for what changed after the one it knows.
+    reactions_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [
@@ -31,7 +37,10 @@ class Message(models.Model):
                 name="message_client_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["room", "id"], name="message_room_id_idx")]
+        indexes = [
+            models.Index(fields=["room", "id"], name="message_room_id_idx"),
+            models.Index(fields=["room", "reactions_seq"], name="message_room_reactions_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username}: {self.text[:40]}"

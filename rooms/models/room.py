@@ -21,6 +21,8 @@ class Room(models.Model):
     slow_mode_seconds = models.PositiveIntegerField(default=0)
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     presence_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Bumped by every reaction change in the room, under its row lock (rooms/services/reactions.py).
+    last_reaction_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_active_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)

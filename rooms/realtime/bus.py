@@ -7,7 +7,7 @@ management command, a WSGI request, a test without sockets) a message goes
 straight to the channel layer.
 
 Channel-layer messages:
-  hub.room   {room, text, seq?, version?, stream?, exclude?}  to the sockets in one room
+  hub.room   {room, text, seq?, version?, stream?, exclude?, coalesce?, rank?}  to the sockets in one room
   hub.lobby  {text, room?, version?}                 to every socket
   hub.evict  {text, room?, guest?, user?, session?, close?}  remove matching sockets
   hub.identify {guest, person, user, staff, name, names}  a guest's sockets now act as their account
@@ -49,6 +49,8 @@ class RoomMessage(TypedDict):
     version: NotRequired[int]
     stream: NotRequired[str]
     exclude: NotRequired[str]  # a guest key whose own sockets skip it
+    coalesce: NotRequired[str]  # a whole state (one message's reactions): within a burst only the newest goes out
+    rank: NotRequired[int]  # which of those is newest
 
 
 class LobbyMessage(TypedDict):

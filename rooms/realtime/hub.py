@@ -28,6 +28,7 @@ from django.conf import settings
 from rooms import services
 from rooms.realtime import bus
 from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, room_group
+from rooms.realtime.coalesce import Coalescer
 from rooms.realtime.housekeeping import Housekeeping
 from rooms.realtime.lobby import LobbyUpdates
 from rooms.realtime.ordering import RoomOrder
@@ -68,6 +69,7 @@ class LocalRoom:
     latest_seq: int = 0  # newest message seq this process has heard of
     tail_seq: int = 0  # the database's newest seq at the previous housekeeping round
     order: RoomOrder | None = None
+    coalescer: Coalescer | None = None  # reaction sets, a burst's newest only (coalesce.py)
 
 
 class Hub:
@@ -154,6 +156,12 @@ class Hub:
         local.order = RoomOrder(
             room, lambda message, frame: self._fan_out(local, message, frame), lambda: self.rooms.get(room.pk) is local
         )
+        if settings.REACTIONS_COALESCE_MS:
+            local.coalescer = Coalescer(
+                self.loop,
+                lambda message, frame: self._fan_out(local, message, frame),
+                settings.REACTIONS_COALESCE_MS / 1000,
+            )
         return local
 
     async def leave_room(self, socket: Socket, room_id: int) -> None:
@@ -163,6 +171,8 @@ class Hub:
         local.sockets.discard(socket)
         if not local.sockets:
             del self.rooms[room_id]
+            if local.coalescer is not None:
+                local.coalescer.cancel()
             try:
                 await self.layer.group_discard(room_group(room_id), self.channel)
             except LAYER_OUTAGE as error:
@@ -234,7 +244,9 @@ class Hub:
                 return
             frame = text_frame(message["text"])  # framed once for the whole room
             seq = message.get("seq")
-            if seq is None:
+            if message.get("coalesce") is not None and local.coalescer is not None:
+                await local.coalescer.offer(message, frame)
+            elif seq is None:
                 await self._fan_out(local, message, frame)
             else:
                 local.latest_seq = max(local.latest_seq, seq)

@@ -5,7 +5,18 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
 from rooms.selectors.bans import active_ban, in_force
-from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
+from rooms.selectors.messages import (
+    JoinSnapshot,
+    join_snapshot,
+    message_reactions,
+    message_visible,
+    messages_after,
+    payloads,
+    reactions_changed,
+    room_history,
+    room_history_after,
+    room_history_around,
+)
 from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
     lobby_rooms,
@@ -22,13 +33,19 @@ __all__ = [
     "active_ban",
     "in_force",
     "join_snapshot",
+    "message_reactions",
+    "message_visible",
     "messages_after",
+    "payloads",
+    "reactions_changed",
     "lobby_rooms",
     "person_data",
     "presence_state",
     "profile_card",
     "room_by_name",
     "room_history",
+    "room_history_after",
+    "room_history_around",
     "room_members",
     "room_roster",
     "room_tails",

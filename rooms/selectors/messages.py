@@ -1,6 +1,9 @@
-"""Messages, read: a history page, a range by seq (gap fill, catch-up), a joining socket's snapshot.
+"""Messages, read: a history page (older, newer, around one message), a range by seq (gap fill,
+catch-up), a joining socket's snapshot, and reactions.
 
-Each function runs a fixed number of indexed queries whatever the room's size.
+Each function runs a fixed number of indexed queries whatever the room's size:
+a page's replies are read with it (the original's quote, a join) and its
+reactions in one more query.
 """
 
 from dataclasses import dataclass, field
@@ -9,15 +12,54 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 
-from rooms.models import Message, Room
-from rooms.payloads import message_data
+from rooms.models import Message, Reaction, Room
+from rooms.payloads import message_data, reactions_data
 
 
 def _visible(room_id: int):
-    # The author's avatar as it is now, for the payload (rooms/payloads.py).
-    return Message.objects.filter(room_id=room_id, deleted_at__isnull=True).annotate(
-        author_avatar=F("author_user__avatar")
+    # The author's avatar as it is now, for the payload (rooms/payloads.py), and the original of a reply.
+    return (
+        Message.objects.filter(room_id=room_id, deleted_at__isnull=True)
+        .annotate(author_avatar=F("author_user__avatar"))
+        .select_related("reply_to")
     )
+
+
+def _reaction_rows(message_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    rows: dict[int, list[tuple[str, str, str]]] = {}
+    query = Reaction.objects.filter(message_id__in=message_ids).order_by("id")
+    for message_id, emoji, person_key, username in query.values_list("message_id", "emoji", "person_key", "username"):
+        rows.setdefault(message_id, []).append((emoji, person_key, username))
+    return rows
+
+
+def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
+    """Messages as frames show them, with their reactions (one query for the whole page)."""
+    reacted = [m.pk for m in messages if m.reactions_seq]
+    rows = _reaction_rows(reacted) if reacted else {}
+    return [message_data(m, room_name, reactions_data(rows.get(m.pk, ()))) for m in messages]
+
+
+def message_reactions(*, message_id: int) -> list[dict[str, Any]]:
+    """One message's reactions now, as `reactions` frames carry them."""
+    return reactions_data(_reaction_rows([message_id]).get(message_id, ()))
+
+
+def reactions_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -> list[dict[str, Any]]:
+    """`reactions` payloads of the visible messages up to `upto_id` whose reactions changed after `after_rseq`.
+
+    What a resuming page missed while it was away, oldest change first; at most `limit`.
+    """
+    changed = list(
+        Message.objects.filter(room_id=room.pk, deleted_at__isnull=True, reactions_seq__gt=after_rseq, id__lte=upto_id)
+        .order_by("reactions_seq")
+        .only("id", "reactions_seq")[:limit]
+    )
+    rows = _reaction_rows([m.pk for m in changed])
+    return [
+        {"id": m.pk, "room": room.name, "rseq": m.reactions_seq, "reactions": reactions_data(rows.get(m.pk, ()))}
+        for m in changed
+    ]
 
 
 def room_history(
@@ -38,13 +80,43 @@ def room_history(
         order = "-seq" if before_id is None else order
     page = list(query.order_by(order)[: limit + 1])
     has_more = len(page) > limit
-    return [message_data(m, room.name) for m in reversed(page[:limit])], has_more
+    return payloads(list(reversed(page[:limit])), room.name), has_more
+
+
+def room_history_after(*, room: Room, after_id: int, limit: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """A page of visible messages newer than `after_id`, oldest first, and whether newer ones exist."""
+    limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
+    page = list(_visible(room.pk).filter(id__gt=after_id).order_by("id")[: limit + 1])
+    return payloads(page[:limit], room.name), len(page) > limit
+
+
+def room_history_around(
+    *, room: Room, around_id: int, limit: int | None = None
+) -> tuple[list[dict[str, Any]], bool, bool] | None:
+    """Visible messages around one (half before it, it, the rest after), oldest first,
+    whether older ones and newer ones exist; None when that message is not visible in the room.
+    """
+    limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
+    target = _visible(room.pk).filter(pk=around_id).first()
+    if target is None:
+        return None
+    before_count = (limit - 1) // 2
+    before = list(_visible(room.pk).filter(id__lt=around_id).order_by("-id")[: before_count + 1])
+    after_count = limit - 1 - min(len(before), before_count)  # near the start: the rest after it
+    after = list(_visible(room.pk).filter(id__gt=around_id).order_by("id")[: after_count + 1])
+    page = [*reversed(before[:before_count]), target, *after[:after_count]]
+    return payloads(page, room.name), len(before) > before_count, len(after) > after_count
 
 
 def messages_after(*, room: Room, after_seq: int, upto_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """Visible messages with after_seq < seq <= upto_seq, in order, as (seq, data)."""
-    query = _visible(room.pk).filter(seq__gt=after_seq, seq__lte=upto_seq).order_by("seq")[:limit]
-    return [(m.seq, message_data(m, room.name)) for m in query]
+    page = list(_visible(room.pk).filter(seq__gt=after_seq, seq__lte=upto_seq).order_by("seq")[:limit])
+    return list(zip((m.seq for m in page), payloads(page, room.name), strict=True))
+
+
+def message_visible(*, room: Room, message_id: int) -> bool:
+    """Is there a visible message of that id in the room (a link to it opens the room there)."""
+    return _visible(room.pk).filter(pk=message_id).exists()
 
 
 @dataclass
@@ -58,15 +130,20 @@ class JoinSnapshot:
     resumed: bool = False
     resync: bool = False
     latest_id: int | None = None
+    reactions_seq: int = 0  # the room's reaction sequence when the snapshot was taken
+    reactions: list[dict[str, Any]] = field(default_factory=list)  # resuming: what changed meanwhile
 
 
-def join_snapshot(*, room: Room, since_id: int | None = None) -> JoinSnapshot:
+def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: int | None = None) -> JoinSnapshot:
     """History for a joining socket: the recent page, or everything after since_id.
 
     Reads the room's last_seq first, so every message up to it is committed
-    and anything later reaches the socket live or through catch-up.
+    and anything later reaches the socket live or through catch-up. Resuming
+    with `reactions_since` (the `reactions_seq` of the page's last join) also
+    reads the reactions of the messages it has (id <= since_id) that changed
+    after it; more than RESUME_MAX of those is a resync, like missed messages.
     """
-    last_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+    last_seq, reactions_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", "last_reaction_seq").get()
     resync = False
     if since_id is not None:
         since_seq = (
@@ -75,11 +152,24 @@ def join_snapshot(*, room: Room, since_id: int | None = None) -> JoinSnapshot:
             .values_list("seq", flat=True)
             .first()
         ) or 0
-        if last_seq - since_seq <= settings.RESUME_MAX:
-            return JoinSnapshot(start_seq=since_seq, last_seq=last_seq, resumed=True)
+        changed = []
+        if reactions_since is not None and reactions_since < reactions_seq:
+            changed = reactions_changed(
+                room=room, after_rseq=reactions_since, upto_id=since_id, limit=settings.RESUME_MAX + 1
+            )
+        if last_seq - since_seq <= settings.RESUME_MAX and len(changed) <= settings.RESUME_MAX:
+            return JoinSnapshot(
+                start_seq=since_seq, last_seq=last_seq, resumed=True, reactions_seq=reactions_seq, reactions=changed
+            )
         resync = True
     history, has_more = room_history(room=room, upto_seq=last_seq)
     latest_id = history[-1]["id"] if history else None
     return JoinSnapshot(
-        history=history, has_more=has_more, start_seq=last_seq, last_seq=last_seq, resync=resync, latest_id=latest_id
+        history=history,
+        has_more=has_more,
+        start_seq=last_seq,
+        last_seq=last_seq,
+        resync=resync,
+        latest_id=latest_id,
+        reactions_seq=reactions_seq,
     )

@@ -9,12 +9,12 @@ from chatsite.accounts import avatars
 from chatsite.names import name_key
 from rooms.errors import ChatError, Code
 from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
-from rooms.models import Message, Presence, Room
+from rooms.models import Message, Presence, Reaction, Room
 from rooms.payloads import avatar_url, timestamp
 
 
 def person_data(*, actor: Actor, user) -> dict[str, Any]:
-    """The account, the rooms it owns and every message it wrote (removed ones too, marked), as plain data.
+    """The account, the rooms it owns, every message it wrote (removed ones too, marked) and its reactions, as plain data.
 
     Only what is theirs: no one else's messages, no other member's name.
     """
@@ -44,6 +44,19 @@ def person_data(*, actor: Actor, user) -> dict[str, Any]:
                 "removed_at": timestamp(message.deleted_at),
             }
             for message in messages.iterator()
+        ],
+        # Which message each reaction is on, by room and id: not the message's text, which may be someone else's.
+        "reactions": [
+            {
+                "room": reaction.message.room.name,
+                "message_id": reaction.message_id,
+                "emoji": reaction.emoji,
+                "at": timestamp(reaction.created_at),
+            }
+            for reaction in Reaction.objects.filter(person_key=actor.guest_key)
+            .select_related("message__room")
+            .order_by("pk")
+            .iterator()
         ],
     }
 

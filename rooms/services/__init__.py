@@ -29,6 +29,7 @@ from rooms.services.presence import (
     process_register,
 )
 from rooms.services.profiles import account_rename, avatar_remove, avatar_set, profile_clear, profile_set_about
+from rooms.services.reactions import reaction_add, reaction_remove, reactions_reannounce
 from rooms.services.rooms import (
     room_clear_history,
     room_close,
@@ -73,6 +74,9 @@ __all__ = [
     "process_register",
     "profile_clear",
     "profile_set_about",
+    "reaction_add",
+    "reaction_remove",
+    "reactions_reannounce",
     "room_clear_history",
     "room_close",
     "room_create_named",

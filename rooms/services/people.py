@@ -3,8 +3,8 @@
 A person is one key everywhere (`Actor.guest_key`): a guest's random session
 id, or `user-<pk>` for an account (rooms/identity.py). Signing up or logging in
 in a browser moves what that browser's guest key owned to the account's key:
-their messages (so edit and delete still work, now from any device), the rooms
-they own, their bans (a ban does not wash off by signing up) and their place in
+their messages (so edit and delete still work, now from any device), their
+reactions, the rooms they own, their bans (a ban does not wash off by signing up) and their place in
 the rooms they are in, without a leave or a join. Their open sockets then act
 as the account (`events.identify`).
 """
@@ -18,9 +18,10 @@ from chatsite.accounts import avatars
 from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor, person_key
-from rooms.models import Ban, Connection, Message, Presence, Room
+from rooms.models import Ban, Connection, Message, Presence, Reaction, Room
 from rooms.services.moderation import audit
 from rooms.services.presence import announce_presence, lock_room, presence_remove, roster
+from rooms.services.reactions import reactions_reannounce
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def person_adopt(*, guest_key: str, actor: Actor, session_key: str | None = None
                 Message.objects.filter(pk=message_id).update(author_user_id=actor.user_id)
         Room.objects.filter(owner_key=guest_key).update(owner_key=person)
         Ban.objects.filter(guest_key=guest_key).update(guest_key=person)
+        _adopt_reactions(guest_key, person)
         names = {}
         for presence in Presence.objects.filter(guest_key=guest_key).select_related("room"):
             names.update(_adopt_presence(presence, person))
@@ -64,6 +66,19 @@ def person_adopt(*, guest_key: str, actor: Actor, session_key: str | None = None
         )
     logger.info("guest %s became %s: %d messages", guest_key[:8], actor.label, moved)
     return moved
+
+
+def _adopt_reactions(guest_key: str, person: str) -> None:
+    """The guest's reactions become the account's; where both reacted alike, one stays. Rooms hear the new sets."""
+    guest = Reaction.objects.filter(person_key=guest_key)
+    reacted = set(guest.values_list("message_id", flat=True))
+    if not reacted:
+        return
+    both = Reaction.objects.filter(person_key=person, message_id__in=reacted).values_list("message_id", "emoji")
+    for message_id, emoji in both:
+        guest.filter(message_id=message_id, emoji=emoji).delete()
+    guest.update(person_key=person)
+    reactions_reannounce(message_ids=reacted)  # their author tokens changed: the pages mark them anew
 
 
 def _adopt_presence(presence: Presence, person: str) -> dict[str, str]:
@@ -164,6 +179,10 @@ def account_delete(*, user, actor: Actor) -> int:
         )
         Room.objects.filter(owner_key=person).update(owner_key="")
         Ban.objects.filter(guest_key=person).delete()
+        # Its reactions go (unlike messages, they say nothing on their own); their rooms hear the new sets.
+        reacted = set(Reaction.objects.filter(person_key=person).values_list("message_id", flat=True))
+        Reaction.objects.filter(person_key=person).delete()
+        reactions_reannounce(message_ids=reacted)
         for room in Room.objects.filter(presences__guest_key=person):
             presence_remove(room=room, guest_key=person, text="{username} left")
         events.evict(

@@ -52,7 +52,9 @@ def _next_seq(room_id: int, count: int = 1) -> _Slot:
     return _Slot(seq=row[0] - count + 1, locked=bool(row[1]), slow_mode=row[2], owner_key=row[3])
 
 
-def _new_message(room_id: int, seq: int, actor: Actor, username: str, text: str, client_id: str) -> Message:
+def _new_message(
+    room_id: int, seq: int, actor: Actor, username: str, text: str, client_id: str, reply_to: Message | None = None
+) -> Message:
     """The one place a Message row is built (message_post and the bulk path alike)."""
     message = Message(
         room_id=room_id,
@@ -62,14 +64,35 @@ def _new_message(room_id: int, seq: int, actor: Actor, username: str, text: str,
         username=username,
         text=text,
         client_id=client_id,
+        reply_to=reply_to,
     )
     message.author_avatar = actor.avatar  # as the selectors annotate it: the payload shows it (rooms/payloads.py)
     return message
 
 
-def message_post(*, room: Room, actor: Actor, username: str, text: str, client_id: str = "") -> tuple[Message, bool]:
+def _originals(room_id: int, ids: set[int]) -> dict[int, Message]:
+    """The visible messages of the room a post may reply to, by id."""
+    if not ids:
+        return {}
+    return {m.pk: m for m in Message.objects.filter(pk__in=ids, room_id=room_id, deleted_at__isnull=True)}
+
+
+def _original(room: Room, reply_to: int | None) -> Message | None:
+    if reply_to is None:
+        return None
+    original = _originals(room.pk, {reply_to}).get(reply_to)
+    if original is None:
+        raise ChatError(Code.MESSAGE_NOT_FOUND, "The message you are replying to is not in this room any more.")
+    return original
+
+
+def message_post(
+    *, room: Room, actor: Actor, username: str, text: str, client_id: str = "", reply_to: int | None = None
+) -> tuple[Message, bool]:
     """Store a message and send it to the room; return (message, created).
 
+    `reply_to`: the id of a visible message of the same room it answers
+    (`message_not_found` otherwise); its frames quote that message.
     The room hears `receive_message` after the commit, in `seq` order. A
     `client_id` the same guest already used returns the stored message
     unchanged (created False) and sends nothing, so a resend after a dropped
@@ -79,6 +102,14 @@ def message_post(*, room: Room, actor: Actor, username: str, text: str, client_i
     """
     text = apply(rules.clean_message_text, text)
     try:
+        original = _original(room, reply_to)
+    except ChatError:
+        # A resend of a reply stored before its original was removed: the same answer as any resend.
+        existing = _stored(actor, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    try:
         with transaction.atomic():
             slot = _next_seq(room.pk)
             moderator = slot.moderated_by(actor)
@@ -86,17 +117,20 @@ def message_post(*, room: Room, actor: Actor, username: str, text: str, client_i
                 raise ChatError(Code.ROOM_LOCKED)
             if slot.slow_mode and not moderator:
                 throttle.slow_mode_check(room_id=room.pk, guest_key=actor.guest_key, seconds=slot.slow_mode)
-            message = _new_message(room.pk, slot.seq, actor, username, text, client_id)
+            message = _new_message(room.pk, slot.seq, actor, username, text, client_id, original)
             message.save(force_insert=True)
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
     except IntegrityError:
-        existing = (
-            Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
-        )
+        existing = _stored(actor, client_id)
         if existing is None:
             raise
         return existing, False
     return message, True
+
+
+def _stored(actor: Actor, client_id: str) -> Message | None:
+    """The message this person already stored under `client_id`, if any."""
+    return Message.objects.filter(author_key=actor.guest_key, client_id=client_id).first() if client_id else None
 
 
 class _PostEach(Exception):
@@ -112,6 +146,7 @@ class Post:
     username: str
     text: str
     client_id: str = ""
+    reply_to: int | None = None
 
 
 Result = tuple[Message, bool] | ChatError
@@ -150,6 +185,10 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
     with transaction.atomic():
         for room_id in sorted(by_room):
             indexes = by_room[room_id]
+            wanted = {posts[i].reply_to for i in indexes if posts[i].reply_to is not None}
+            originals = _originals(room_id, wanted)
+            if len(originals) != len(wanted):
+                raise _PostEach  # a reply to a message that is gone: message_post refuses that one alone
             slot = _next_seq(room_id, len(indexes))
             for offset, index in enumerate(indexes):
                 post = posts[index]
@@ -158,8 +197,9 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
                     raise ChatError(Code.ROOM_LOCKED)
                 if slot.slow_mode and not moderator:
                     raise _PostEach  # slow mode writes the cache, which no rollback undoes
+                original = originals.get(post.reply_to) if post.reply_to is not None else None
                 message = _new_message(
-                    room_id, slot.seq + offset, post.actor, post.username, texts[index], post.client_id
+                    room_id, slot.seq + offset, post.actor, post.username, texts[index], post.client_id, original
                 )
                 placed.append((index, message))
         Message.objects.bulk_create([message for _, message in placed])
@@ -179,7 +219,12 @@ def _post_each(posts: list[Post]) -> list[Result]:
             post = posts[index]
             try:
                 results[index] = message_post(
-                    room=post.room, actor=post.actor, username=post.username, text=post.text, client_id=post.client_id
+                    room=post.room,
+                    actor=post.actor,
+                    username=post.username,
+                    text=post.text,
+                    client_id=post.client_id,
+                    reply_to=post.reply_to,
                 )
             except ChatError as error:
                 results[index] = error

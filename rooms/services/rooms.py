@@ -10,7 +10,7 @@ from django.utils import timezone
 from rooms import events, policy, rules, throttle
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
-from rooms.models import Message, Presence, Room
+from rooms.models import Message, Presence, Reaction, Room
 from rooms.payloads import room_data
 from rooms.selectors import active_ban, room_by_name
 from rooms.services.bans import banned_error
@@ -212,6 +212,7 @@ def room_clear_history(*, room: Room, actor: Actor) -> int:
         count = Message.objects.filter(room_id=room.pk, deleted_at__isnull=True).update(
             deleted_at=timezone.now(), deleted_by="moderator"
         )
+        Reaction.objects.filter(message__room_id=room.pk).delete()
         events.to_room(room.pk, "history_cleared", {"room": room.name})
         audit(actor=actor, action="clear_history", room=room, detail=f"{count} messages")
     return count

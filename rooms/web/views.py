@@ -3,12 +3,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from rooms import services
-from rooms.errors import ChatError
+from rooms.errors import ChatError, Code
 from rooms.identity import USERNAME_KEY, actor_for_request, ensure_guest
-from rooms.selectors import lobby_rooms, rooms_find
+from rooms.selectors import lobby_rooms, message_visible, rooms_find
 from rooms.web.forms import LobbyForm, NameForm
 
 FIELD_FOR_ACTION = {"enter": "enter", "join": "room", "create_named": "new_room", "create_private": None}
@@ -68,22 +69,41 @@ def home(request):
     return redirect("rooms:room", name=room.name)
 
 
+def _linked_message(request) -> int | None | bool:
+    """The message a link points at (`?m=<id>`): its id, None without one, False for one that is not a number."""
+    value = request.GET.get("m")
+    if value is None:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 19 else False
+
+
+def _room_url(room, message_id: int | None) -> str:
+    url = reverse("rooms:room", kwargs={"name": room.name})
+    return f"{url}?m={message_id}" if message_id else url
+
+
 @require_http_methods(["GET", "POST"])
 def room(request, name):
+    """A room's page; with ?m=<id> (a message's link) it opens at that message."""
+    focus = _linked_message(request)
     try:
         # Only a look so far: a 404 or the name form keeps nothing (rooms/identity.py).
         room = services.room_for_join(room_name=name, create=False, actor=actor_for_request(request, keep=False))
+        if focus is False or (focus is not None and not message_visible(room=room, message_id=focus)):
+            # A link to a message this room does not show: the same page as an unknown room,
+            # so a link tells nobody more about a room than its address does.
+            raise ChatError(Code.ROOM_NOT_FOUND)
     except ChatError as error:
         form = LobbyForm(initial={"username": request.session.get(USERNAME_KEY, ""), "room": name})
         return _lobby(request, form, status=ERROR_STATUS.get(error.code, 404), room_error=_explain(error, name))
     if room.name != name:
-        return redirect("rooms:room", name=room.name)
+        return redirect(_room_url(room, focus))
     username = request.session.get(USERNAME_KEY)
     if request.method == "POST" or not username:
         form = NameForm(request.POST or None, initial={"username": username or ""})
         if form.is_valid():
             request.session[USERNAME_KEY] = form.cleaned_data["username"]
-            return redirect("rooms:room", name=room.name)
+            return redirect(_room_url(room, focus))
         return render(request, "rooms/name.html", {"form": form, "room": room}, status=400 if form.is_bound else 200)
     if not request.user.is_authenticated:
         ensure_guest(request.session)  # the page's socket is this guest: its cookie must name one
@@ -94,5 +114,6 @@ def room(request, name):
         "username": username,
         "wsPath": "/ws/chat/",
         "maxLength": settings.MAX_MESSAGE_LENGTH,
+        "focus": focus,
     }
     return render(request, "rooms/room.html", {"room": room, "config": config})

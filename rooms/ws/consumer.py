@@ -121,7 +121,7 @@ class ChatConsumer(HubSocket):
         )
         if self.room is not None:
             await self._leave()
-        await self._enter(room, username, since_id=data.get("since_id"))
+        await self._enter(room, username, since_id=data.get("since_id"), reactions_since=data.get("reactions_since"))
 
     async def on_leave_room(self, data):
         """leave_room: back to the lobby, socket still open."""
@@ -148,7 +148,12 @@ class ChatConsumer(HubSocket):
             room = self._require_room()
             self.flood.message()
             message, _ = await self.hub.posting.post(
-                room=room, actor=self.actor, username=self.username, text=data["text"], client_id=client_id
+                room=room,
+                actor=self.actor,
+                username=self.username,
+                text=data["text"],
+                client_id=client_id,
+                reply_to=data.get("reply_to"),
             )
         except ChatError as error:
             if client_id:
@@ -158,12 +163,39 @@ class ChatConsumer(HubSocket):
             await self.send_event("ack", {"client_id": client_id, "id": message.id})
 
     async def on_history(self, data):
-        """history: an older page of the current room, oldest first."""
+        """history: a page of the current room, oldest first: older than before_id, newer than after_id, or around_id."""
         room = self._require_room()
-        messages, has_more = await db(selectors.room_history)(
-            room=room, before_id=data.get("before_id"), limit=data.get("limit")
+        answer: dict[str, Any] = {"room": room.name}
+        if data.get("around_id") is not None:
+            found = await db(selectors.room_history_around)(
+                room=room, around_id=data["around_id"], limit=data.get("limit")
+            )
+            if found is None:
+                raise ChatError(Code.MESSAGE_NOT_FOUND)
+            answer["around_id"] = data["around_id"]
+            answer["messages"], answer["has_more"], answer["has_newer"] = found
+        elif data.get("after_id") is not None:
+            answer["after_id"] = data["after_id"]
+            answer["messages"], answer["has_newer"] = await db(selectors.room_history_after)(
+                room=room, after_id=data["after_id"], limit=data.get("limit")
+            )
+        else:
+            answer["messages"], answer["has_more"] = await db(selectors.room_history)(
+                room=room, before_id=data.get("before_id"), limit=data.get("limit")
+            )
+        await self.send_event("history", answer)
+
+    async def on_react(self, data):
+        """react: add one's emoji to a message; the room hears `reactions`."""
+        room = self._require_room()
+        await db(services.reaction_add)(
+            room=room, actor=self.actor, username=self.username, message_id=data["id"], emoji=data["emoji"]
         )
-        await self.send_event("history", {"room": room.name, "messages": messages, "has_more": has_more})
+
+    async def on_unreact(self, data):
+        """unreact: take one's emoji off a message; the room hears `reactions`."""
+        room = self._require_room()
+        await db(services.reaction_remove)(room=room, actor=self.actor, message_id=data["id"], emoji=data["emoji"])
 
     async def on_get_profile(self, data):
         """get_profile: the profile card of a member of this room (`username`) or of a message's author (`message_id`)."""
@@ -228,7 +260,9 @@ class ChatConsumer(HubSocket):
             raise ChatError(Code.NOT_IN_ROOM)
         return self.room
 
-    async def _enter(self, room: Room, username: str, *, since_id: int | None) -> None:
+    async def _enter(
+        self, room: Room, username: str, *, since_id: int | None, reactions_since: int | None = None
+    ) -> None:
         # Subscribe first and hold live frames, so nothing slips between the
         # snapshot below and the first live frame.
         self.room = room
@@ -243,7 +277,7 @@ class ChatConsumer(HubSocket):
                 connection_id=self.connection_id,
                 process_id=self.hub.process_id,
             )
-            snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id)
+            snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id, reactions_since=reactions_since)
         except BaseException:
             self.room = None
             self.stream.stop()
@@ -259,6 +293,8 @@ class ChatConsumer(HubSocket):
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
         await self.send_event("join_confirm", self._join_confirm(room, username, entered, snapshot))
+        for changed in snapshot.reactions:  # resuming: the reactions that changed while it was away
+            await self.send_event("reactions", changed)
         await self.stream.start(
             start_seq=snapshot.start_seq,
             version=entered.version,
@@ -281,6 +317,7 @@ class ChatConsumer(HubSocket):
             "locked": room.locked,
             "slow_mode": room.slow_mode_seconds,
             "edit_window": settings.EDIT_WINDOW_SECONDS,
+            "reactions_seq": snapshot.reactions_seq,
         }
 
     async def _leave(self) -> None:

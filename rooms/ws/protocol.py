@@ -50,6 +50,8 @@ class Field:
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
 _ID = Field(int, required=True, minimum=1, maximum=2**63 - 1)
 _NAME = Field(str, max_length=200)  # raw cap; the real rules live in rooms/rules.py
+_SOME_ID = Field(int, minimum=1, maximum=2**63 - 1)
+_EMOJI = Field(str, required=True, max_length=32)  # rules.clean_reaction_emoji: one of the picker's
 
 # Client → server events and their `data` fields. Unknown fields are ignored,
 # so a newer client can talk to an older server.
@@ -59,6 +61,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "username": _NAME,
         "create": Field(bool),
         "since_id": Field(int, minimum=0, maximum=2**63 - 1),
+        "reactions_since": Field(int, minimum=0, maximum=2**63 - 1),
     },
     "leave_room": {},
     "create_room": {"username": _NAME},
@@ -66,11 +69,16 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "send_message": {
         "text": Field(str, required=True, max_length=MAX_FRAME_CHARS),
         "client_id": Field(str, max_length=MAX_CLIENT_ID_LENGTH),
+        "reply_to": _SOME_ID,
     },
     "history": {
-        "before_id": Field(int, minimum=1, maximum=2**63 - 1),
+        "before_id": _SOME_ID,
+        "after_id": Field(int, minimum=0, maximum=2**63 - 1),
+        "around_id": _SOME_ID,
         "limit": Field(int, minimum=1, maximum=10_000),
     },
+    "react": {"id": _ID, "emoji": _EMOJI},
+    "unreact": {"id": _ID, "emoji": _EMOJI},
     "edit_message": {"id": _ID, "text": Field(str, required=True, max_length=MAX_FRAME_CHARS)},
     "delete_message": {"id": _ID},
     "typing": {},

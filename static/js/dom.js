@@ -103,3 +103,12 @@ export function dayLabel(key) {
   if (key === dayKey(yesterday.toISOString())) return "Yesterday";
   return dayFormat.format(date);
 }
+
+const QUOTE_LENGTH = 80; // characters of a message a quote shows (a question about it, a reply)
+
+// The start of a message, on one line.
+export function excerpt(text) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const chars = Array.from(flat); // whole emoji, not halves of them
+  return chars.length > QUOTE_LENGTH ? `${chars.slice(0, QUOTE_LENGTH - 1).join("").trimEnd()}…` : flat;
+}

@@ -131,6 +131,12 @@ export function insertAtCursor(field, text) {
 
 const VENDOR = new URL("../vendor/emoji-picker-element/", import.meta.url);
 
+// A new picker element with the site's own data; its code is loaded on first use.
+export async function newPicker() {
+  const { Picker } = await import(new URL("index.js", VENDOR).href);
+  return new Picker({ dataSource: new URL("data.json", VENDOR).href, locale: "en" });
+}
+
 // The picker button: opens a panel with <emoji-picker>; a chosen emoji goes in
 // at the caret; Esc (or the button again) closes it and focus returns to the field.
 export class EmojiPicker {
@@ -165,8 +171,7 @@ export class EmojiPicker {
     this.panel.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
     if (!this.picker) {
-      const { Picker } = await import(new URL("index.js", VENDOR).href);
-      this.picker = new Picker({ dataSource: new URL("data.json", VENDOR).href, locale: "en" });
+      this.picker = await newPicker();
       this.picker.classList.add("emoji-picker");
       this.picker.addEventListener("emoji-click", (e) => this.choose(e.detail.unicode));
       this.panel.append(this.picker);

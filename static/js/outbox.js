@@ -22,8 +22,9 @@ export class Outbox {
     }
   }
 
-  add(clientId, room, text) {
-    this.items.set(clientId, { room, text });
+  // replyTo: the id of the message it answers, or null.
+  add(clientId, room, text, replyTo = null) {
+    this.items.set(clientId, { room, text, replyTo });
     this.save();
   }
 

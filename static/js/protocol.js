@@ -47,6 +47,9 @@ export const Code = Object.freeze({
   ROOM_LOCKED: "room_locked",
   RATE_LIMITED: "rate_limited",
   ROOM_LIMIT: "room_limit",
+  INVALID_EMOJI: "invalid_emoji",
+  REACTION_LIMIT: "reaction_limit",
+  REACTIONS_TOO_FAST: "reactions_too_fast",
   UNAVAILABLE: "unavailable",
   INTERNAL_ERROR: "internal_error",
 });

@@ -162,6 +162,19 @@ def test_no_serious_accessibility_violations_in_either_theme(open_page, viewport
     home = open_page("/", viewport=viewport)
     expect(home.locator("#room-list li").first).to_be_visible()
     room = busy_room(open_page, viewport=viewport)
+    # Reactions, a reply with its quote, the reply bar and the quick row of emoji, all on screen.
+    first = room.locator(".msg:not(.pending)").first
+    first.get_by_role("button", name="React to this message").click()
+    room.get_by_role("button", name="React with 👍\ufe0f").click()
+    expect(first.locator(".reaction")).to_have_count(1)
+    first.get_by_role("button", name="Reply to this message").click()
+    room.fill("#message-input", "a reply")
+    room.press("#message-input", "Enter")
+    expect(room.locator(".msg:not(.pending) .msg-quote")).to_have_count(1)
+    first.get_by_role("button", name="Reply to this message").click()
+    first.get_by_role("button", name="React to this message").click()
+    expect(room.locator("#reply-bar")).to_be_visible()
+    expect(room.get_by_role("group", name="Pick a reaction")).to_be_visible()
     # The page that asks a newcomer with a room link for a display name.
     name_page = open_page("/r/general/", viewport=viewport)
     expect(name_page.get_by_role("heading", name="Join General")).to_be_visible()

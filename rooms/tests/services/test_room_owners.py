@@ -134,10 +134,10 @@ async def test_a_room_closed_while_someone_is_joining_leaves_them_out_cleanly(co
     """A moderator closes the room between the joiner's presence and their history snapshot."""
     real_snapshot = selectors.join_snapshot
 
-    def snapshot_after_a_close(*, room, since_id=None):
+    def snapshot_after_a_close(*, room, since_id=None, **rest):
         services.room_close(room=room, actor=Actor(guest_key="mod", is_staff=True), reason="spam")
         time.sleep(0.3)  # the eviction reaches the socket while its join is still under way
-        return real_snapshot(room=room, since_id=since_id)
+        return real_snapshot(room=room, since_id=since_id, **rest)
 
     monkeypatch.setattr(selectors, "join_snapshot", snapshot_after_a_close)
     room = await database_sync_to_async(services.room_create_named)(

@@ -7,7 +7,7 @@ import pytest
 from chatsite.accounts.models import User
 from rooms.identity import Actor
 from rooms.models import AuditEntry, Message, Room
-from rooms.services import message_post, room_create_named
+from rooms.services import message_post, reaction_add, room_create_named
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,11 @@ def as_person(user) -> Actor:
 def test_the_download_holds_my_account_rooms_and_messages_and_nothing_of_others(client, ann):
     mine = as_person(ann)
     room, _ = room_create_named(name="book-club", actor=mine)
-    message_post(room=room, actor=mine, username="ann", text="my own words")
+    own, _ = message_post(room=room, actor=mine, username="ann", text="my own words")
     bob = Actor(guest_key="guest-bob")
-    message_post(room=room, actor=bob, username="bob", text="bob's secret")
+    secret, _ = message_post(room=room, actor=bob, username="bob", text="bob's secret")
+    reaction_add(room=room, actor=mine, username="ann", message_id=secret.pk, emoji="👀")
+    reaction_add(room=room, actor=bob, username="bob", message_id=own.pk, emoji="😂")
 
     response = client.get("/accounts/data/export/")
     assert response.status_code == 200
@@ -40,6 +42,7 @@ def test_the_download_holds_my_account_rooms_and_messages_and_nothing_of_others(
     assert data["account"]["username"] == "ann" and data["account"]["email"] == "ann@example.com"
     assert [r["name"] for r in data["rooms_owned"]] == ["book-club"]
     assert [(m["room"], m["text"]) for m in data["messages"]] == [("book-club", "my own words")]
+    assert [(r["room"], r["message_id"], r["emoji"]) for r in data["reactions"]] == [("book-club", secret.pk, "👀")]
     assert "bob" not in response.content.decode()
 
 

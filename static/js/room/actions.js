@@ -1,26 +1,21 @@
-// The edit and delete controls on each message: offered by what the store
-// says this person may do (edit only within the edit window), handled here,
-// the inline editor opened from them. Deleting asks first (confirm.js): it
+// The controls on each message: react, reply and copy link, and edit and
+// delete as the store says this person may (edit only within the edit window),
+// handled here (reactions.js handles React), the inline editor opened from them. Deleting asks first (confirm.js): it
 // cannot be undone, and Delete sits right next to Edit.
 
+import { excerpt } from "../dom.js";
 import { InlineEditor } from "./editor.js";
 import { renderActions } from "./render.js";
-
-const QUOTE_LENGTH = 80; // characters of the message the question quotes
-
-// The start of a message, on one line, for the question.
-export function excerpt(text) {
-  const flat = text.replace(/\s+/g, " ").trim();
-  const chars = Array.from(flat); // whole emoji, not halves of them
-  return chars.length > QUOTE_LENGTH ? `${chars.slice(0, QUOTE_LENGTH - 1).join("").trimEnd()}…` : flat;
-}
 
 export class MessageActions {
   // rows: the message list's id → <li> map (read only here).
   // onEdit(id, text), onDelete(id): ask the server; confirm: a ConfirmDialog;
   // onFocusLost(): the message asked about went away while the question was open.
-  constructor(list, store, rows, { maxLength, onEdit, onDelete, confirm, onFocusLost }) {
+  // onReply(message), onCopyLink(id, button): the other two controls.
+  constructor(list, store, rows, { maxLength, onEdit, onDelete, confirm, onFocusLost, onReply, onCopyLink }) {
     this.list = list;
+    this.onReply = onReply;
+    this.onCopyLink = onCopyLink;
     this.store = store;
     this.rows = rows;
     this.onDelete = onDelete;
@@ -34,7 +29,9 @@ export class MessageActions {
   render(id) {
     const li = this.rows.get(id);
     const message = this.store.get(id);
-    if (li && message) renderActions(li, { canEdit: this.store.canEdit(message), canDelete: this.store.canDelete(message) });
+    if (li && message) {
+      renderActions(li, { canEdit: this.store.canEdit(message), canDelete: this.store.canDelete(message), canReact: this.store.present });
+    }
   }
 
   renderAll() {
@@ -51,6 +48,11 @@ export class MessageActions {
       if (li && message) this.editor.open(li, message);
     } else if (button.classList.contains("msg-delete-button") && button.getAttribute("aria-disabled") !== "true") {
       this.askToDelete(id);
+    } else if (button.classList.contains("msg-reply-button")) {
+      const message = this.store.get(id);
+      if (message) this.onReply?.(message);
+    } else if (button.classList.contains("msg-link-button")) {
+      this.onCopyLink?.(id, button);
     }
   }
 

@@ -21,10 +21,12 @@ import { bindPresence } from "./events/presence.js";
 import { bindRemoval } from "./events/removal.js";
 import { bindRename } from "./events/rename.js";
 import { bindRoomState } from "./events/room-state.js";
+import { Jumper } from "./jump.js";
 import { MessageList } from "./message-list.js";
 import { NameGate } from "./name-gate.js";
 import { ProfileCard } from "./profile-card.js";
 import { RoomPage } from "./page.js";
+import { ReplyBar } from "./replies.js";
 import { OlderHistory } from "./scroll.js";
 import { Sender } from "./sending.js";
 import { RoomSession } from "./session.js";
@@ -41,9 +43,15 @@ const mine = new MyMessages();
 // Mine: sent from this browser, or (an account on another device, a guest who signed up) by the same person.
 const store = new MessageStore({ isOwn: (m) => mine.has(m) || (Boolean(session.author) && m.author === session.author) });
 
+const replies = new ReplyBar({ bar: $("reply-bar"), text: $("reply-text"), cancel: $("reply-cancel"), input: $("message-input") });
+
 const messages = new MessageList($("message-list"), $("messages"), store, {
   onEdit: (id, text) => socket.send("edit_message", { id, text }),
   onDelete: (id) => socket.send("delete_message", { id }),
+  onReact: (id, emoji, add) => socket.send(add ? "react" : "unreact", { id, emoji }),
+  onReply: (message) => replies.start(message),
+  onCopyLink: (id, button) => page.copyMessageLink(session.joined, id, button),
+  onQuote: (id) => jumper.go(id),
   confirm: new ConfirmDialog($("delete-dialog")),
   onFocusLost: () => composer.focus(),
   maxLength: config.maxLength,
@@ -73,7 +81,7 @@ const controls = new RoomControls({
 });
 const members = new MemberList($("member-list"), $("member-count"), $("member-note"), { onKick: (name) => controls.kick(name) });
 
-const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, maxLength: config.maxLength });
+const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
   if (store.oldestId === null) return false;
   socket.send("history", { before_id: store.oldestId, limit: 50 });
@@ -81,6 +89,7 @@ const older = new OlderHistory($("load-older"), $("messages"), () => {
 });
 
 const page = new RoomPage();
+const jumper = new Jumper({ socket, store, messages, older, list: $("message-list"), scrollNode: $("messages") });
 const gate = new NameGate(
   { form: $("name-gate"), text: $("name-gate-text"), input: $("name-gate-input"), button: $("name-gate-join"), error: $("name-gate-error") },
   { onName: (name) => joinAs(chat, name) },
@@ -98,7 +107,9 @@ const profiles = new ProfileCard($("profile-dialog"), {
   onMention: (name) => composer.insert(`@${name} `),
 });
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, profiles };
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles };
+// Opened from a message's link (/r/<room>/?m=<id>, checked by the server): go there once in.
+chat.focus = config.focus ? { room: config.room, id: config.focus } : null;
 bindJoining(chat);
 bindRemoval(chat);
 bindMessages(chat);

@@ -1,16 +1,22 @@
 // The message list on the page: draws what the store holds, in id order,
-// with day separators (days.js), notices, unsent messages and the edit/delete
-// controls (actions.js). State lives in store.js; rows are built by render.js.
+// with day separators (days.js), notices, unsent messages, gaps in the history
+// after a jump (jump.js), reactions (reactions.js), reply quotes (replies.js)
+// and the message controls (actions.js). State lives in store.js; rows are built by render.js.
 
 import { MessageActions } from "./actions.js";
 import { DaySeparators } from "./days.js";
-import { markRemoved, messageRow, noticeRow, pendingRow, position, renderBody } from "./render.js";
+import { ReactionControls, renderReactions, sameEmoji } from "./reactions.js";
+import { gapRow, markRemoved, messageRow, noticeRow, pendingRow, position, renderBody } from "./render.js";
+import { updateQuotes } from "./replies.js";
 import { Scroller } from "./scroll.js";
 
+const HIGHLIGHT_MS = 2500;
+
 export class MessageList {
-  // onEdit(id, text), onDelete(id): ask the server; confirm: the ConfirmDialog that asks before
-  // deleting; onFocusLost(): the focused message went away.
-  constructor(list, scrollNode, store, { onEdit, onDelete, confirm, onFocusLost, maxLength }) {
+  // onEdit(id, text), onDelete(id), onReact(id, emoji, add): ask the server; confirm: the ConfirmDialog
+  // that asks before deleting; onFocusLost(): the focused message went away; onReply(message),
+  // onCopyLink(id, button), onQuote(id): the reply, copy link and quote controls.
+  constructor(list, scrollNode, store, { onEdit, onDelete, onReact, onReply, onCopyLink, onQuote, confirm, onFocusLost, maxLength }) {
     this.list = list;
     this.store = store;
     this.scroll = new Scroller(scrollNode);
@@ -18,7 +24,17 @@ export class MessageList {
     this.onFocusLost = onFocusLost;
     this.rows = new Map(); // id → <li>
     this.pendingRows = new Map(); // client_id → <li>, in the order sent
-    this.actions = new MessageActions(list, store, this.rows, { maxLength, onEdit, onDelete, confirm, onFocusLost });
+    this.gaps = new Map(); // after id → its gap row
+    this.actions = new MessageActions(list, store, this.rows, { maxLength, onEdit, onDelete, confirm, onFocusLost, onReply, onCopyLink });
+    this.reactions = new ReactionControls(list, {
+      toggle: (id, emoji) => {
+        if (this.store.present) onReact(id, emoji, !this.store.reacted(id, emoji, sameEmoji));
+      },
+    });
+    list.addEventListener("click", (e) => {
+      const quote = e.target.closest("button.msg-quote");
+      if (quote) onQuote?.(Number(quote.dataset.quoteId));
+    });
     setInterval(() => this.refresh(), 30_000);
   }
 
@@ -35,13 +51,15 @@ export class MessageList {
   }
 
   ownership(message) {
-    return { own: this.store.isOwn(message), me: this.store.me };
+    return { own: this.store.isOwn(message), me: this.store.me, author: this.store.author };
   }
 
   clear() {
     this.actions.gone();
+    this.reactions.close({ focus: false });
     this.list.replaceChildren();
     this.rows.clear();
+    this.gaps.clear();
     this.pendingRows.clear();
     this.store.clear();
   }
@@ -52,6 +70,7 @@ export class MessageList {
     for (const node of this.rows.values()) node.remove();
     for (const node of [...this.list.children]) if (!node.classList.contains("pending")) node.remove();
     this.rows.clear();
+    this.gaps.clear();
     this.store.clearMessages();
     this.days.fix();
   }
@@ -129,6 +148,7 @@ export class MessageList {
   }
 
   update(change) {
+    updateQuotes(this.list, change.id, { text: change.text });
     const message = this.store.edit(change);
     const li = this.rows.get(change.id);
     if (!message || !li) return;
@@ -137,6 +157,8 @@ export class MessageList {
   }
 
   remove({ id, by }) {
+    updateQuotes(this.list, id, { removed: true });
+    if (this.reactions.open === this.rows.get(id)) this.reactions.close({ focus: false });
     this.actions.gone(id);
     const li = this.rows.get(id);
     const hadFocus = li?.contains(document.activeElement);
@@ -150,6 +172,70 @@ export class MessageList {
     }
     this.days.fix();
     if (hadFocus) this.onFocusLost?.();
+  }
+
+  // A message's reactions now (a `reactions` frame).
+  setReactions(data) {
+    const message = this.store.setReactions(data);
+    const li = this.rows.get(data.id);
+    if (message && li) renderReactions(li, message, this.store.author);
+  }
+
+  // My author token changed (signed up in another tab): which reactions are mine, drawn again.
+  redrawReactions() {
+    for (const [id, li] of this.rows) {
+      const message = this.store.get(id);
+      if (message) renderReactions(li, message, this.store.author);
+    }
+  }
+
+  // A page of history anywhere in the room (around a message, or after one), in id order, the view kept.
+  addPage(messages) {
+    this.scroll.keepPosition(() => {
+      for (const message of messages) this.add(message, { stick: false, days: false });
+      this.days.fix();
+    });
+  }
+
+  // Messages not loaded after `afterId` (up to the next one shown): a "load newer" row there.
+  addGap(afterId) {
+    if (this.gaps.has(afterId)) return;
+    const row = gapRow(afterId);
+    this.list.insertBefore(row, this.insertionPoint(afterId + 0.75));
+    this.gaps.set(afterId, row);
+  }
+
+  // The gap after `afterId` got `messages`: it closes, or moves after the newest of them.
+  fillGap(afterId, messages, hasNewer) {
+    const row = this.gaps.get(afterId);
+    if (!row) return null;
+    const hadFocus = row.contains(document.activeElement);
+    row.remove();
+    this.gaps.delete(afterId);
+    const newest = messages.length ? messages[messages.length - 1].id : afterId;
+    // The first message shown after the gap: the page reached it, or nothing more is there: closed.
+    const shownAfter = Math.min(...[...this.rows.keys()].filter((id) => id > afterId));
+    const reached = !hasNewer || !messages.length || newest >= shownAfter;
+    for (const message of messages) this.add(message, { stick: false, days: false });
+    this.days.fix();
+    if (!reached && messages.length) {
+      this.addGap(newest);
+      if (hadFocus) this.gaps.get(newest)?.querySelector("button")?.focus();
+    }
+    return newest;
+  }
+
+  // Show a message: scrolled into the middle, focused (for a keyboard or a screen reader), briefly lit.
+  highlight(id) {
+    const li = this.rows.get(id);
+    if (!li) return false;
+    li.scrollIntoView({ block: "center" });
+    li.focus({ preventScroll: true });
+    li.classList.remove("msg-highlight");
+    void li.offsetWidth; // restart the animation when it is lit again
+    li.classList.add("msg-highlight");
+    setTimeout(() => li.classList.remove("msg-highlight"), HIGHLIGHT_MS);
+    return true;
   }
 
   // An edit the server refused: let the person try again.

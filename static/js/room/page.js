@@ -1,5 +1,5 @@
 // The room page's own furniture: the connection status, the room title, the
-// notice shown when we are removed from the room, and "copy invite link".
+// notice shown when we are removed from the room, "copy invite link" and a message's "copy link".
 
 const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -31,6 +31,25 @@ export class RoomPage {
         }
       });
     }
+  }
+
+  // "Copy link" on a message: its address (the room's, which private rooms need, and ?m=<id>) to the clipboard.
+  async copyMessageLink(room, id, button) {
+    if (!room) return;
+    const url = new URL(`/r/${encodeURIComponent(room)}/?m=${id}`, location.origin).href;
+    const status = $("message-status");
+    try {
+      await navigator.clipboard.writeText(url);
+      status.textContent = "Link to the message copied.";
+      button.textContent = "Copied";
+      setTimeout(() => {
+        if (button.isConnected) button.textContent = "Copy link";
+      }, 2000);
+    } catch {
+      status.textContent = `Copy this link: ${url}`; // no clipboard here: to copy by hand
+    }
+    clearTimeout(this.statusTimer);
+    this.statusTimer = setTimeout(() => (status.textContent = ""), 8000);
   }
 
   showConnection(state) {

@@ -4,15 +4,18 @@
 
 import { accountBadge, avatarElement, dayKey, el, timeElement } from "../dom.js";
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
+import { renderReactions } from "./reactions.js";
+import { quoteNode } from "./replies.js";
 
 const REMOVED_TEXT = "Message removed by a moderator";
 const AVATAR_SIZE = 20;
 
-// own: this browser sent it; me: my display name, for mentions.
-export function messageRow(message, { own, me }) {
+// own: this browser sent it; me: my display name, for mentions; author: my token, for my reactions.
+export function messageRow(message, { own, me, author }) {
   const li = el(
     "li",
-    { className: own ? "msg own" : "msg", attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts) } },
+    // tabindex -1: a jump to it (a reply's quote, a link) moves the focus here.
+    { className: own ? "msg own" : "msg", attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts), tabindex: "-1" } },
     el(
       "div",
       { className: "msg-meta" },
@@ -28,9 +31,12 @@ export function messageRow(message, { own, me }) {
       el("span", { className: "msg-edited", text: "edited" }),
       el("span", { className: "msg-actions" }),
     ),
+    message.reply_to ? quoteNode(message.reply_to) : null,
     el("p", { className: "msg-text" }),
+    el("div", { className: "msg-reactions", attrs: { role: "group", "aria-label": "Reactions" } }),
   );
   renderBody(li, message, { own, me });
+  renderReactions(li, message, author);
   return li;
 }
 
@@ -47,10 +53,20 @@ export function bodyOf(li) {
   return li.querySelector(".msg-text");
 }
 
-export function renderActions(li, { canEdit, canDelete }) {
+const ACTION = (name, text, label, extra = {}) =>
+  el("button", { className: `msg-action msg-${name}-button`, text, attrs: { type: "button", "aria-label": label, ...extra } });
+
+export function renderActions(li, { canEdit, canDelete, canReact }) {
   const box = li.querySelector(".msg-actions");
   if (!box) return;
   const buttons = [];
+  if (canReact) {
+    buttons.push(
+      ACTION("react", "React", "React to this message", { "aria-expanded": li.querySelector(".react-panel") ? "true" : "false" }),
+      ACTION("reply", "Reply", "Reply to this message"),
+    );
+  }
+  buttons.push(ACTION("link", "Copy link", "Copy link to this message"));
   if (canEdit) {
     buttons.push(
       el("button", { className: "msg-action msg-edit-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" } }),
@@ -74,6 +90,7 @@ export function focusActions(li) {
 
 export function markRemoved(li) {
   li.className = "msg msg-removed";
+  li.removeAttribute("tabindex");
   li.replaceChildren(el("p", { className: "msg-text", text: REMOVED_TEXT }));
 }
 
@@ -102,12 +119,23 @@ export function noticeRow(text, ts, kind, afterId) {
 }
 
 // Every row has a position: a message its id, a notice just after the newest
-// message shown when it arrived, a day separator just before its first
+// message shown when it arrived, a gap in the history (jump.js) just after the
+// message before it, a day separator just before its first
 // message or notice, an unsent message the very end.
 export function position(node) {
   if (node.dataset.id !== undefined) return Number(node.dataset.id);
+  if (node.dataset.gapAfter !== undefined) return Number(node.dataset.gapAfter) + 0.75;
   if (node.dataset.after !== undefined) return Number(node.dataset.after) + 0.5;
   if (node.dataset.before !== undefined) return Number(node.dataset.before) - 0.25;
   if (node.dataset.beforeNotice !== undefined) return Number(node.dataset.beforeNotice) + 0.4;
   return Infinity;
+}
+
+// Messages not loaded between two that are (after a jump to an older one): a button loads them.
+export function gapRow(afterId) {
+  return el(
+    "li",
+    { className: "history-gap", attrs: { "data-gap-after": String(afterId) } },
+    el("button", { className: "link-button load-newer", text: "Load newer messages", attrs: { type: "button" } }),
+  );
 }

@@ -9,8 +9,9 @@ import { randomId } from "../dom.js";
 const RESEND_AFTER_MS = 6000;
 
 export class Sender {
-  constructor({ socket, session, store, messages, outbox, mine, composer, maxLength }) {
-    Object.assign(this, { socket, session, store, messages, outbox, mine, composer, maxLength });
+  // replies: the reply bar (replies.js), which says what the next message answers.
+  constructor({ socket, session, store, messages, outbox, mine, composer, replies, maxLength }) {
+    Object.assign(this, { socket, session, store, messages, outbox, mine, composer, replies, maxLength });
     this.pausedUntil = 0; // the server could not store messages: nothing goes out until then
     setInterval(() => this.resendOverdue(), 2000);
   }
@@ -31,29 +32,32 @@ export class Sender {
       return false;
     }
     const clientId = randomId();
+    const replyTo = this.replies?.take() ?? null;
     this.mine.add(clientId);
-    this.outbox.add(clientId, room, text);
+    this.outbox.add(clientId, room, text, replyTo);
     this.messages.addPending(clientId, text, username, this.session.avatar);
-    if (joined === room && !this.paused) this.transmit(clientId, text); // paused: the resume sends it
+    if (joined === room && !this.paused) this.transmit(clientId, text, replyTo); // paused: the resume sends it
     return true;
   }
 
-  transmit(clientId, text) {
-    if (this.socket.send("send_message", { text, client_id: clientId })) this.outbox.markSent(clientId);
+  transmit(clientId, text, replyTo = null) {
+    const data = { text, client_id: clientId };
+    if (replyTo) data.reply_to = replyTo;
+    if (this.socket.send("send_message", data)) this.outbox.markSent(clientId);
   }
 
   // Just joined: whatever was sent but never acknowledged goes again.
   resendAll(room) {
     for (const [clientId, item] of this.outbox.forRoom(room)) {
       if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username, this.session.avatar);
-      this.transmit(clientId, item.text);
+      this.transmit(clientId, item.text, item.replyTo);
     }
   }
 
   resendOverdue() {
     const { joined, room } = this.session;
     if (!joined || joined !== room || this.composer.waiting || this.paused) return;
-    for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text);
+    for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text, item.replyTo);
   }
 
   // We are not getting in (refused, removed): what waits to go out for `room`

@@ -17,6 +17,9 @@ export class MessageStore {
     this.pending = new Set(); // client_ids sent (or sending) and not yet stored
     this.maxId = 0;
     this.minId = Infinity;
+    this.author = ""; // my author token: marks my reactions
+    this.reactionsSeq = 0; // join_confirm.reactions_seq of the last join: sent back to resume
+    this.latestReactions = new Map(); // id → the newest `reactions` heard, shown or not (yet)
   }
 
   get newestId() {
@@ -66,10 +69,34 @@ export class MessageStore {
   add(message) {
     if (this.shows(message.id) || this.gone.has(message.id)) return false;
     if (message.client_id) this.pending.delete(message.client_id);
+    const heard = this.latestReactions.get(message.id);
+    if (heard && heard.rseq > (message.rseq ?? 0)) Object.assign(message, { reactions: heard.reactions, rseq: heard.rseq });
     this.messages.set(message.id, message);
     this.maxId = Math.max(this.maxId, message.id);
     this.minId = Math.min(this.minId, message.id);
     return true;
+  }
+
+  // A message's reactions now (from `reactions`): the message if it is shown and this is newer, else null.
+  // Frames can cross, so only a higher rseq replaces what we have; one for a message not here yet waits for it.
+  setReactions({ id, rseq, reactions }) {
+    const message = this.messages.get(id);
+    const known = Math.max(message?.rseq ?? 0, this.latestReactions.get(id)?.rseq ?? 0);
+    if (rseq <= known) return null;
+    if (!message) {
+      if (!this.gone.has(id) && !this.removed.has(id)) this.latestReactions.set(id, { rseq, reactions });
+      return null;
+    }
+    this.latestReactions.delete(id);
+    message.reactions = reactions;
+    message.rseq = rseq;
+    return message;
+  }
+
+  // Is `emoji` among my reactions on that message (so a click takes it off)?
+  reacted(id, emoji, same) {
+    const message = this.messages.get(id);
+    return Boolean(message?.reactions?.some((r) => same(r.emoji, emoji) && r.authors.includes(this.author)));
   }
 
   // The message with its new text, or null when it is not shown.
@@ -110,6 +137,7 @@ export class MessageStore {
   clear() {
     this.clearMessages();
     this.pending.clear();
+    this.latestReactions.clear();
   }
 
   // Messages only, pending ones stay: after a moderator cleared the history.

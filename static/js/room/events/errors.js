@@ -46,7 +46,10 @@ export function bindErrors(chat) {
   socket.on("error", (error) => {
     if (error.event === "edit_message") messages.editFailed();
     if (error.event === "get_profile") chat.profiles.refused();
-    if (error.event === "history") older.done();
+    if (error.event === "history") {
+      older.done();
+      chat.jumper.failed();
+    }
     if (error.event === "kick_member" || error.event === "delete_message") {
       members.enableKick();
       messages.enableDelete();

@@ -10,13 +10,16 @@ export function join(chat, name) {
   session.room = name;
   page.hideNotice();
   const data = { room_name: name, username: session.username };
-  // Coming back to the room we were in: ask only for what we missed.
-  if (session.joined === name) data.since_id = store.newestId;
+  // Coming back to the room we were in: ask only for what we missed (messages, and reactions changed since).
+  if (session.joined === name) {
+    data.since_id = store.newestId;
+    data.reactions_since = store.reactionsSeq;
+  }
   socket.send("join_room", data);
 }
 
 export function bindJoining(chat) {
-  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer, store } = chat;
+  const { socket, session, page, messages, older, controls, typing, notifier, sidebar, sender, gate, composer, store, jumper, replies } = chat;
 
   socket.on("state", (state) => {
     page.showConnection(state);
@@ -30,6 +33,8 @@ export function bindJoining(chat) {
   // Signed up or logged in in another tab: this tab now speaks as the account, and its messages are the account's.
   socket.on("identity", (data) => {
     session.author = data.author;
+    store.author = data.author;
+    messages.redrawReactions();
     if (data.username) session.username = data.username;
     session.avatar = data.avatar || null;
     if (store.present) messages.setPermissions({ me: session.username, owner: session.owner, editWindow: store.editWindow });
@@ -38,6 +43,9 @@ export function bindJoining(chat) {
   socket.on("join_confirm", (data) => {
     const room = data.room;
     const switched = session.confirm(data);
+    store.author = session.author;
+    store.reactionsSeq = data.reactions_seq ?? 0;
+    if (switched) replies.forget();
     messages.setPermissions({ me: session.username, owner: session.owner, editWindow: data.edit_window });
     older.setHasMore(data.has_more); // before the history, so "scroll to the newest" is exact
     if (switched || !data.resumed) messages.setHistory(data.history || []);
@@ -53,6 +61,11 @@ export function bindJoining(chat) {
     sidebar.markCurrent(room);
     sender.resendAll(room.name);
     if (gate.hide()) composer.focus(); // in under the name picked there: on to writing
+    // Opened from a message's link: once in, to that message.
+    if (chat.focus && room.name === chat.focus.room) {
+      jumper.go(chat.focus.id);
+      chat.focus = null;
+    }
   });
 
   socket.on("resync_required", () => messages.clear());

@@ -1,10 +1,10 @@
 // Messages from the server: new, acknowledged, edited, deleted, cleared,
-// older pages of history, and notices.
+// their reactions, pages of history (older, or around a message and after it), and notices.
 
 import { mentions } from "../../richtext.js";
 
 export function bindMessages(chat) {
-  const { socket, session, store, messages, older, sender, typing, notifier } = chat;
+  const { socket, session, store, messages, older, sender, typing, notifier, jumper, replies } = chat;
 
   socket.on("receive_message", (m) => {
     if (!session.isJoined(m.room)) return;
@@ -32,17 +32,32 @@ export function bindMessages(chat) {
   });
 
   socket.on("message_deleted", (data) => {
-    if (session.isJoined(data.room)) messages.remove(data);
+    if (!session.isJoined(data.room)) return;
+    messages.remove(data);
+    replies.forget(data.id);
+  });
+
+  socket.on("reactions", (data) => {
+    if (session.isJoined(data.room)) messages.setReactions(data);
   });
 
   socket.on("history_cleared", (data) => {
     if (!session.isJoined(data.room)) return;
     messages.clearMessages();
+    replies.forget();
     messages.addNotice("A moderator cleared the history of this room.", new Date().toISOString(), "moderation");
   });
 
   socket.on("history", (data) => {
     if (!session.isJoined(data.room)) return;
+    if (data.around_id !== undefined) {
+      jumper.arrived(data);
+      return;
+    }
+    if (data.after_id !== undefined) {
+      jumper.newer(data);
+      return;
+    }
     messages.prependHistory(data.messages || [], () => older.setHasMore(data.has_more));
     older.done();
   });
