@@ -29,17 +29,17 @@ from rooms.errors import ChatError
 
 TYPING_EVERY = 2.0  # the server passes on one `typing` per 2 s per socket; sending more is waste
 TYPING_SHOWN = 4.0  # how long "ann is typing…" stays without another
-HELP = """Commands:
-  /join NAME-OR-CODE   join a room (or Enter on one in the list; Tab moves between panes)
-  /create NAME         create a public room and join it
-  /new                 create a private room (its code is its name) and join it
-  /leave               leave the room
-  /nick NAME           speak under another display name in this room
-  /edit TEXT           replace your last message (or Up in an empty line, then Enter)
-  /delete              delete your last message
-  /more                older messages (or PageUp at the top)
-  /find TEXT           search the public rooms
-  /quit                leave chatsite (or Ctrl+Q)"""
+HELP = """Commands (Tab moves between the rooms, the messages and this line):
+  /join NAME-OR-CODE  join a room (or Enter on one in the list)
+  /create NAME        create a public room and join it
+  /new                create a private room and join it
+  /leave              leave the room
+  /nick NAME          use another display name here
+  /edit TEXT          replace your last message (or Up, then Enter)
+  /delete             delete your last message
+  /more               older messages (or PageUp at the top)
+  /find TEXT          search the public rooms
+  /quit               leave (or Ctrl+Q)"""
 
 
 @dataclass

@@ -25,6 +25,7 @@ import contextlib
 import json
 import random
 import secrets
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -111,6 +112,10 @@ class Connection:
                     )
                     return
                 await self.on_state("down", f"The server answered HTTP {status}.")
+            except ssl.SSLCertVerificationError as error:
+                # Retrying cannot help: the person must trust the certificate (--cafile) or waive it (--insecure).
+                await self.on_state("closed", f"The server's certificate is not trusted ({error.verify_message}).")
+                return
             except ConnectionClosed:
                 pass  # read the close code below
             except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as error:

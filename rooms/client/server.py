@@ -115,6 +115,13 @@ class _Browser:
                 return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as error:  # 3xx (not followed), 4xx: an answer, not a fault
             return error.code, error.read().decode(errors="replace")
+        except urllib.error.URLError as error:  # no answer at all: say where and why
+            if isinstance(error.reason, ssl.SSLCertVerificationError):
+                raise LoginFailed(
+                    f"The certificate of {self.server.base} is not trusted ({error.reason.verify_message}): "
+                    "start with --cafile FILE (its CA certificate) or --insecure."
+                ) from None
+            raise LoginFailed(f"Cannot reach {self.server.base}: {error.reason}") from None
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
         url = self.server.base + path

@@ -1,6 +1,7 @@
 """A person chats from the terminal client with someone on the browser protocol, in #general."""
 
 from rooms.tests.client.conftest import unique
+from rooms.tests.support.servers import free_port
 
 
 async def test_a_guest_types_a_name_joins_general_and_chats(terminal, browser_client):
@@ -81,3 +82,9 @@ async def test_a_name_the_server_refuses_is_said_on_the_connect_screen(terminal)
         assert "Pick another" in said, said  # the form's own sentence, not a bare status code
         assert "HTTP" not in said
         assert not term.app.screen.query("#composer")  # still on the connect screen
+
+
+async def test_a_server_that_is_not_there_is_said_on_the_connect_screen(terminal):
+    async with terminal(url=f"http://127.0.0.1:{free_port()}") as term:  # nothing listens there
+        await term.enter(unique("ann"))
+        await term.pane_shows("#connect-error", "Cannot reach http://127.0.0.1:")
