@@ -258,8 +258,9 @@ class ChatScreen(Screen):
             text = f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} typing…"
         self.query_one("#typing", Static).update(Text(text, style="italic dim"))
 
-    def clear_log(self) -> None:
-        self.feed.remove_children()
+    async def clear_log(self) -> None:
+        # Awaited: until the old lines are gone, a redrawn message would look already shown.
+        await self.feed.remove_children()
 
     def mine(self, message: dict[str, Any]) -> bool:
         return message.get("author") is not None and message.get("author") == self.connection.author
@@ -306,7 +307,7 @@ class ChatScreen(Screen):
             found = ", ".join(f"#{room['name']} ({room['users']})" for room in data.get("rooms", []))
             self.notice(f"Rooms matching {data.get('query')!r}: {found or 'none'}", "info")
         elif event == "join_confirm":
-            self.joined(data)
+            await self.joined(data)
         elif event == "receive_message":
             self.show_message(data)
         elif event == "history":
@@ -326,21 +327,21 @@ class ChatScreen(Screen):
         elif event == "message_deleted":
             self.deleted(data)
         elif event == "history_cleared":
-            self.clear_log()
+            await self.clear_log()
             self.notice("A moderator cleared this room's history.")
         elif event == "resync_required":
-            self.clear_log()
+            await self.clear_log()
             self.notice("Missed too much while away: showing the latest messages.")
         elif event == "leave_confirm":
-            self.left(f"You left #{data.get('room')}.")
+            await self.left(f"You left #{data.get('room')}.")
         elif event == "room_created":
             code = data["room"]["name"]
             self.notice(f"Private room created; its code is {code}. Share it to invite people.", "info")
             await self.run_action_safely(self.connection.join(code))
         elif event == "kicked":
-            self.left(data.get("reason") or "You were removed from the room.", "error")
+            await self.left(data.get("reason") or "You were removed from the room.", "error")
         elif event == "room_closed":
-            self.left(f"#{data.get('room')} was closed: {data.get('reason', '')}", "error")
+            await self.left(f"#{data.get('room')} was closed: {data.get('reason', '')}", "error")
             self.rooms.pop(data.get("room"), None)
             self.show_rooms()
         elif event == "room_state":
@@ -356,7 +357,7 @@ class ChatScreen(Screen):
             self.refused(data)
         self.show_status()
 
-    def joined(self, data: dict[str, Any]) -> None:
+    async def joined(self, data: dict[str, Any]) -> None:
         self.room = data["room"]
         self.members, self.accounts = data.get("members", []), set(data.get("accounts", []))
         self.typists.clear()
@@ -367,7 +368,7 @@ class ChatScreen(Screen):
             return  # the missed messages follow as receive_message frames
         self.editing = None
         self.has_more = bool(data.get("has_more"))
-        self.clear_log()
+        await self.clear_log()
         for message in data.get("history", []):
             self.show_message(message)
         room = data["room"]
@@ -377,9 +378,9 @@ class ChatScreen(Screen):
         for client_id, payload in self.connection.outbox.items():
             self.pending(client_id, payload["text"])
 
-    def left(self, text: str, kind: str = "info") -> None:
+    async def left(self, text: str, kind: str = "info") -> None:
         self.room, self.members, self.editing = None, [], None
-        self.clear_log()
+        await self.clear_log()
         self.show_members()
         self.notice(text, kind)
 

@@ -36,7 +36,7 @@ async def test_a_guest_types_a_name_joins_general_and_chats(terminal, browser_cl
         await term.until(lambda: bob_name not in term.pane("#members"), f"{bob_name} leave the member list")
 
 
-async def test_the_room_list_shows_live_counts_and_joins_by_name(terminal, browser_client):
+async def test_the_room_list_shows_live_counts_and_joins_rooms(terminal, browser_client):
     room = unique("lounge")
     bob = await browser_client()
     await bob.join(room, unique("bob"), create=True)
@@ -44,9 +44,24 @@ async def test_the_room_list_shows_live_counts_and_joins_by_name(terminal, brows
     async with terminal() as term:
         await term.enter(unique("ann"))
         await term.pane_shows("#rooms", f"#{room} 1")  # the lobby's count: bob alone
+        await term.enter("said in general")
+        await term.pane_shows("#messages", "said in general")
         await term.enter(f"/join {room}")
         await term.pane_shows("#status", f"#{room} as")
         await term.pane_shows("#rooms", f"#{room} 2")
+        await term.loses("said in general")
+
+        await term.pilot.press("tab")  # from the message line to the room list, then to #general
+        await term.pilot.press("home", "enter")
+        await term.pane_shows("#status", "#general as")
+        await term.pane_shows("#messages", "said in general")  # its history, drawn again
+        await term.pane_shows("#rooms", f"#{room} 1")
+
+        renamed = unique("anna")
+        await term.enter(f"/nick {renamed}")  # joins the same room again under the new name
+        await term.pane_shows("#status", f"#general as {renamed}")
+        await term.pane_shows("#members", renamed)
+        assert "said in general" in term.pane("#messages")
 
 
 async def test_a_private_room_is_joined_by_its_code(terminal, browser_client):
