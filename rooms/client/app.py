@@ -89,6 +89,14 @@ class MessageLine(Static):
         self.update(self._text())
 
 
+class PendingLine(Static):
+    """A message sent but not yet in the room (no `receive_message` yet): "sending…"."""
+
+    def __init__(self, client_id: str, text: str):
+        self.wanted = text
+        super().__init__(Text.assemble(("sending… ", "dim"), text), id=f"pending-{client_id}", classes="pending")
+
+
 class Notice(Static):
     """A line that is not a message: join/leave notices, your own actions, errors."""
 
@@ -165,6 +173,7 @@ class ChatScreen(Screen):
         self.connection = connection
         self.settings = settings
         self.rooms: dict[str, dict[str, Any]] = {}  # the lobby, by name
+        self.lobby_limit = 50  # room_list's `limit` replaces it
         self.room: dict[str, Any] | None = None
         self.members: list[str] = []
         self.accounts: set[str] = set()
@@ -292,10 +301,13 @@ class ChatScreen(Screen):
     async def handle(self, event: str, data: dict[str, Any]) -> None:
         if event == "room_list":
             self.rooms = {room["name"]: room for room in data.get("rooms", [])}
+            self.lobby_limit = data.get("limit") or len(self.rooms)
             self.show_rooms()
         elif event in ("room_update", "room_updates"):
             for room in data["rooms"] if event == "room_updates" else [data]:
-                if room.get("kind") != "private":
+                # Bounded like the page's lobby (docs/protocol.md): a new room only while the list is not full.
+                known = room["name"] in self.rooms
+                if room.get("kind") != "private" and (known or len(self.rooms) < self.lobby_limit):
                     self.rooms[room["name"]] = room
                 if self.room is not None and room["name"] == self.room["name"]:
                     self.room = room
@@ -425,19 +437,15 @@ class ChatScreen(Screen):
         client_id = data.get("client_id")
         if data.get("event") == "send_message" and client_id and data.get("code") != "unavailable":
             for pending in self.feed.query(f"#pending-{client_id}"):
-                text = pending.text
                 pending.remove()
                 composer = self.query_one("#composer", Composer)
                 if not composer.value:
-                    composer.value = text  # the refused text is the person's, to send again
-            self.feed.query(f"#pending-{client_id}").remove()
+                    composer.value = pending.wanted  # the refused text is the person's, to send again
 
     def pending(self, client_id: str, text: str) -> None:
         if self.feed.query(f"#pending-{client_id}"):
             return
-        line = Static(Text.assemble(("sending… ", "dim"), text), id=f"pending-{client_id}", classes="pending")
-        line.text = text
-        self.add(line)
+        self.add(PendingLine(client_id, text))
 
     # --- what the person does ------------------------------------------------
 

@@ -76,6 +76,7 @@ class Connection:
         self.outbox: dict[str, dict[str, Any]] = {}  # client_id -> send_message data, in sending order
         self.author: str | None = None  # our author token (join_confirm / identity)
         self._closing = False
+        self.ended = False  # a final close: no more reconnects
         self._held_until = 0.0  # `unavailable`: send nothing before this (loop time)
         self._task: asyncio.Task | None = None
 
@@ -95,6 +96,12 @@ class Connection:
                 await self._task
 
     async def _run(self) -> None:
+        try:
+            await self._reconnecting()
+        finally:
+            self.ended = True
+
+    async def _reconnecting(self) -> None:
         delay = BACKOFF_FIRST
         first = True
         while not self._closing:
@@ -212,11 +219,16 @@ class Connection:
         text = encode(event, data)
         parse_frame(text)  # the server's own checks on the frame's shape; raises ChatError
         if self.ws is None:
-            raise ChatError(Code.UNAVAILABLE, "Not connected; trying to reconnect.")
+            raise ChatError(Code.UNAVAILABLE, self._not_connected())
         try:
             await self.ws.send(text)
         except ConnectionClosed:
-            raise ChatError(Code.UNAVAILABLE, "Not connected; trying to reconnect.") from None
+            raise ChatError(Code.UNAVAILABLE, self._not_connected()) from None
+
+    def _not_connected(self) -> str:
+        if self.ended:
+            return "Disconnected: quit (Ctrl+Q) and connect again."
+        return "Not connected; trying to reconnect."
 
     async def _join(self, room: str, *, since_id: int | None = None, username: str | None = None, **extra) -> None:
         data: dict[str, Any] = {"room_name": room, **extra}

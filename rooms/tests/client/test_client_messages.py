@@ -53,3 +53,24 @@ async def test_pageup_scrolls_back_through_older_history(terminal, browser_clien
         shown = term.app.screen.lines()
         texts = [line.message["text"] for line in shown]
         assert texts == [f"old message {n:02}" for n in range(1, 71)]  # each once, in order
+
+
+async def test_a_refused_message_is_said_and_given_back_to_the_message_line(terminal, browser_client):
+    room = unique("slow")
+    bob = await browser_client()
+    await bob.join(room, unique("bob"), create=True)  # bob owns the room
+    await bob.send("set_slow_mode", {"seconds": 600})
+    await bob.expect("room_state")
+
+    async with terminal(room=room) as term:
+        ann = unique("ann")
+        await term.enter(ann)
+        await term.pane_shows("#status", f"#{room} as {ann}")
+        await term.enter("one is allowed")
+        await term.pane_shows("#messages", f"{ann} one is allowed")
+        await term.enter("two is too soon")
+        await term.pane_shows("#messages", "[rate_limited]")
+        await term.loses("sending… two is too soon")
+        assert term.app.screen.query_one("#composer").value == "two is too soon"  # kept, to send later
+        texts = [line.message["text"] for line in term.app.screen.lines()]
+        assert texts == ["one is allowed"]
