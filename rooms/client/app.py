@@ -183,6 +183,7 @@ class ChatScreen(Screen):
         self.typists: dict[str, asyncio.TimerHandle] = {}
         self.last_typing = 0.0
         self.history_asked = False
+        self.was_in_room = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -294,7 +295,8 @@ class ChatScreen(Screen):
             self.notice(detail, "error")
         elif state == "reconnecting" and previous == "connected":
             self.notice("Connection lost; reconnecting…")
-        elif state == "connected" and self.connection.room is None and self.settings.room:
+        elif state == "connected" and self.connection.room is None and self.settings.room and not self.was_in_room:
+            # The first room, once: after a kick or a closed room the person chooses where to go.
             await self.run_action_safely(self.connection.join(self.settings.room, username=self.settings.username))
         self.show_status()
 
@@ -370,7 +372,7 @@ class ChatScreen(Screen):
         self.show_status()
 
     async def joined(self, data: dict[str, Any]) -> None:
-        self.room = data["room"]
+        self.room, self.was_in_room = data["room"], True
         self.members, self.accounts = data.get("members", []), set(data.get("accounts", []))
         self.typists.clear()
         self.show_members()
