@@ -125,7 +125,7 @@ class Connection:
                 return
             except ConnectionClosed:
                 pass  # read the close code below
-            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as error:
+            except (OSError, TimeoutError, ChatError, websockets.InvalidHandshake, websockets.InvalidURI) as error:
                 await self.on_state("down", str(error) or type(error).__name__)
             code = self.ws.close_code if self.ws is not None else None
             self.ws = None
@@ -152,7 +152,8 @@ class Connection:
         )
         await self.on_state("connected", self.server.ws_url)
         if self.room is not None:
-            await self._join(self.room, since_id=self.newest_id or None)
+            with contextlib.suppress(ChatError):  # closed at once (4014, say): the loop below reads why
+                await self._join(self.room, since_id=self.newest_id or None)
         async for text in ws:
             if isinstance(text, bytes):
                 continue  # the server sends text frames only
@@ -177,8 +178,9 @@ class Connection:
             if not data.get("resumed"):
                 self.newest_id = max(ids, default=0)
             # Anything not acknowledged goes again, in order, with the same client_id.
-            for payload in list(self.outbox.values()):
-                await self._send("send_message", payload)
+            with contextlib.suppress(ChatError):  # the socket closed meanwhile: the next session resends
+                for payload in list(self.outbox.values()):
+                    await self._send("send_message", payload)
         elif event == "receive_message" and data.get("room") == self.room:
             self.newest_id = max(self.newest_id, data["id"])
         elif event == "ack":
@@ -207,11 +209,12 @@ class Connection:
     async def _retry(self, event: str | None) -> None:
         if self.ws is None:
             return  # the reconnect will join and resend anyway
-        if event == "join_room" and self.room:
-            await self._join(self.room, since_id=self.newest_id or None)
-        else:
-            for payload in list(self.outbox.values()):
-                await self._send("send_message", payload)
+        with contextlib.suppress(ChatError):  # closed meanwhile: the reconnect does the same
+            if event == "join_room" and self.room:
+                await self._join(self.room, since_id=self.newest_id or None)
+            else:
+                for payload in list(self.outbox.values()):
+                    await self._send("send_message", payload)
 
     # --- what the person does ------------------------------------------------
 

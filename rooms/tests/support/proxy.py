@@ -16,7 +16,8 @@ class Relay:
         self.target_port = target_port
         self.port = free_port()
         self.open = True
-        self.refused = 0  # connections turned away while shut
+        self.refused = 0  # connections turned away while held
+        self.accepted = 0  # connections let through
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.StreamWriter] = set()
 
@@ -57,6 +58,7 @@ class Relay:
         except OSError:
             writer.close()
             return
+        self.accepted += 1
         self._pipes.update((writer, up_writer))
         await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
 
