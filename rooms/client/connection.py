@@ -47,6 +47,8 @@ FINAL_CLOSES = {
     Close.SIGNED_OUT: "This session was signed out: connect again.",
 }
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 15.0
+# A socket closed sooner than this after opening (1013 "try again later", a server in trouble) keeps backing off.
+STEADY_SECONDS = 10.0
 
 
 def decode(text: str) -> tuple[str, dict[str, Any]]:
@@ -106,9 +108,9 @@ class Connection:
         first = True
         while not self._closing:
             await self.on_state("connecting" if first else "reconnecting", self.server.ws_url)
+            opened = asyncio.get_running_loop().time()
             try:
                 await self._session()
-                delay = BACKOFF_FIRST  # it was open: the next drop starts the backoff again
             except InvalidStatus as error:
                 status = error.response.status_code
                 if 400 <= status < 500:
@@ -135,6 +137,8 @@ class Connection:
                 await self.on_state("closed", f"{FINAL_CLOSES[code]} (close code {code})")
                 return
             first = False
+            if asyncio.get_running_loop().time() - opened > STEADY_SECONDS:
+                delay = BACKOFF_FIRST  # it was up for a while: this drop starts the backoff again
             # Jitter, so a restarted server is not met by every client in the same instant.
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, BACKOFF_MAX)
