@@ -1,0 +1,638 @@
+"""The terminal client's screens: connect (server, name or account), then chat.
+
+The chat screen has the rooms with their live counts on the left, the room's
+messages in the middle, its members on the right, and a composer below.
+Typing `/help` lists the commands; Up in an empty composer edits your last
+message, PageUp at the top of the messages fetches older ones. Everything the
+server says goes through `ChatScreen.handle`, one branch per event of
+docs/protocol.md; user text is always shown as plain text, never as markup.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rooms.client.connection import Connection
+from rooms.client.server import LoginFailed, Server
+from rooms.errors import ChatError
+
+TYPING_EVERY = 2.0  # the server passes on one `typing` per 2 s per socket; sending more is waste
+TYPING_SHOWN = 4.0  # how long "ann is typing…" stays without another
+HELP = """Commands (Tab moves between the rooms, the messages and this line):
+  /join NAME-OR-CODE  join a room (or Enter on one in the list)
+  /create NAME        create a public room and join it
+  /new                create a private room and join it
+  /leave              leave the room
+  /nick NAME          use another display name here
+  /edit TEXT          replace your last message (or Up, then Enter)
+  /delete             delete your last message
+  /more               older messages (or PageUp at the top)
+  /find TEXT          search the public rooms
+  /quit               leave (or Ctrl+Q)"""
+
+
+@dataclass
+class Settings:
+    """What the person chose on the command line or the connect screen."""
+
+    url: str = "http://127.0.0.1:8000"
+    username: str = ""
+    room: str = "general"
+    account: str = ""
+    password: str = ""
+    insecure: bool = False
+    cafile: str | None = None
+
+
+def clock(ts: str | None) -> str:
+    """A message's time as HH:MM in the terminal's local zone."""
+    if not ts:
+        return "--:--"
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone().strftime("%H:%M")
+    except ValueError:
+        return "--:--"
+
+
+class MessageLine(Static):
+    """One message; keeps its data so an edit or a deletion can redraw it."""
+
+    def __init__(self, message: dict[str, Any], mine: bool):
+        self.message = message
+        self.mine = mine
+        super().__init__(self._text(), classes="message mine" if mine else "message")
+
+    def _text(self) -> Text:
+        line = Text.assemble(
+            (clock(self.message.get("ts")) + " ", "dim"),
+            (self.message["username"], "bold cyan" if self.mine else "bold"),
+            ("✓ " if self.message.get("account") else " ", "green"),
+        )
+        line.append(self.message["text"])
+        if self.message.get("edited_at"):
+            line.append(" (edited)", "dim")
+        return line
+
+    def edited(self, text: str, edited_at: str | None) -> None:
+        self.message.update(text=text, edited_at=edited_at or "edited")
+        self.update(self._text())
+
+
+class PendingLine(Static):
+    """A message sent but not yet in the room (no `receive_message` yet): "sending…"."""
+
+    def __init__(self, client_id: str, text: str):
+        self.wanted = text
+        super().__init__(Text.assemble(("sending… ", "dim"), text), id=f"pending-{client_id}", classes="pending")
+
+
+class Notice(Static):
+    """A line that is not a message: join/leave notices, your own actions, errors."""
+
+    def __init__(self, text: str, kind: str = "notice"):
+        style = {"error": "bold red", "notice": "italic dim", "info": "italic"}[kind]
+        super().__init__(Text(text, style=style), classes=kind)
+
+
+class Composer(Input):
+    """The message line; Up on an empty line edits your last message."""
+
+    BINDINGS = [Binding("up", "edit_last", "Edit last message", show=False)]
+
+    def action_edit_last(self) -> None:
+        if not self.value:
+            self.screen.edit_last()
+
+
+class ConnectScreen(Screen):
+    """Where to connect and as whom."""
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        with Vertical(id="connect-form"):
+            yield Label("chatsite", id="connect-title")
+            yield Label("Server")
+            yield Input(s.url, placeholder="https://chat.example or http://127.0.0.1:8000", id="url")
+            yield Label("Display name (as a guest)")
+            yield Input(s.username, placeholder="your name", id="username")
+            yield Label("…or an account and its password")
+            yield Input(s.account, placeholder="account (optional)", id="account")
+            yield Input(s.password, placeholder="password", password=True, id="password")
+            yield Label("Room")
+            yield Input(s.room, placeholder="general, a room name or a private code", id="room")
+            yield Button("Connect", variant="primary", id="connect")
+            yield Static("", id="connect-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#username" if self.settings.url else "#url", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#connect")
+    def submit(self) -> None:
+        value = {name: self.query_one(f"#{name}", Input).value.strip() for name in ("url", "username", "room")}
+        account = self.query_one("#account", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        if not value["username"] and not account:
+            self.show_error("Type a display name, or an account and its password.")
+            return
+        self.settings.url, self.settings.username, self.settings.room = value["url"], value["username"], value["room"]
+        self.settings.account, self.settings.password = account, password
+        self.show_error("Connecting…")
+        self.app.sign_in()
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#connect-error", Static).update(Text(text, style="bold red"))
+
+
+class ChatScreen(Screen):
+    """One room at a time, the lobby beside it."""
+
+    BINDINGS = [
+        Binding("pageup", "older", "Older messages", priority=True),
+        Binding("pagedown", "newer", "Newer", show=False, priority=True),
+        Binding("escape", "cancel_edit", "Cancel editing", show=False),
+    ]
+
+    def __init__(self, connection: Connection, settings: Settings):
+        super().__init__()
+        self.connection = connection
+        self.settings = settings
+        self.rooms: dict[str, dict[str, Any]] = {}  # the lobby, by name
+        self.lobby_limit = 50  # room_list's `limit` replaces it
+        self.room: dict[str, Any] | None = None
+        self.members: list[str] = []
+        self.accounts: set[str] = set()
+        self.has_more = False
+        self.editing: int | None = None  # the id of the message being edited
+        self.state = "connecting"
+        self.typists: dict[str, asyncio.TimerHandle] = {}
+        self.last_typing = 0.0
+        self.history_asked = False
+        self.was_in_room = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status")
+        with Horizontal(id="panes"):
+            with Vertical(id="lobby"):
+                yield Label("Rooms", classes="pane-title")
+                yield OptionList(id="rooms")
+            yield VerticalScroll(id="messages")
+            with Vertical(id="people"):
+                yield Label("Members", classes="pane-title")
+                yield Static("", id="members")
+        yield Static("", id="typing")
+        yield Composer(placeholder="Message, or /help", id="composer")
+
+    def on_mount(self) -> None:
+        self.query_one("#composer").focus()
+        self.show_status()
+
+    # --- what is shown ----------------------------------------------------
+
+    @property
+    def feed(self) -> VerticalScroll:
+        return self.query_one("#messages", VerticalScroll)
+
+    def add(self, widget: Static, *, before: Static | None = None) -> None:
+        feed = self.feed
+        at_end = feed.scroll_y >= feed.max_scroll_y - 1
+        if before is not None:
+            feed.mount(widget, before=before)
+        else:
+            feed.mount(widget)
+            if at_end:
+                feed.scroll_end(animate=False)
+
+    def notice(self, text: str, kind: str = "notice") -> None:
+        self.add(Notice(text, kind))
+
+    def error(self, data: dict[str, Any]) -> None:
+        """An error, plainly: the server's sentence, then its stable code."""
+        self.notice(f"⚠ {data.get('message') or 'Refused.'} [{data.get('code', 'error')}]", "error")
+
+    def lines(self) -> list[MessageLine]:
+        return list(self.feed.query(MessageLine))
+
+    def line(self, message_id: int) -> MessageLine | None:
+        return next((line for line in self.lines() if line.message["id"] == message_id), None)
+
+    def show_status(self) -> None:
+        where = ""
+        if self.room is not None:
+            room = self.room
+            where = f"#{room['name']}" if room["kind"] != "private" else f"{room['title']} (code {room['name']})"
+            where = f" · {where} as {self.connection.username}"
+        state = {"connected": "● connected", "connecting": "○ connecting…", "reconnecting": "○ reconnecting…"}
+        text = state.get(self.state, self.state)
+        if self.editing is not None:
+            where += " · editing your last message: Enter saves, Esc cancels"
+        self.query_one("#status", Static).update(Text(text + where))
+
+    def show_rooms(self) -> None:
+        options = self.query_one("#rooms", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for name, room in self.rooms.items():
+            options.add_option(Option(Text(f"#{name} {room['users']}"), id=name))
+        if highlighted is not None and options.option_count:
+            options.highlighted = min(highlighted, options.option_count - 1)
+
+    def show_members(self) -> None:
+        text = Text()
+        for name in self.members:
+            text.append(name, "bold cyan" if name == self.connection.username else "")
+            if name in self.accounts:
+                text.append(" ✓", "green")
+            text.append("\n")
+        self.query_one("#members", Static).update(text)
+
+    def show_typing(self) -> None:
+        names = sorted(self.typists)
+        text = ""
+        if names:
+            text = f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} typing…"
+        self.query_one("#typing", Static).update(Text(text, style="italic dim"))
+
+    async def clear_log(self) -> None:
+        # Awaited: until the old lines are gone, a redrawn message would look already shown.
+        await self.feed.remove_children()
+
+    def mine(self, message: dict[str, Any]) -> bool:
+        return message.get("author") is not None and message.get("author") == self.connection.author
+
+    def show_message(self, message: dict[str, Any]) -> None:
+        if self.line(message["id"]) is not None:
+            return  # already shown: a resend's echo, or history overlapping live traffic
+        if client_id := message.get("client_id"):
+            for pending in self.feed.query(f"#pending-{client_id}"):
+                pending.remove()
+        self.add(MessageLine(message, self.mine(message)))
+
+    # --- the server's events ----------------------------------------------
+
+    async def on_state(self, state: str, detail: str) -> None:
+        previous, self.state = self.state, state
+        if state == "down":
+            self.state = "reconnecting"
+            if previous != "reconnecting":
+                self.notice(f"Connection lost ({detail}); reconnecting…")
+        elif state == "closed":
+            self.notice(detail, "error")
+        elif state == "reconnecting" and previous == "connected":
+            self.notice("Connection lost; reconnecting…")
+        elif state == "connected" and self.connection.room is None and self.settings.room and not self.was_in_room:
+            # The first room, once: after a kick or a closed room the person chooses where to go.
+            await self.run_action_safely(self.connection.join(self.settings.room, username=self.settings.username))
+        self.show_status()
+
+    async def handle(self, event: str, data: dict[str, Any]) -> None:
+        if event == "room_list":
+            self.rooms = {room["name"]: room for room in data.get("rooms", [])}
+            self.lobby_limit = data.get("limit") or len(self.rooms)
+            self.show_rooms()
+        elif event in ("room_update", "room_updates"):
+            for room in data["rooms"] if event == "room_updates" else [data]:
+                # Bounded like the page's lobby (docs/protocol.md): a new room only while the list is not full.
+                known = room["name"] in self.rooms
+                if room.get("kind") != "private" and (known or len(self.rooms) < self.lobby_limit):
+                    self.rooms[room["name"]] = room
+                if self.room is not None and room["name"] == self.room["name"]:
+                    self.room = room
+            self.show_rooms()
+        elif event == "room_removed":
+            self.rooms.pop(data.get("name"), None)
+            self.show_rooms()
+        elif event == "room_results":
+            found = ", ".join(f"#{room['name']} ({room['users']})" for room in data.get("rooms", []))
+            self.notice(f"Rooms matching {data.get('query')!r}: {found or 'none'}", "info")
+        elif event == "join_confirm":
+            await self.joined(data)
+        elif event == "receive_message":
+            self.show_message(data)
+        elif event == "history":
+            self.older(data)
+        elif event == "member_list":
+            self.members, self.accounts = data.get("members", []), set(data.get("accounts", []))
+            self.show_members()
+        elif event == "system_message":
+            self.notice(f"{clock(data.get('ts'))} {data.get('text', '')}")
+            self.typists.pop(data.get("username"), None)
+            self.show_typing()
+        elif event == "typing":
+            self.typing(data.get("username", ""))
+        elif event == "message_updated":
+            if line := self.line(data["id"]):
+                line.edited(data["text"], data.get("edited_at"))
+        elif event == "message_deleted":
+            self.deleted(data)
+        elif event == "history_cleared":
+            await self.clear_log()
+            self.notice("A moderator cleared this room's history.")
+        elif event == "resync_required":
+            await self.clear_log()
+            self.notice("Missed too much while away: showing the latest messages.")
+        elif event == "leave_confirm":
+            await self.left(f"You left #{data.get('room')}.")
+        elif event == "room_created":
+            code = data["room"]["name"]
+            self.notice(f"Private room created; its code is {code}. Share it to invite people.", "info")
+            await self.run_action_safely(self.connection.join(code))
+        elif event == "kicked":
+            await self.left(data.get("reason") or "You were removed from the room.", "error")
+        elif event == "room_closed":
+            await self.left(f"#{data.get('room')} was closed: {data.get('reason', '')}", "error")
+            self.rooms.pop(data.get("room"), None)
+            self.show_rooms()
+        elif event == "room_state":
+            slow = data.get("slow_mode") or 0
+            state = "locked (read-only)" if data.get("locked") else "open"
+            self.notice(f"The room is {state}{f', slow mode {slow} s' if slow else ''}.")
+        elif event in ("identity", "renamed"):
+            self.notice(f"You are now {data.get('username')}.")
+            self.show_members()
+        elif event == "signed_out":
+            self.notice(f"Signed out: {data.get('reason', '')}", "error")
+        elif event == "error":
+            self.refused(data)
+        self.show_status()
+
+    async def joined(self, data: dict[str, Any]) -> None:
+        self.room, self.was_in_room = data["room"], True
+        self.members, self.accounts = data.get("members", []), set(data.get("accounts", []))
+        self.typists.clear()
+        self.show_members()
+        self.show_typing()
+        if data.get("resumed"):
+            self.notice("Reconnected; caught up.")
+            return  # the missed messages follow as receive_message frames
+        self.editing = None
+        self.has_more = bool(data.get("has_more"))
+        await self.clear_log()
+        for message in data.get("history", []):
+            self.show_message(message)
+        room = data["room"]
+        name = f"#{room['name']}" if room["kind"] != "private" else f"{room['title']} (code {room['name']})"
+        self.notice(f"You joined {name} as {data.get('username')}.", "info")
+        # Anything typed but unacknowledged in this room is on its way again: show it as sending.
+        for client_id, payload in self.connection.outbox.items():
+            self.pending(client_id, payload["text"])
+
+    async def left(self, text: str, kind: str = "info") -> None:
+        self.room, self.members, self.editing = None, [], None
+        await self.clear_log()
+        self.show_members()
+        self.notice(text, kind)
+
+    def older(self, data: dict[str, Any]) -> None:
+        self.history_asked = False
+        self.has_more = bool(data.get("has_more"))
+        lines = self.lines()
+        first = lines[0] if lines else None
+        for message in data.get("messages", []):
+            if self.line(message["id"]) is None:
+                self.add(MessageLine(message, self.mine(message)), before=first)
+        if not data.get("messages"):
+            self.notice("No older messages.")
+        self.feed.scroll_home(animate=False)
+
+    def typing(self, username: str) -> None:
+        if not username or username == self.connection.username:
+            return
+        if handle := self.typists.pop(username, None):
+            handle.cancel()
+        self.typists[username] = asyncio.get_running_loop().call_later(TYPING_SHOWN, self.stopped_typing, username)
+        self.show_typing()
+
+    def stopped_typing(self, username: str) -> None:
+        self.typists.pop(username, None)
+        self.show_typing()
+
+    def deleted(self, data: dict[str, Any]) -> None:
+        line = self.line(data["id"])
+        if line is None:
+            return
+        if data.get("by") in ("owner", "moderator"):
+            self.add(
+                Notice(f"(a message removed by {'the owner' if data['by'] == 'owner' else 'a moderator'})"), before=line
+            )
+        line.remove()
+        if self.editing == data["id"]:
+            self.cancel_edit()
+
+    def refused(self, data: dict[str, Any]) -> None:
+        self.error(data)
+        client_id = data.get("client_id")
+        if data.get("event") == "send_message" and client_id and data.get("code") != "unavailable":
+            for pending in self.feed.query(f"#pending-{client_id}"):
+                pending.remove()
+                composer = self.query_one("#composer", Composer)
+                if not composer.value:
+                    composer.value = pending.wanted  # the refused text is the person's, to send again
+
+    def pending(self, client_id: str, text: str) -> None:
+        if self.feed.query(f"#pending-{client_id}"):
+            return
+        self.add(PendingLine(client_id, text))
+
+    # --- what the person does ------------------------------------------------
+
+    async def run_action_safely(self, action) -> None:
+        """Run a connection call; a local refusal (shape, not connected) is shown like the server's."""
+        try:
+            await action
+        except ChatError as error:
+            self.error(error.as_data())
+
+    @on(Input.Submitted, "#composer")
+    async def submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.value = ""
+        if not text:
+            self.cancel_edit()
+            return
+        if text.startswith("/") and not text.startswith("//"):
+            await self.command(text)
+        elif self.editing is not None:
+            message_id, self.editing = self.editing, None
+            await self.run_action_safely(self.connection.send("edit_message", {"id": message_id, "text": text}))
+        else:
+            await self.say(text.removeprefix("/"))
+        self.show_status()
+
+    async def say(self, text: str) -> None:
+        if self.room is None:
+            self.error({"code": "not_in_room", "message": "Join a room first (/join general)."})
+            return
+        try:
+            client_id = await self.connection.say(text)
+        except ChatError as error:
+            self.error(error.as_data())
+            self.query_one("#composer", Composer).value = text
+            return
+        self.pending(client_id, text)
+
+    async def command(self, line: str) -> None:
+        name, _, rest = line[1:].partition(" ")
+        name, rest = name.lower(), rest.strip()
+        conn = self.connection
+        if name in ("join", "j") and rest:
+            await self.run_action_safely(conn.join(rest.removeprefix("#")))
+        elif name == "create" and rest:
+            await self.run_action_safely(conn.join(rest.removeprefix("#"), create=True))
+        elif name == "new":
+            await self.run_action_safely(conn.send("create_room"))
+        elif name == "leave":
+            await self.run_action_safely(conn.send("leave_room"))
+        elif name == "nick" and rest and self.room is not None:
+            await self.run_action_safely(conn.join(self.room["name"], username=rest))
+        elif name == "edit" and rest:
+            if (line_ := self.last_mine()) is not None:
+                await self.run_action_safely(conn.send("edit_message", {"id": line_.message["id"], "text": rest}))
+        elif name == "delete":
+            if (line_ := self.last_mine()) is not None:
+                await self.run_action_safely(conn.send("delete_message", {"id": line_.message["id"]}))
+        elif name == "more":
+            await self.action_older()
+        elif name == "find":
+            await self.run_action_safely(conn.send("find_rooms", {"query": rest}))
+        elif name in ("quit", "exit"):
+            await self.app.action_quit()
+        else:
+            self.notice(HELP, "info")
+
+    def last_mine(self) -> MessageLine | None:
+        line = next((line for line in reversed(self.lines()) if line.mine), None)
+        if line is None:
+            self.notice("You have no message in this room to change.", "error")
+        return line
+
+    def edit_last(self) -> None:
+        line = self.last_mine()
+        if line is None:
+            return
+        self.editing = line.message["id"]
+        composer = self.query_one("#composer", Composer)
+        composer.value = line.message["text"]
+        composer.cursor_position = len(composer.value)
+        self.show_status()
+
+    def cancel_edit(self) -> None:
+        if self.editing is not None:
+            self.editing = None
+            self.query_one("#composer", Composer).value = ""
+            self.show_status()
+
+    def action_cancel_edit(self) -> None:
+        self.cancel_edit()
+
+    async def action_older(self) -> None:
+        """PageUp: scroll up; at the top, ask the server for the page before the oldest shown."""
+        feed = self.feed
+        if feed.scroll_y > 0:
+            feed.scroll_page_up(animate=False)
+            return
+        lines = self.lines()
+        if self.room is None or not self.has_more or self.history_asked:
+            return
+        self.history_asked = True
+        data = {"before_id": lines[0].message["id"]} if lines else {}
+        await self.run_action_safely(self.connection.send("history", data))
+
+    def action_newer(self) -> None:
+        self.feed.scroll_page_down(animate=False)
+
+    @on(Input.Changed, "#composer")
+    async def typed(self, event: Input.Changed) -> None:
+        if not event.value or event.value.startswith("/") or self.room is None or self.editing is not None:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self.last_typing >= TYPING_EVERY:
+            self.last_typing = now
+            with contextlib.suppress(ChatError):  # not connected: nobody to tell
+                await self.connection.send("typing")
+
+    @on(OptionList.OptionSelected, "#rooms")
+    async def picked(self, event: OptionList.OptionSelected) -> None:
+        await self.run_action_safely(self.connection.join(event.option.id))
+        self.query_one("#composer").focus()
+
+
+class ChatApp(App):
+    """chatsite in a terminal."""
+
+    TITLE = "chatsite"
+    CSS = """
+    #connect-form { width: 64; height: auto; margin: 1 2; }
+    #connect-title { text-style: bold; margin-bottom: 1; }
+    #connect-error { margin-top: 1; }
+    #status { height: 1; background: $panel; padding: 0 1; }
+    #panes { height: 1fr; }
+    #lobby { width: 24; border-right: solid $panel; }
+    #people { width: 22; border-left: solid $panel; padding: 0 1; }
+    #rooms { height: 1fr; border: none; }
+    .pane-title { text-style: bold; padding: 0 1; }
+    #messages { padding: 0 1; }
+    #typing { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, settings: Settings | None = None, *, connect_now: bool = False):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.connect_now = connect_now
+        self.connection: Connection | None = None
+        self.chat: ChatScreen | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(ConnectScreen(self.settings))
+        if self.connect_now:
+            self.sign_in()
+
+    @work(exclusive=True, group="sign-in")
+    async def sign_in(self) -> None:
+        """Get a session over HTTP (guest or account), then open the chat screen and its socket."""
+        s = self.settings
+        form = self.screen if isinstance(self.screen, ConnectScreen) else None
+        try:
+            server = Server.from_url(s.url, insecure=s.insecure, cafile=s.cafile)
+            if s.account:
+                cookie = await asyncio.to_thread(server.account_session, s.account, s.password)
+            else:
+                cookie = await asyncio.to_thread(server.guest_session, s.username)
+        except (ValueError, LoginFailed, OSError) as error:
+            if form is not None:
+                form.show_error(str(error) or type(error).__name__)
+            return
+        self.chat = ChatScreen(
+            Connection(server, on_event=self.on_server_event, on_state=self.on_connection_state, cookie=cookie), s
+        )
+        self.connection = self.chat.connection
+        await self.switch_screen(self.chat)
+        self.connection.start()
+
+    async def on_server_event(self, event: str, data: dict[str, Any]) -> None:
+        if self.chat is not None:
+            await self.chat.handle(event, data)
+
+    async def on_connection_state(self, state: str, detail: str) -> None:
+        if self.chat is not None and self.chat.is_mounted:
+            await self.chat.on_state(state, detail)
+
+    async def on_unmount(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
