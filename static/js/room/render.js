@@ -60,13 +60,14 @@ export function renderActions(li, { canEdit, canDelete, canReact }) {
   const box = li.querySelector(".msg-actions");
   if (!box) return;
   const buttons = [];
+  // In the room only, like edit and delete: out of it (removed, banned) a page offers nothing to do.
   if (canReact) {
     buttons.push(
       ACTION("react", "React", "React to this message", { "aria-expanded": li.querySelector(".react-panel") ? "true" : "false" }),
       ACTION("reply", "Reply", "Reply to this message"),
+      ACTION("link", "Copy link", "Copy link to this message"),
     );
   }
-  buttons.push(ACTION("link", "Copy link", "Copy link to this message"));
   if (canEdit) {
     buttons.push(
       el("button", { className: "msg-action msg-edit-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" } }),
