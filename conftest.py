@@ -84,6 +84,8 @@ async def connect() -> AsyncIterator:
         opened.append(client)
         event, _ = await client.receive()
         assert event == "room_list"
+        event, client.inbox = await client.receive()  # the person's own stream, restored, always next
+        assert event == "inbox"
         return client
 
     yield _connect

@@ -35,6 +35,9 @@ class Code:
     RATE_LIMITED = "rate_limited"
     ROOM_LIMIT = "room_limit"
     UNAVAILABLE = "unavailable"
+    DIRECT_SELF = "direct_self"
+    TOO_MANY_PEOPLE = "too_many_people"
+    BLOCKED = "blocked"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -71,6 +74,9 @@ DEFAULT_MESSAGES = {
     Code.RATE_LIMITED: "You are sending too fast.",
     Code.ROOM_LIMIT: "You have created too many rooms lately; join an existing one or try again later.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
+    Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
+    Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",
+    Code.BLOCKED: "This person does not accept your messages.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }
 

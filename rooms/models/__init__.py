@@ -5,9 +5,10 @@ is re-exported here, so `from rooms.models import Room` and the migrations
 keep working.
 """
 
+from rooms.models.membership import Block, Membership
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
 from rooms.models.room import Room
 
-__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Room", "ServerProcess"]
+__all__ = ["AuditEntry", "Ban", "Block", "Connection", "Membership", "Message", "Presence", "Room", "ServerProcess"]

@@ -5,6 +5,7 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
 from rooms.selectors.bans import active_ban, in_force
+from rooms.selectors.direct import conversation_data, person_inbox, unread_counts
 from rooms.selectors.messages import JoinSnapshot, join_snapshot, messages_after, room_history
 from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
@@ -20,11 +21,13 @@ from rooms.selectors.rooms import (
 __all__ = [
     "JoinSnapshot",
     "active_ban",
+    "conversation_data",
     "in_force",
     "join_snapshot",
     "messages_after",
     "lobby_rooms",
     "person_data",
+    "person_inbox",
     "presence_state",
     "profile_card",
     "room_by_name",
@@ -33,4 +36,5 @@ __all__ = [
     "room_roster",
     "room_tails",
     "rooms_find",
+    "unread_counts",
 ]

@@ -8,6 +8,14 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 """
 
 from rooms.services.bans import ban_create, ban_lift, banned_error
+from rooms.services.direct import (
+    block_create,
+    block_lift,
+    direct_open,
+    membership_enter,
+    membership_read,
+    person_resolve,
+)
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
 from rooms.services.people import (
@@ -56,13 +64,19 @@ __all__ = [
     "ban_create",
     "ban_lift",
     "banned_error",
+    "block_create",
+    "block_lift",
+    "direct_open",
     "member_kick",
+    "membership_enter",
+    "membership_read",
     "message_delete",
     "message_edit",
     "message_post",
     "message_post_batch",
     "person_adopt",
     "person_password_changed",
+    "person_resolve",
     "person_signed_out",
     "presence_enter",
     "presence_leave",

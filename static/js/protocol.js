@@ -47,5 +47,8 @@ export const Code = Object.freeze({
   RATE_LIMITED: "rate_limited",
   ROOM_LIMIT: "room_limit",
   UNAVAILABLE: "unavailable",
+  DIRECT_SELF: "direct_self",
+  TOO_MANY_PEOPLE: "too_many_people",
+  BLOCKED: "blocked",
   INTERNAL_ERROR: "internal_error",
 });
