@@ -113,16 +113,21 @@ def is_member(*, room: Room, person: str) -> bool:
 def membership_enter(*, room: Room, actor: Actor, username: str) -> int:
     """The person joins a room: their membership (a new one for a public or private room); returns last_read_id.
 
-    A direct conversation's memberships exist from its opening; only members
-    reach this (services.room_for_join refuses everyone else).
+    A direct conversation's memberships exist from its opening (nothing read
+    yet: 0); only members reach this (services.room_for_join refuses everyone
+    else). A new membership of a public or private room starts read up to its
+    newest message: what was said before one came is history, not unread.
     """
     row = Membership.objects.filter(room_id=room.pk, person_key=actor.guest_key).values_list("pk", "last_read_id")
     found = row.first()
     if found is None:
         if room.is_direct:
             raise ChatError(Code.ROOM_NOT_FOUND)
-        Membership.objects.get_or_create(room_id=room.pk, person_key=actor.guest_key, defaults={"username": username})
-        return 0
+        newest = Message.objects.filter(room_id=room.pk).aggregate(newest=Max("id"))["newest"] or 0
+        membership, _ = Membership.objects.get_or_create(
+            room_id=room.pk, person_key=actor.guest_key, defaults={"username": username, "last_read_id": newest}
+        )
+        return membership.last_read_id
     Membership.objects.filter(pk=found[0]).exclude(username=username).update(username=username)
     return found[1]
 
@@ -235,7 +240,7 @@ def block_create(
 
     That person can no longer open or write in a 1:1 conversation with them,
     and the blocker's pages hide that person's messages in rooms. Every
-    socket of the blocker hears `blocked {username, author}`. Returns that.
+    socket of the blocker hears `block_added {username, author}`. Returns that.
     """
     key, shown = _block_target(actor=actor, room=room, username=username, message_id=message_id)
     if key == actor.guest_key:
@@ -246,16 +251,16 @@ def block_create(
             blocker_key=actor.guest_key, blocked_key=key, defaults={"blocked_name": shown}
         )
         if created:
-            events.to_person(actor.guest_key, "blocked", data)
+            events.to_person(actor.guest_key, "block_added", data)
     return data
 
 
 def block_lift(*, actor: Actor, author: str) -> bool:
-    """`actor` unblocks the person whose author token is `author`; every socket of theirs hears `unblocked`."""
+    """`actor` unblocks the person whose author token is `author`; every socket of theirs hears `block_removed`."""
     with transaction.atomic():
         for block in Block.objects.filter(blocker_key=actor.guest_key):
             if author_token(block.blocked_key) == author:
                 block.delete()
-                events.to_person(actor.guest_key, "unblocked", {"username": block.blocked_name, "author": author})
+                events.to_person(actor.guest_key, "block_removed", {"username": block.blocked_name, "author": author})
                 return True
     return False

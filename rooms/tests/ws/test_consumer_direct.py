@@ -114,7 +114,7 @@ async def test_a_block_refuses_a_one_to_one_both_ways_in(joined):
     await ann.join(room)
     await bob.join(room)  # ann is here now, not in #general
     await bob.send("block", {"username": "ann"})
-    blocked = await bob.expect("blocked", skip=STREAM)
+    blocked = await bob.expect("block_added", skip=STREAM)
     assert blocked["username"] == "ann"
 
     error = await refusal(ann, "send_message", {"text": "hello?", "client_id": "c1"})
@@ -126,7 +126,7 @@ async def test_a_block_refuses_a_one_to_one_both_ways_in(joined):
     assert (await refusal(ann, "open_direct", {"usernames": ["bob"]}))["code"] == "blocked"
 
     await bob.send("unblock", {"author": blocked["author"]})
-    assert (await bob.expect("unblocked", skip=STREAM))["author"] == blocked["author"]
+    assert (await bob.expect("block_removed", skip=STREAM))["author"] == blocked["author"]
     assert await open_direct(ann, "bob") == room
 
 

@@ -12,7 +12,7 @@ const AVATAR_SIZE = 20;
 export function messageRow(message, { own, me }) {
   const li = el(
     "li",
-    { className: own ? "msg own" : "msg", attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts) } },
+    { className: own ? "msg own" : "msg", attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts), "data-author": message.author || "" } },
     el(
       "div",
       { className: "msg-meta" },
