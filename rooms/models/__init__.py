@@ -9,6 +9,18 @@ from rooms.models.membership import Block, Membership
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
+from rooms.models.report import Report
 from rooms.models.room import Room
 
-__all__ = ["AuditEntry", "Ban", "Block", "Connection", "Membership", "Message", "Presence", "Room", "ServerProcess"]
+__all__ = [
+    "AuditEntry",
+    "Ban",
+    "Block",
+    "Connection",
+    "Membership",
+    "Message",
+    "Presence",
+    "Report",
+    "Room",
+    "ServerProcess",
+]

@@ -37,6 +37,7 @@ from rooms.services.presence import (
     process_register,
 )
 from rooms.services.profiles import account_rename, avatar_remove, avatar_set, profile_clear, profile_set_about
+from rooms.services.reports import message_report, report_handle
 from rooms.services.rooms import (
     room_clear_history,
     room_close,
@@ -74,6 +75,7 @@ __all__ = [
     "message_edit",
     "message_post",
     "message_post_batch",
+    "message_report",
     "person_adopt",
     "person_password_changed",
     "person_resolve",
@@ -87,6 +89,7 @@ __all__ = [
     "process_register",
     "profile_clear",
     "profile_set_about",
+    "report_handle",
     "room_clear_history",
     "room_close",
     "room_create_named",

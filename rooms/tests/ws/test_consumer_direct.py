@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from rooms.models import Membership, Room
+from rooms.models import Membership, Report, Room
 from rooms.rules import new_direct_name
 from rooms.tests.support.accounts import log_in, session_of, sign_up
 from rooms.tests.support.client import LOBBY_NOISE, NOISE, STREAM_NOISE
@@ -234,3 +234,28 @@ def _get(session_key: str, path: str):
     client = Client()
     client.cookies["sessionid"] = session_key
     return client.get(path)
+
+
+@database_sync_to_async
+def reports_of(message_id: int) -> list[tuple[str, str]]:
+    return list(Report.objects.filter(message_id=message_id).values_list("reporter_name", "reason"))
+
+
+async def test_a_member_reports_a_message_and_an_outsider_cannot(joined):
+    ann, bob, carol = await three_in_general(joined)
+    room = await open_direct(ann, "bob")
+    await ann.join(room)
+    await bob.join(room)
+    sent = await ann.say("something nasty")
+    await bob.expect("receive_message", skip=STREAM)
+    await bob.send("report_message", {"id": sent["id"], "reason": "  rude\x07 and   mean "})
+    assert await bob.expect("reported", skip=STREAM) == {"id": sent["id"]}
+    await bob.send("report_message", {"id": sent["id"]})  # again: still one report
+    await bob.expect("reported", skip=STREAM)
+    assert await reports_of(sent["id"]) == [("bob", "rude and mean")]
+
+    # carol, in #general, reporting it by id gets what a message that does not exist gets.
+    outsider = await refusal(carol, "report_message", {"id": sent["id"]})
+    missing = await refusal(carol, "report_message", {"id": sent["id"] + 1000})
+    assert outsider == missing and outsider["code"] == "message_not_found"
+    assert await reports_of(sent["id"]) == [("bob", "rude and mean")]

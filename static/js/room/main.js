@@ -118,6 +118,7 @@ const profiles = new ProfileCard($("profile-dialog"), {
   onUnblock: (author) => socket.send("unblock", { author }),
   isBlocked: (author) => direct.isBlocked(author),
   me: () => session.author,
+  onReport: (id, reason) => socket.send("report_message", { id, reason }),
 });
 
 const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, profiles, direct };

@@ -13,9 +13,19 @@ export class ProfileCard {
   // request(data): send get_profile; onMention(name): put "@name " into the composer.
   // onMessage(name): open a direct conversation; onBlock(card), onUnblock(author), isBlocked(author).
   // me(): this person's author token (no Message or Block on one's own card).
-  constructor(dialog, { request, onMention, onMessage, onBlock, onUnblock, isBlocked, me }) {
+  // onReport(messageId, reason): report the message the card was opened from.
+  constructor(dialog, { request, onMention, onMessage, onBlock, onUnblock, isBlocked, me, onReport }) {
     this.isBlocked = isBlocked;
     this.me = me;
+    this.reportButton = dialog.querySelector("[data-report]");
+    this.reportButton.addEventListener("click", () => {
+      const card = this.card;
+      if (!card?.message_id) return;
+      const reason = window.prompt("Report this message to the moderators. Why? (optional)", "");
+      if (reason === null) return; // cancelled
+      onReport(card.message_id, reason);
+      this.dialog.close();
+    });
     this.directButton = dialog.querySelector("[data-direct]");
     this.blockButton = dialog.querySelector("[data-block]");
     this.directButton.addEventListener("click", () => {
@@ -89,6 +99,7 @@ export class ProfileCard {
     this.metaNode.textContent = meta.join(" · ");
     const self = card.author && card.author === this.me?.();
     this.directButton.hidden = self;
+    this.reportButton.hidden = self || !card.message_id;
     this.blockButton.hidden = self;
     this.blockButton.textContent = this.isBlocked(card.author) ? `Unblock ${card.username}` : "Block";
     if (!this.dialog.open) this.dialog.showModal();

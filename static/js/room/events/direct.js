@@ -57,6 +57,8 @@ export function bindDirect(chat) {
     messages.refreshHidden();
   });
 
+  socket.on("reported", () => chat.composer.showStatus("Reported to the moderators. Thank you."));
+
   socket.on("block_removed", (data) => {
     direct.unblock(data);
     messages.refreshHidden();
