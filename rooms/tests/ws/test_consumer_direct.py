@@ -136,11 +136,15 @@ async def test_a_guest_who_signs_up_keeps_their_conversations(connect, joined):
     await ann.join(room)
     await ann.say("hi bob")
     await sign_up(bob.session_key, "robert")
+    await bob.expect("identity", skip=STREAM)
+    # bob's open socket now follows the account's stream: the next message's count reaches it there.
+    await ann.say("still there?")
+    assert (await bob.expect("unread", skip=NOISE, where=lambda data: data["count"] == 2))["room"] == room
     # The account's every device, a new one included, has the conversation and its count.
     fresh = await connect(session=session_of(await log_in("robert")))
     inbox = fresh.inbox
     assert [c["room"] for c in inbox["conversations"]] == [room]
-    assert {row["room"]: row["count"] for row in inbox["unread"]}[room] == 1
+    assert {row["room"]: row["count"] for row in inbox["unread"]}[room] == 2
 
 
 # --- every way in, as someone who is not a member ---------------------------------------------
