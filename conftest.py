@@ -84,8 +84,8 @@ async def connect() -> AsyncIterator:
         opened.append(client)
         event, _ = await client.receive()
         assert event == "room_list"
-        event, client.inbox = await client.receive()  # the person's own stream, restored, always next
-        assert event == "inbox"
+        # The person's own stream, restored, comes next (after any lobby update that arrived meanwhile).
+        client.inbox = await client.expect("inbox")
         return client
 
     yield _connect

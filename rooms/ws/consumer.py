@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 db = database_sync_to_async
 
 
-def _first_frames(person: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a new socket is sent first, read in one trip to the database thread: the lobby, then the person's inbox."""
-    return selectors.lobby_rooms(), selectors.person_inbox(person=person)
-
-
 class ChatConsumer(HubSocket):
     room: Room | None = None
     hub: Hub | None = None
@@ -62,11 +57,10 @@ class ChatConsumer(HubSocket):
                 )
                 await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
                 return
+            await self.send_event("room_list", await db(selectors.lobby_rooms)())
             # Follow the person's own stream before reading their counts, so no update falls between the two.
             await self.hub.follow_person(self, self.actor.guest_key)
-            lobby, inbox = await db(_first_frames)(self.actor.guest_key)
-            await self.send_event("room_list", lobby)
-            await self.send_event("inbox", inbox)
+            await self.send_event("inbox", await db(selectors.person_inbox)(person=self.actor.guest_key))
         except DATABASE_OUTAGE as error:
             # Refused (or, once accepted, closed) as "try again later": the page reconnects with backoff.
             watch.failed("connect", error)
