@@ -84,6 +84,8 @@ async def connect() -> AsyncIterator:
         opened.append(client)
         # A lobby update of another test's join may slip in while the socket is reading its room_list.
         await client.expect("room_list", skip=("room_update", "room_updates"))
+        # The person's own stream, restored, comes next (after any lobby update that arrived meanwhile).
+        client.inbox = await client.expect("inbox")
         return client
 
     yield _connect

@@ -38,6 +38,9 @@ class Code:
     REACTION_LIMIT = "reaction_limit"
     REACTIONS_TOO_FAST = "reactions_too_fast"
     UNAVAILABLE = "unavailable"
+    DIRECT_SELF = "direct_self"
+    TOO_MANY_PEOPLE = "too_many_people"
+    BLOCKED = "blocked"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -80,6 +83,9 @@ DEFAULT_MESSAGES = {
     Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
     Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
+    Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
+    Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",
+    Code.BLOCKED: "This person does not accept your messages.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }
 

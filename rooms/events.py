@@ -21,11 +21,12 @@ from rooms.realtime.bus import (
     HubMessage,
     IdentifyMessage,
     LobbyMessage,
+    PersonMessage,
     RenameMessage,
     RoomMessage,
 )
 
-__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "identify", "rename", "to_lobby", "to_room"]
+__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "identify", "rename", "to_lobby", "to_person", "to_room"]
 
 
 def to_room(
@@ -144,6 +145,18 @@ def identify(
     if session_key:
         message["session"] = session_key
     _on_commit(bus.LOBBY_GROUP, message)
+
+
+def to_person(person_key: str, event: str, data: dict[str, Any], *, skip_room: int | None = None) -> None:
+    """Send `event` to every socket of one person, wherever they are, after commit: their own stream.
+
+    With `skip_room`, their sockets showing that room do not hear it (they hear the room's own frames).
+    """
+    group = bus.person_group(person_key)
+    message: PersonMessage = {"type": "hub.person", "person": group, "text": encode(event, data)}
+    if skip_room is not None:
+        message["room"] = skip_room
+    _on_commit(group, message)
 
 
 def _on_commit(group: str, message: HubMessage) -> None:

@@ -157,6 +157,21 @@ def clean_slow_mode(seconds: int) -> int:
     return seconds
 
 
+DIRECT_NAME_PREFIX = "_"
+DIRECT_PEOPLE_MAX = 8  # a direct conversation's people, the one who opens it included
+
+
+def new_direct_name() -> str:
+    """A direct conversation's identifier: 120 random bits, unguessable, uniqueness checked by the caller.
+
+    It starts with "_", which no room name may (ROOM_NAME_RE), so asking to
+    create a room of that name is refused like any other invalid name and
+    never tells whether a conversation by it exists. Lower case, since room
+    keys are compared case-insensitively.
+    """
+    return DIRECT_NAME_PREFIX + secrets.token_hex(15)
+
+
 def new_room_code() -> str:
     """A random private-room code; uniqueness is checked by the caller."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -13,7 +13,7 @@ from rooms import services
 from rooms.admin.common import SplitFilter, run_service
 from rooms.errors import ChatError
 from rooms.identity import actor_for_request
-from rooms.models import Message
+from rooms.models import Message, Room
 
 
 class DeletedFilter(SplitFilter):
@@ -33,6 +33,11 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = [DeletedFilter, "room__kind", "created_at"]
     list_select_related = ["room"]
     search_fields = ["text", "username", "room__name", "author_key"]
+
+    def get_queryset(self, request):
+        # Direct conversations are their members' only: staff see a direct message when it is reported.
+        return super().get_queryset(request).exclude(room__kind=Room.Kind.DIRECT)
+
     readonly_fields = [
         "room",
         "seq",

@@ -79,9 +79,11 @@ class RoomAdmin(admin.ModelAdmin):
             .annotate(n=Count("pk"))
             .values("n")
         )
+        # Direct conversations are their members' only: staff see a direct message when it is reported.
         return (
             super()
             .get_queryset(request)
+            .exclude(kind=Room.Kind.DIRECT)
             .annotate(
                 live=Count("presences", distinct=True),
                 messages_n=Coalesce(Subquery(messages_per_room, output_field=IntegerField()), 0),

@@ -5,10 +5,24 @@ is re-exported here, so `from rooms.models import Room` and the migrations
 keep working.
 """
 
+from rooms.models.membership import Block, Membership
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
 from rooms.models.reaction import Reaction
+from rooms.models.report import Report
 from rooms.models.room import Room
 
-__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Reaction", "Room", "ServerProcess"]
+__all__ = [
+    "AuditEntry",
+    "Ban",
+    "Block",
+    "Connection",
+    "Membership",
+    "Message",
+    "Presence",
+    "Reaction",
+    "Report",
+    "Room",
+    "ServerProcess",
+]

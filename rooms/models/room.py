@@ -1,4 +1,4 @@
-"""A room: a topic, a named or a private room, with its rules of the moment and its counters."""
+"""A room: a topic, a named, a private room or a direct conversation, with its rules of the moment and its counters."""
 
 from django.db import models
 from django.utils import timezone
@@ -11,6 +11,7 @@ class Room(models.Model):
         TOPIC = "topic", "Topic"
         NAMED = "named", "Named"
         PRIVATE = "private", "Private"
+        DIRECT = "direct", "Direct"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=ROOM_NAME_MAX_LENGTH, help_text="Topic or room name, or private code.")
@@ -26,10 +27,18 @@ class Room(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_active_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A direct conversation's people, as one hash of their sorted person keys (rooms/services/direct.py):
+    # the same people open the same conversation. Blank for every other kind.
+    people_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         # The lobby's quiet rooms, most recently active first, and the purge's idle ones (rooms/selectors/rooms.py).
         indexes = [models.Index(fields=["kind", "closed_at", "-last_active_at"], name="rooms_room_lobby")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["people_key"], condition=~models.Q(people_key=""), name="room_people_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -40,4 +49,8 @@ class Room(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.kind != self.Kind.PRIVATE
+        return self.kind not in (self.Kind.PRIVATE, self.Kind.DIRECT)
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT

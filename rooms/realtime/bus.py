@@ -12,11 +12,14 @@ Channel-layer messages:
   hub.evict  {text, room?, guest?, user?, session?, close?}  remove matching sockets
   hub.identify {guest, person, user, staff, name, names}  a guest's sockets now act as their account
   hub.rename {room, guest, username, text, source}   one person's other sockets in a room take a new name
+  hub.person {person, text, room?}                   to every socket of one person (their own group),
+                                                     but those showing `room`
   hub.batch  {messages: [...]}                       several of the above, in order
                                                      (the hub's publisher, under load)
 """
 
 import asyncio
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -39,6 +42,15 @@ NOTICES = "notices"  # joined / left: each stands alone; only those from before 
 def room_group(room_id: int) -> str:
     """Group names come from primary keys, never from what users type."""
     return f"room.{room_id}"
+
+
+def person_group(person_key: str) -> str:
+    """One group per person, named by a hash of their key: group names never carry a key or a name.
+
+    A guest's key is what their session cookie stands for, so it never goes to
+    the channel layer (Redis) as a name anyone listing groups could read.
+    """
+    return "person." + hashlib.sha256(b"person:" + person_key.encode()).hexdigest()[:40]
 
 
 class RoomMessage(TypedDict):
@@ -91,12 +103,19 @@ class RenameMessage(TypedDict):
     source: str  # the connection that took the name, which knows it already
 
 
+class PersonMessage(TypedDict):
+    type: Literal["hub.person"]
+    person: str  # person_group() of whom it is for
+    text: str
+    room: NotRequired[int]  # sockets showing this room skip it (they hear the room itself)
+
+
 class BatchMessage(TypedDict):
     type: Literal["hub.batch"]
     messages: list["HubMessage"]
 
 
-HubMessage = RoomMessage | LobbyMessage | EvictMessage | IdentifyMessage | RenameMessage | BatchMessage
+HubMessage = RoomMessage | LobbyMessage | EvictMessage | IdentifyMessage | RenameMessage | PersonMessage | BatchMessage
 Sink = Callable[[str, HubMessage], None]
 
 _installed: tuple[Sink, asyncio.AbstractEventLoop, int] | None = None

@@ -27,7 +27,7 @@ from django.conf import settings
 
 from rooms import services
 from rooms.realtime import bus
-from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, room_group
+from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, person_group, room_group
 from rooms.realtime.coalesce import Coalescer
 from rooms.realtime.housekeeping import Housekeeping
 from rooms.realtime.lobby import LobbyUpdates
@@ -48,6 +48,7 @@ class Socket(Protocol):
     room: Any
     connection_id: str
     person: str
+    follows: str | None  # the person group it hears (its person's own stream), once followed
 
     async def offer(self, message: RoomMessage, frame: bytes | None = None) -> None: ...
     async def send_text(self, text: str, frame: bytes | None = None) -> None: ...
@@ -79,6 +80,7 @@ class Hub:
         self.sockets: set[Socket] = set()
         self.per_person: Counter[str] = Counter()  # open sockets by Socket.person
         self.rooms: dict[int, LocalRoom] = {}
+        self.people: dict[str, set[Socket]] = {}  # person group → the local sockets of that person
         self.channel = ""
         self.process_id = ""
         self.tasks: list[asyncio.Task] = []
@@ -180,8 +182,43 @@ class Hub:
             except Exception:
                 logger.warning("could not unsubscribe from room %s", room_id, exc_info=True)
 
+    async def follow_person(self, socket: Socket, person_key: str) -> None:
+        """The socket hears its person's own stream (unread counts, new conversations), like a room's group.
+
+        Called when it connects and again when its guest becomes an account
+        (`identify`): it then follows the account's stream instead.
+        """
+        group = person_group(person_key)
+        if socket.follows == group:
+            return
+        await self.unfollow_person(socket)
+        socket.follows = group
+        sockets = self.people.get(group)
+        if sockets is None:
+            sockets = self.people[group] = set()
+            await self._subscribe(group)
+        sockets.add(socket)
+
+    async def unfollow_person(self, socket: Socket) -> None:
+        group, socket.follows = socket.follows, None
+        sockets = self.people.get(group) if group else None
+        if sockets is None:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self.people[group]
+            await self._unsubscribe(group)
+
+    async def _unsubscribe(self, group: str) -> None:
+        try:
+            await self.layer.group_discard(group, self.channel)
+        except LAYER_OUTAGE as error:
+            self.watch.failed("unsubscribe", error)  # the group expires by itself (group_expiry)
+        except Exception:
+            logger.warning("could not unsubscribe from %s", group, exc_info=True)
+
     async def subscribe_all(self) -> None:
-        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms)]:
+        for group in [LOBBY_GROUP, *(room_group(room_id) for room_id in self.rooms), *list(self.people)]:
             await self._subscribe(group)
 
     async def _subscribe(self, group: str) -> None:
@@ -265,10 +302,17 @@ class Hub:
                     room_id=message["room"], guest_key=message["guest"], user_id=None
                 ):
                     await socket.renamed(message["username"], message["text"])
+        elif kind == "hub.person":
+            skip = message.get("room")
+            frame = text_frame(message["text"])
+            for socket in list(self.people.get(message["person"], ())):
+                if skip is None or socket.room is None or socket.room.pk != skip:
+                    await socket.send_text(message["text"], frame)
         elif kind == "hub.identify":
             for socket in list(self.sockets):
                 if socket.matches(room_id=None, guest_key=message["guest"], user_id=None):
                     await socket.identify(message)
+                    await self.follow_person(socket, message["person"])
         elif kind == "hub.evict":
             for socket in list(self.sockets):
                 if socket.matches(

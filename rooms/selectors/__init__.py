@@ -5,6 +5,7 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
 from rooms.selectors.bans import active_ban, in_force
+from rooms.selectors.direct import conversation_data, person_inbox, unread_counts
 from rooms.selectors.messages import (
     JoinSnapshot,
     join_snapshot,
@@ -31,6 +32,7 @@ from rooms.selectors.rooms import (
 __all__ = [
     "JoinSnapshot",
     "active_ban",
+    "conversation_data",
     "in_force",
     "join_snapshot",
     "message_reactions",
@@ -40,6 +42,7 @@ __all__ = [
     "reactions_changed",
     "lobby_rooms",
     "person_data",
+    "person_inbox",
     "presence_state",
     "profile_card",
     "room_by_name",
@@ -50,4 +53,5 @@ __all__ = [
     "room_roster",
     "room_tails",
     "rooms_find",
+    "unread_counts",
 ]

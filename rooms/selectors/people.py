@@ -10,7 +10,7 @@ from chatsite.names import name_key
 from rooms.errors import ChatError, Code
 from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
 from rooms.models import Message, Presence, Reaction, Room
-from rooms.payloads import avatar_url, timestamp
+from rooms.payloads import author_token, avatar_url, timestamp
 
 
 def person_data(*, actor: Actor, user) -> dict[str, Any]:
@@ -78,16 +78,22 @@ def profile_card(*, room: Room, username: str | None = None, message_id: int | N
         )
         if message is None:
             raise ChatError(Code.MESSAGE_NOT_FOUND, "That message is not in this room.")
-        name, user = message.username, message.author_user
+        name, user, key = message.username, message.author_user, message.author_key
         present = Presence.objects.filter(room=room, guest_key=message.author_key).exists()
     else:
         presence = Presence.objects.filter(room=room, username_key=name_key(username or "")).first()
         if presence is None:
             raise ChatError(Code.MEMBER_NOT_FOUND, f"Nobody called {username} is in this room.")
-        name, present = presence.username, True
+        name, present, key = presence.username, True, presence.guest_key
         if is_account_key(presence.guest_key):
             user = get_user_model().objects.filter(pk=presence.guest_key.removeprefix(ACCOUNT_PREFIX)).first()
-    card: dict[str, Any] = {"room": room.name, "username": name, "account": user is not None, "present": present}
+    card: dict[str, Any] = {
+        "room": room.name,
+        "username": name,
+        "author": author_token(key),  # as on their messages: the page knows whom it blocked
+        "account": user is not None,
+        "present": present,
+    }
     if user is not None:
         card.update(
             account_name=user.get_username(),

@@ -65,9 +65,9 @@ def rooms_find(*, query: str, after: str | None = None) -> dict[str, Any]:
     limit = settings.LOBBY_ROOMS_MAX
     if "\x00" in query or (after and "\x00" in after):
         return {"query": query, "rooms": [], "next": None}  # no name has one, and PostgreSQL refuses NUL in a query
-    # "Not private" rather than "kind in (topic, named)": nearly every room is public, and with the kind
-    # filter SQLite walks the kind index and sorts them all; this way it reads the key index in order.
-    found = Room.objects.exclude(kind=Room.Kind.PRIVATE).filter(closed_at__isnull=True)
+    # "Not private or direct" rather than "kind in (topic, named)": with the kind filter SQLite walks
+    # the kind index and sorts every room; this way it reads the key index in order.
+    found = Room.objects.exclude(kind__in=[Room.Kind.PRIVATE, Room.Kind.DIRECT]).filter(closed_at__isnull=True)
     if wanted := query.strip().lower():
         found = found.filter(key__contains=wanted)  # Django escapes % and _: a name's text, not a pattern
     if after:

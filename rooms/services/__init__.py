@@ -8,6 +8,14 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 """
 
 from rooms.services.bans import ban_create, ban_lift, banned_error
+from rooms.services.direct import (
+    block_create,
+    block_lift,
+    direct_open,
+    membership_enter,
+    membership_read,
+    person_resolve,
+)
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
 from rooms.services.people import (
@@ -30,6 +38,7 @@ from rooms.services.presence import (
 )
 from rooms.services.profiles import account_rename, avatar_remove, avatar_set, profile_clear, profile_set_about
 from rooms.services.reactions import reaction_add, reaction_remove, reactions_reannounce
+from rooms.services.reports import message_report, report_handle
 from rooms.services.rooms import (
     room_clear_history,
     room_close,
@@ -57,13 +66,20 @@ __all__ = [
     "ban_create",
     "ban_lift",
     "banned_error",
+    "block_create",
+    "block_lift",
+    "direct_open",
     "member_kick",
+    "membership_enter",
+    "membership_read",
     "message_delete",
     "message_edit",
     "message_post",
     "message_post_batch",
+    "message_report",
     "person_adopt",
     "person_password_changed",
+    "person_resolve",
     "person_signed_out",
     "presence_enter",
     "presence_leave",
@@ -77,6 +93,7 @@ __all__ = [
     "reaction_add",
     "reaction_remove",
     "reactions_reannounce",
+    "report_handle",
     "room_clear_history",
     "room_close",
     "room_create_named",

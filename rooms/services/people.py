@@ -4,8 +4,9 @@ A person is one key everywhere (`Actor.guest_key`): a guest's random session
 id, or `user-<pk>` for an account (rooms/identity.py). Signing up or logging in
 in a browser moves what that browser's guest key owned to the account's key:
 their messages (so edit and delete still work, now from any device), their
-reactions, the rooms they own, their bans (a ban does not wash off by signing up) and their place in
-the rooms they are in, without a leave or a join. Their open sockets then act
+reactions, the rooms they own, their bans (a ban does not wash off by signing up),
+their memberships and conversations, their blocks, and their place in the rooms
+they are in, without a leave or a join. Their open sockets then act
 as the account (`events.identify`).
 """
 
@@ -19,6 +20,7 @@ from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor, person_key
 from rooms.models import Ban, Connection, Message, Presence, Reaction, Room
+from rooms.services.direct import memberships_adopt, memberships_forget
 from rooms.services.moderation import audit
 from rooms.services.presence import announce_presence, lock_room, presence_remove, roster
 from rooms.services.reactions import reactions_reannounce
@@ -51,6 +53,7 @@ def person_adopt(*, guest_key: str, actor: Actor, session_key: str | None = None
         Room.objects.filter(owner_key=guest_key).update(owner_key=person)
         Ban.objects.filter(guest_key=guest_key).update(guest_key=person)
         _adopt_reactions(guest_key, person)
+        memberships_adopt(guest_key=guest_key, person=person)
         names = {}
         for presence in Presence.objects.filter(guest_key=guest_key).select_related("room"):
             names.update(_adopt_presence(presence, person))
@@ -167,7 +170,9 @@ def account_delete(*, user, actor: Actor) -> int:
 
     Chosen over removing the messages so the conversations others had with it
     keep their sense (docs/security.md). The rooms it owned are nobody's (staff
-    still moderate them), it leaves every room it is in (announced), its open
+    still moderate them), it leaves every room it is in (announced) and belongs
+    to none (its memberships and blocks go; its conversations stay for the
+    other members), its open
     sockets close with Close.SIGNED_OUT, and the user row goes (its sessions
     with it: they name a user that no longer exists). Audited.
     """
@@ -183,6 +188,7 @@ def account_delete(*, user, actor: Actor) -> int:
         reacted = set(Reaction.objects.filter(person_key=person).values_list("message_id", flat=True))
         Reaction.objects.filter(person_key=person).delete()
         reactions_reannounce(message_ids=reacted)
+        memberships_forget(person=person)
         for room in Room.objects.filter(presences__guest_key=person):
             presence_remove(room=room, guest_key=person, text="{username} left")
         events.evict(

@@ -18,6 +18,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Message, Room
 from rooms.payloads import message_data
+from rooms.services.direct import direct_announce, direct_check_post
 from rooms.services.rule import apply
 
 POST_BATCH = 100  # most messages written in one transaction
@@ -98,7 +99,9 @@ def message_post(
     unchanged (created False) and sends nothing, so a resend after a dropped
     connection never doubles a message. In a locked room only moderators may
     post (`room_locked`); slow mode spaces each member's messages
-    (`rate_limited`), moderators exempt.
+    (`rate_limited`), moderators exempt. In a direct conversation only its
+    members write (`room_not_found`), never to someone in a 1:1 who blocked
+    them (`blocked`), and the other members' streams hear the unread count.
     """
     text = apply(rules.clean_message_text, text)
     try:
@@ -111,6 +114,8 @@ def message_post(
         return existing, False
     try:
         with transaction.atomic():
+            if room.is_direct:
+                direct_check_post(room=room, actor=actor)
             slot = _next_seq(room.pk)
             moderator = slot.moderated_by(actor)
             if slot.locked and not moderator:
@@ -120,6 +125,8 @@ def message_post(
             message = _new_message(room.pk, slot.seq, actor, username, text, client_id, original)
             message.save(force_insert=True)
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
+            if room.is_direct:
+                direct_announce(room=room, message=message)
     except IntegrityError:
         existing = _stored(actor, client_id)
         if existing is None:
@@ -167,6 +174,8 @@ def message_post_batch(*, posts: list[Post]) -> list[Result]:
     client_id, that is rolled back and the batch runs again post by post,
     with a savepoint around each.
     """
+    if any(post.room.is_direct for post in posts):
+        return _post_each(posts)  # a conversation's posts are checked and counted for its members one by one
     try:
         return _post_bulk(posts)
     except (ChatError, IntegrityError, _PostEach):

@@ -32,6 +32,7 @@ from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
 from rooms.payloads import member_list_data, room_data, timestamp
 from rooms.selectors import room_roster
+from rooms.services.direct import membership_enter
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Entered:
     version: int
     users: int
     accounts: dict[str, str]  # the members who are accounts: {name: avatar stem}
+    last_read: int = 0  # the newest message id this person had read here before joining (0: none)
 
 
 def process_register() -> str:
@@ -164,6 +166,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
         except IntegrityError:
             raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
         Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
+        last_read = membership_enter(room=room, actor=actor, username=username)
         members, accounts = room_roster(room_id=room.pk)
         if announce == "rename":
             renamed = {"room": room.name, "username": username}
@@ -179,7 +182,7 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
                 guest_key=actor.guest_key,
                 text=f"{before} is now {username}" if announce == "rename" else "",
             )
-    return Entered(members=members, version=version, users=len(members), accounts=accounts)
+    return Entered(members=members, version=version, users=len(members), accounts=accounts, last_read=last_read)
 
 
 def presence_leave(*, connection_id: str) -> bool:

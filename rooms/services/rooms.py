@@ -14,6 +14,7 @@ from rooms.models import Message, Presence, Reaction, Room
 from rooms.payloads import room_data
 from rooms.selectors import active_ban, room_by_name
 from rooms.services.bans import banned_error
+from rooms.services.direct import is_member
 from rooms.services.moderation import audit
 from rooms.services.presence import lock_room
 from rooms.services.rule import apply
@@ -93,9 +94,13 @@ def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
     minute per session or IP, an unknown name and a private code alike are
     `rate_limited` (so a guesser cannot tell a hit from a miss). Public rooms
     stay open to everyone behind that address: they are listed, nothing to
-    guess. A banned actor gets `banned`.
+    guess. A banned actor gets `banned`. A direct conversation is found only
+    by its members; for anyone else it is a room that does not exist, refused
+    and counted exactly as one.
     """
     room = room_by_name(name=room_name)
+    if room is not None and room.is_direct and not is_member(room=room, person=actor.guest_key):
+        room = None  # a conversation is only its members': to anyone else it does not exist
     if room is None or not room.is_public:
         throttle.guess_check(guest_key=actor.guest_key, ip=actor.ip)
     if room is None and create and not rules.looks_like_code(room_name):

@@ -58,6 +58,9 @@ class ChatConsumer(HubSocket):
                 await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
                 return
             await self.send_event("room_list", await db(selectors.lobby_rooms)())
+            # Follow the person's own stream before reading their counts, so no update falls between the two.
+            await self.hub.follow_person(self, self.actor.guest_key)
+            await self.send_event("inbox", await db(selectors.person_inbox)(person=self.actor.guest_key))
         except DATABASE_OUTAGE as error:
             # Refused (or, once accepted, closed) as "try again later": the page reconnects with backoff.
             watch.failed("connect", error)
@@ -68,6 +71,7 @@ class ChatConsumer(HubSocket):
         if self.hub is None:
             return
         self.hub.remove_socket(self)
+        await self.hub.unfollow_person(self)
         if self.room is not None:
             await self._leave()
 
@@ -162,6 +166,43 @@ class ChatConsumer(HubSocket):
         if client_id:
             await self.send_event("ack", {"client_id": client_id, "id": message.id})
 
+    async def on_open_direct(self, data):
+        """open_direct: the conversation of this person and the people named (the same people, the same one)."""
+        username = self.username or self.actor.user_name
+        if not username:
+            raise ChatError(Code.INVALID_USERNAME, "Pick a display name first.")
+        room, _ = await db(services.direct_open)(
+            actor=self.actor, usernames=data["usernames"], room=self._current_room(), username=username
+        )
+        await self.send_event("direct_opened", {"room": room.name})
+
+    async def on_mark_read(self, data):
+        """mark_read: read up to `id` in a room this person belongs to; their other devices hear it too."""
+        await db(services.membership_read)(actor=self.actor, room_name=data["room"], message_id=data["id"])
+
+    async def on_block(self, data):
+        """block: stop hearing from a member of this room (by name) or the author of a message shown here."""
+        if "username" not in data and "message_id" not in data:
+            raise ChatError(Code.BAD_FRAME, "block needs username or message_id.")
+        await db(services.block_create)(
+            actor=self.actor,
+            room=self._current_room(),
+            username=data.get("username"),
+            message_id=data.get("message_id"),
+        )
+
+    async def on_unblock(self, data):
+        """unblock: hear from that person (their `author` token) again."""
+        await db(services.block_lift)(actor=self.actor, author=data["author"])
+
+    async def on_report_message(self, data):
+        """report_message: a message of this room goes to the moderators' queue, with an optional reason."""
+        room = self._require_room()
+        await db(services.message_report)(
+            actor=self.actor, room=room, username=self.username, message_id=data["id"], reason=data.get("reason", "")
+        )
+        await self.send_event("reported", {"id": data["id"]})
+
     async def on_history(self, data):
         """history: a page of the current room, oldest first: older than before_id, newer than after_id, or around_id."""
         room = self._require_room()
@@ -255,6 +296,10 @@ class ChatConsumer(HubSocket):
             self.username = username
         return username
 
+    def _current_room(self) -> Room | None:
+        """The room this socket shows, if it has finished joining one."""
+        return None if self.room is None or self.stream.joining else self.room
+
     def _require_room(self) -> Room:
         if self.room is None or self.stream.joining:
             raise ChatError(Code.NOT_IN_ROOM)
@@ -318,6 +363,7 @@ class ChatConsumer(HubSocket):
             "slow_mode": room.slow_mode_seconds,
             "edit_window": settings.EDIT_WINDOW_SECONDS,
             "reactions_seq": snapshot.reactions_seq,
+            "last_read": entered.last_read,
         }
 
     async def _leave(self) -> None:

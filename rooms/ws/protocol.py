@@ -47,7 +47,7 @@ class Field:
         return value
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object", list: "a list"}
 _ID = Field(int, required=True, minimum=1, maximum=2**63 - 1)
 _NAME = Field(str, max_length=200)  # raw cap; the real rules live in rooms/rules.py
 _SOME_ID = Field(int, minimum=1, maximum=2**63 - 1)
@@ -83,6 +83,12 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "delete_message": {"id": _ID},
     "typing": {},
     "get_profile": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
+    # Each name is checked by the service; more than 7 distinct ones is `too_many_people`.
+    "open_direct": {"usernames": Field(list, required=True, max_length=50)},
+    "mark_read": {"room": Field(str, required=True, max_length=200), "id": _ID},
+    "block": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
+    "report_message": {"id": _ID, "reason": Field(str, max_length=2000)},  # trimmed to 500 by the service
+    "unblock": {"author": Field(str, required=True, max_length=64)},
     "kick_member": {"username": Field(str, required=True, max_length=200)},
     "lock_room": {"locked": Field(bool, required=True)},
     "set_slow_mode": {"seconds": Field(int, required=True, minimum=0, maximum=2**31 - 1)},  # rules.clean_slow_mode

@@ -41,6 +41,7 @@ class HubSocket(AsyncWebsocketConsumer):
     username: str | None = None
     session_key: str | None = None  # the Django session it was opened with, if any
     counted_as: str | None = None  # the person this socket counts for in the hub's cap
+    follows: str | None = None  # the person group it hears through the hub (its person's own stream)
 
     async def dispatch(self, message):
         """Called with each ASGI event: run its handler.

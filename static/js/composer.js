@@ -93,6 +93,11 @@ export class Composer {
     this.errorNode.textContent = message;
   }
 
+  // A word about something done (a report sent), in the polite status line.
+  showStatus(text) {
+    this.statusNode.textContent = text;
+  }
+
   clearError() {
     this.errorNode.textContent = "";
   }

@@ -1,16 +1,20 @@
-// The member list of the current room; the room's owner gets a "Remove" button per member.
+// The member list of the current room: a "Message" button per other member
+// (a direct conversation), and for the room's owner a "Remove" button.
 
 import { accountBadge, avatarElement, el } from "./dom.js";
 
 export class MemberList {
   // onKick(name): the owner pressed "Remove" next to a member.
   // note: where to say why there is no list (not in the room).
-  constructor(list, counter, note, { onKick }) {
+  // onMessage(name): open a direct conversation with that member.
+  constructor(list, counter, note, { onKick, onMessage }) {
     this.list = list;
     this.counter = counter;
     this.note = note;
     this.members = [];
     list.addEventListener("click", (e) => {
+      const direct = e.target.closest("button[data-direct]");
+      if (direct) onMessage(direct.dataset.direct);
       const button = e.target.closest("button[data-kick]");
       if (!button) return;
       button.disabled = true;
@@ -36,6 +40,15 @@ export class MemberList {
           }),
         );
         if (isAccount.has(name)) li.append(accountBadge());
+        if (name !== me) {
+          li.append(
+            el("button", {
+              className: "member-direct link-button",
+              text: "Message",
+              attrs: { type: "button", "data-direct": name, "aria-label": `Message ${name}` },
+            }),
+          );
+        }
         if (owner && name !== me) {
           li.append(
             el("button", {

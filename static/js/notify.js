@@ -1,6 +1,9 @@
 // Unread count in the tab title and, once the person opts in, a browser
 // notification for each new message while the tab is hidden. Messages that
-// mention me notify even when the tab is visible but the window is not focused.
+// mention me notify even when the tab is visible but the window is not focused,
+// and so does a new direct message in a conversation this page is not showing.
+// The title also counts what is unread in the person's other rooms and
+// conversations (setElsewhere).
 
 const PREF_KEY = "chatsite:notify";
 
@@ -8,6 +11,7 @@ export class Notifier {
   constructor(button) {
     this.button = button;
     this.unread = 0;
+    this.elsewhere = 0;
     this.baseTitle = document.title;
     this.supported = typeof window.Notification === "function";
     this.render();
@@ -57,7 +61,28 @@ export class Notifier {
   }
 
   renderTitle() {
-    document.title = this.unread > 0 ? `(${this.unread}) ${this.baseTitle}` : this.baseTitle;
+    const count = this.unread + this.elsewhere;
+    document.title = count > 0 ? `(${count}) ${this.baseTitle}` : this.baseTitle;
+  }
+
+  // Unread messages in the person's other rooms and conversations.
+  setElsewhere(count) {
+    this.elsewhere = count;
+    this.renderTitle();
+  }
+
+  // A new direct message in a conversation this page is not showing (only who wrote: the text is not sent).
+  direct({ username, room, title }) {
+    if (!this.enabled) return;
+    try {
+      const note = new Notification(`${username} sent you a message`, { body: title || "", tag: `chatsite:${room}` });
+      note.onclick = () => {
+        window.focus();
+        note.close();
+      };
+    } catch {
+      // Some browsers allow notifications only from a service worker; the badge and the title still count.
+    }
   }
 
   get hidden() {

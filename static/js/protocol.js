@@ -51,5 +51,8 @@ export const Code = Object.freeze({
   REACTION_LIMIT: "reaction_limit",
   REACTIONS_TOO_FAST: "reactions_too_fast",
   UNAVAILABLE: "unavailable",
+  DIRECT_SELF: "direct_self",
+  TOO_MANY_PEOPLE: "too_many_people",
+  BLOCKED: "blocked",
   INTERNAL_ERROR: "internal_error",
 });

@@ -36,7 +36,8 @@ async def test_messages_through_daphne_arrive_whole_and_in_order(chat_server):
         got = []
         while len(got) < len(texts):
             data = await bob.expect(
-                "receive_message", skip=("room_list", "room_update", "room_updates", "member_list", "system_message")
+                "receive_message",
+                skip=("room_list", "inbox", "room_update", "room_updates", "member_list", "system_message"),
             )
             got.append(data["text"])
         assert got == [text.rstrip() for text in texts]

@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 import websockets
 from channels.testing import WebsocketCommunicator
 
-# Frames every socket receives about the lobby; most tests look past them.
-LOBBY_NOISE = ("room_list", "room_update", "room_updates", "room_removed")
+# Frames every socket receives about the lobby (and its person's inbox, right after connecting); most tests look past them.
+LOBBY_NOISE = ("room_list", "inbox", "room_update", "room_updates", "room_removed")
 # ... and about who is in the room.
 NOISE = (*LOBBY_NOISE, "member_list", "system_message")
+# ... and on the person's own stream (counts, new conversations, blocks).
+STREAM_NOISE = ("unread", "direct_added", "block_added", "block_removed")
 
 
 def updated_rooms(name: str, data: dict) -> list[dict]:
@@ -81,7 +83,7 @@ class ProtocolClient:
         if username is not None:
             data["username"] = username
         await self.send("join_room", data)
-        return await self.expect("join_confirm", skip=NOISE)
+        return await self.expect("join_confirm", skip=(*NOISE, *STREAM_NOISE))
 
     async def say(self, text: str, client_id: str | None = None) -> dict:
         data = {"text": text}
@@ -106,6 +108,7 @@ class ChatClient(ProtocolClient):
     def __init__(self, communicator: WebsocketCommunicator, session_key: str | None):
         self.communicator = communicator
         self.session_key = session_key
+        self.inbox: dict = {}  # the `inbox` frame it got right after connecting
 
     async def send_text(self, text: str) -> None:
         await self.communicator.send_to(text_data=text)

@@ -86,9 +86,12 @@ async def test_a_profile_card_of_a_member_or_of_a_message_author(connect, joined
     await bob.send("get_profile", {"message_id": written["id"]})
     by_message = await bob.expect("profile", skip=NOISE)
     assert by_message["message_id"] == written["id"] and by_message["about"] == "tea and chess"
+    # The token on her messages, by name and by message alike (the page knows whom it blocked).
+    assert card["author"] == by_message["author"] == written["author"]
 
     await ann.send("get_profile", {"username": "BOB"})  # found as the name is compared: look-alikes are one name
     guest = await ann.expect("profile", skip=NOISE)
+    assert guest.pop("author") not in ("", written["author"])
     assert guest == {"room": "general", "username": "bob", "account": False, "present": True}
 
 

@@ -13,6 +13,8 @@ import { Notifier } from "../notify.js";
 import { Outbox } from "../outbox.js";
 import { ChatSocket } from "../socket.js";
 import { TypingIndicator } from "../typing.js";
+import { DirectMessages } from "./direct.js";
+import { bindDirect } from "./events/direct.js";
 import { bindErrors } from "./events/errors.js";
 import { bindJoining, join } from "./events/joining.js";
 import { bindMessages } from "./events/messages.js";
@@ -55,6 +57,7 @@ const messages = new MessageList($("message-list"), $("messages"), store, {
   confirm: new ConfirmDialog($("delete-dialog")),
   onFocusLost: () => composer.focus(),
   maxLength: config.maxLength,
+  isHidden: (m) => direct.isBlocked(m.author),
 });
 
 const composer = new Composer({
@@ -79,7 +82,11 @@ const controls = new RoomControls({
   slowSelect: $("slow-mode"),
   send: (event, data) => socket.send(event, data),
 });
-const members = new MemberList($("member-list"), $("member-count"), $("member-note"), { onKick: (name) => controls.kick(name) });
+const openDirect = (name) => socket.send("open_direct", { usernames: [name] });
+const members = new MemberList($("member-list"), $("member-count"), $("member-note"), {
+  onKick: (name) => controls.kick(name),
+  onMessage: openDirect,
+});
 
 const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
@@ -102,12 +109,28 @@ const sidebar = new Sidebar($("sidebar-rooms"), socket, {
 });
 page.onHistory((name) => join(chat, name));
 
+const direct = new DirectMessages(
+  { section: $("sidebar-direct"), list: $("sidebar-direct-rooms"), roomLists: [$("sidebar-rooms"), $("sidebar-private-rooms")] },
+  {
+    onPick: (name) => {
+      if (name !== session.joined) join(chat, name);
+    },
+    onChange: () => notifier.setElsewhere(direct.total()),
+  },
+);
+
 const profiles = new ProfileCard($("profile-dialog"), {
   request: (data) => socket.send("get_profile", data),
   onMention: (name) => composer.insert(`@${name} `),
+  onMessage: openDirect,
+  onBlock: (card) => socket.send("block", card.message_id ? { message_id: card.message_id } : { username: card.username }),
+  onUnblock: (author) => socket.send("unblock", { author }),
+  isBlocked: (author) => direct.isBlocked(author),
+  me: () => session.author,
+  onReport: (id, reason) => socket.send("report_message", { id, reason }),
 });
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles };
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles, direct };
 // Opened from a message's link (/r/<room>/?m=<id>, checked by the server): go there once in.
 chat.focus = config.focus ? { room: config.room, id: config.focus } : null;
 bindJoining(chat);
@@ -117,5 +140,6 @@ bindPresence(chat);
 bindRename(chat);
 bindRoomState(chat);
 bindErrors(chat);
+bindDirect(chat);
 
 socket.connect();

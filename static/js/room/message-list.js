@@ -3,6 +3,7 @@
 // after a jump (jump.js), reactions (reactions.js), reply quotes (replies.js)
 // and the message controls (actions.js). State lives in store.js; rows are built by render.js.
 
+import { el } from "../dom.js";
 import { MessageActions } from "./actions.js";
 import { DaySeparators } from "./days.js";
 import { ReactionControls, renderReactions, sameEmoji } from "./reactions.js";
@@ -16,7 +17,9 @@ export class MessageList {
   // onEdit(id, text), onDelete(id), onReact(id, emoji, add): ask the server; confirm: the ConfirmDialog
   // that asks before deleting; onFocusLost(): the focused message went away; onReply(message),
   // onCopyLink(id, button), onQuote(id): the reply, copy link and quote controls.
-  constructor(list, scrollNode, store, { onEdit, onDelete, onReact, onReply, onCopyLink, onQuote, confirm, onFocusLost, maxLength }) {
+  // isHidden(message): not shown on this page (its author is blocked here).
+  constructor(list, scrollNode, store, { onEdit, onDelete, onReact, onReply, onCopyLink, onQuote, confirm, onFocusLost, maxLength, isHidden = () => false }) {
+    this.isHidden = isHidden;
     this.list = list;
     this.store = store;
     this.scroll = new Scroller(scrollNode);
@@ -81,6 +84,7 @@ export class MessageList {
     if (!this.store.add(message)) return false;
     const atBottom = stick ?? this.scroll.nearBottom();
     const node = messageRow(message, this.ownership(message));
+    node.hidden = this.isHidden(message);
     const pendingNode = message.client_id ? this.pendingRows.get(message.client_id) : null;
     if (pendingNode) {
       pendingNode.remove();
@@ -92,6 +96,20 @@ export class MessageList {
     if (days) this.days.fixAround(node);
     if (atBottom) this.scroll.toBottom();
     return true;
+  }
+
+  // Blocks changed: hide (or show again) each row by its author.
+  refreshHidden() {
+    for (const [, node] of this.rows) node.hidden = this.isHidden({ author: node.dataset.author });
+  }
+
+  // Entering a room: "New messages" above the first one after `lastRead` (0: nothing read yet; none when all is read).
+  markFirstUnread(lastRead) {
+    for (const old of this.list.querySelectorAll(".unread-divider")) old.remove();
+    if (lastRead === undefined || lastRead === null) return;
+    const first = [...this.rows.entries()].filter(([id, node]) => id > lastRead && !node.hidden).sort((a, b) => a[0] - b[0])[0];
+    if (!first) return;
+    first[1].prepend(el("p", { className: "unread-divider", text: "New messages", attrs: { role: "separator" } }));
   }
 
   insertionPoint(id) {

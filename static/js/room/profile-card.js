@@ -1,7 +1,8 @@
 // A person's card: a click on a name in the member list or on a message's
 // author asks the server (`get_profile`) and shows the answer (`profile`) in a
 // native modal <dialog>: avatar, name, the account badge, the about line, and
-// what one can do with them. Esc, Close or a click on the backdrop closes it;
+// what one can do with them (mention, message, block or unblock). Esc, Close
+// or a click on the backdrop closes it;
 // focus goes back to the name that opened it. Text only through textContent.
 
 import { accountBadge, avatarElement, el } from "../dom.js";
@@ -10,7 +11,33 @@ const joinedFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month
 
 export class ProfileCard {
   // request(data): send get_profile; onMention(name): put "@name " into the composer.
-  constructor(dialog, { request, onMention }) {
+  // onMessage(name): open a direct conversation; onBlock(card), onUnblock(author), isBlocked(author).
+  // me(): this person's author token (no Message or Block on one's own card).
+  // onReport(messageId, reason): report the message the card was opened from.
+  constructor(dialog, { request, onMention, onMessage, onBlock, onUnblock, isBlocked, me, onReport }) {
+    this.isBlocked = isBlocked;
+    this.me = me;
+    this.reportButton = dialog.querySelector("[data-report]");
+    this.reportButton.addEventListener("click", () => {
+      const card = this.card;
+      if (!card?.message_id) return;
+      const reason = window.prompt("Report this message to the moderators. Why? (optional)", "");
+      if (reason === null) return; // cancelled
+      onReport(card.message_id, reason);
+      this.dialog.close();
+    });
+    this.directButton = dialog.querySelector("[data-direct]");
+    this.blockButton = dialog.querySelector("[data-block]");
+    this.directButton.addEventListener("click", () => {
+      if (this.card) onMessage(this.card.username);
+    });
+    this.blockButton.addEventListener("click", () => {
+      const card = this.card;
+      if (!card) return;
+      if (this.isBlocked(card.author)) onUnblock(card.author);
+      else onBlock(card);
+      this.dialog.close();
+    });
     this.dialog = dialog;
     this.request = request;
     this.avatarBox = dialog.querySelector("[data-avatar]");
@@ -70,8 +97,17 @@ export class ProfileCard {
     if (card.joined) meta.push(`Member since ${joinedFormat.format(new Date(card.joined))}`);
     meta.push(card.present ? "In this room now" : "Not in this room now");
     this.metaNode.textContent = meta.join(" · ");
+    const self = card.author && card.author === this.me?.();
+    this.directButton.hidden = self;
+    this.reportButton.hidden = self || !card.message_id;
+    this.blockButton.hidden = self;
+    this.blockButton.textContent = this.isBlocked(card.author) ? `Unblock ${card.username}` : "Block";
     if (!this.dialog.open) this.dialog.showModal();
     this.mentionButton.focus();
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close();
   }
 
   // The card asked for cannot be had (the member left, the message went).

@@ -15,7 +15,10 @@ export function messageRow(message, { own, me, author }) {
   const li = el(
     "li",
     // tabindex -1: a jump to it (a reply's quote, a link) moves the focus here.
-    { className: own ? "msg own" : "msg", attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts), tabindex: "-1" } },
+    {
+      className: own ? "msg own" : "msg",
+      attrs: { "data-id": String(message.id), "data-day": dayKey(message.ts), "data-author": message.author || "", tabindex: "-1" },
+    },
     el(
       "div",
       { className: "msg-meta" },

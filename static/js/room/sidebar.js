@@ -2,7 +2,8 @@
 // LOBBY_ROOMS_MAX; "N more" links to the lobby's A to Z list) with live counts,
 // the private rooms this page has been in (only here: nobody else can find
 // them), the current one marked (and listed, even when it is not among the
-// busiest), and picking one switches rooms without a reload.
+// busiest), and picking one switches rooms without a reload. Direct
+// conversations have their own section (direct.js).
 
 import { el } from "../dom.js";
 import { RoomList, countBadge } from "../roomlist.js";
@@ -84,7 +85,9 @@ export class Sidebar {
   // current; a private one is listed, for this page only.
   markCurrent(room) {
     const name = typeof room === "string" ? room : room.name;
-    if (room.kind && room.kind !== "private" && !this.rooms.item(name)) this.list.append(this.rooms.build(room));
+    if (room.kind && !["private", "direct"].includes(room.kind) && !this.rooms.item(name)) {
+      this.list.append(this.rooms.build(room));
+    }
     if (room.kind === "private" && ![...this.privateList.children].some((li) => li.dataset.room === name)) {
       this.privateList.append(privateRoomItem(room));
       this.privateSection.hidden = false;

@@ -46,6 +46,7 @@ export function bindErrors(chat) {
   socket.on("error", (error) => {
     if (error.event === "edit_message") messages.editFailed();
     if (error.event === "get_profile") chat.profiles.refused();
+    if (error.event === "open_direct") chat.profiles.close();
     if (error.event === "history") {
       older.done();
       chat.jumper.failed();

@@ -1,0 +1,142 @@
+// The person's own stream on the room page: the "Direct messages" section of
+// the sidebar (newest activity first, the others' names, avatars and online
+// dots), unread badges on every room and conversation this person belongs
+// to, the total in the tab title, and whom they block (their messages are
+// hidden on this page). Restored from `inbox` on every (re)connect; kept
+// live by `direct_added`, `unread`, `block_added` and `block_removed`.
+
+import { avatarElement, el } from "../dom.js";
+
+function peopleNames(conversation) {
+  return conversation.people.map((person) => person.username).join(", ") || "Just you";
+}
+
+function unreadBadge(count) {
+  return el("span", {
+    className: "unread-badge",
+    text: String(count),
+    attrs: { "aria-label": `${count} unread` },
+  });
+}
+
+export class DirectMessages {
+  // onPick(room): a conversation was picked in the sidebar; onChange(): the counts changed.
+  constructor({ section, list, roomLists }, { onPick, onChange }) {
+    this.section = section;
+    this.list = list;
+    this.roomLists = roomLists; // the sidebar's other lists: their <li data-room> get badges too
+    this.onChange = onChange;
+    this.conversations = new Map(); // room → conversation
+    this.counts = new Map(); // room → unread count
+    this.lastRead = new Map(); // room → last_read id
+    this.blocked = new Map(); // author token → name
+    this.current = null;
+    list.addEventListener("click", (e) => {
+      const link = e.target.closest("a.sidebar-room");
+      if (!link || e.metaKey || e.ctrlKey || e.shiftKey) return;
+      e.preventDefault();
+      onPick(link.closest("li").dataset.room);
+    });
+  }
+
+  // inbox: everything, from the database, on every (re)connect.
+  restore({ conversations = [], unread = [], blocked = [] }) {
+    this.conversations = new Map(conversations.map((c) => [c.room, c]));
+    this.counts = new Map(unread.map((row) => [row.room, row.count]));
+    this.lastRead = new Map(unread.map((row) => [row.room, row.last_read]));
+    this.blocked = new Map(blocked.map((b) => [b.author, b.username]));
+    this.render();
+  }
+
+  added(conversation) {
+    this.conversations.set(conversation.room, conversation);
+    this.render();
+  }
+
+  // unread {room, count, username?, last_read?}; true when it is someone's new message.
+  unread({ room, count, last_read: lastRead }) {
+    this.counts.set(room, count);
+    if (lastRead !== undefined) this.lastRead.set(room, lastRead);
+    const conversation = this.conversations.get(room);
+    if (conversation) conversation.last_active = new Date().toISOString();
+    this.render();
+  }
+
+  isDirect(room) {
+    return this.conversations.has(room);
+  }
+
+  title(room) {
+    const conversation = this.conversations.get(room);
+    return conversation ? peopleNames(conversation) : null;
+  }
+
+  markCurrent(room) {
+    this.current = room;
+    this.counts.set(room, 0); // being shown: read (the page tells the server, mark_read)
+    this.render();
+  }
+
+  // The unread messages of every room but the one shown, for the tab title.
+  total() {
+    let sum = 0;
+    for (const [room, count] of this.counts) if (room !== this.current) sum += count;
+    return sum;
+  }
+
+  block({ author, username }) {
+    this.blocked.set(author, username);
+    this.onChange();
+  }
+
+  unblock({ author }) {
+    this.blocked.delete(author);
+    this.onChange();
+  }
+
+  isBlocked(author) {
+    return Boolean(author) && this.blocked.has(author);
+  }
+
+  render() {
+    const newestFirst = [...this.conversations.values()].sort((a, b) => (b.last_active || "").localeCompare(a.last_active || ""));
+    this.list.replaceChildren(...newestFirst.map((c) => this.item(c)));
+    this.section.hidden = newestFirst.length === 0;
+    for (const list of this.roomLists) {
+      for (const li of list.children) this.badge(li, this.counts.get(li.dataset.room) || 0);
+    }
+    this.onChange();
+  }
+
+  item(conversation) {
+    const faces = el(
+      "span",
+      { className: "direct-faces" },
+      ...conversation.people.slice(0, 3).map((person) => {
+        const face = el("span", { className: "direct-face" }, avatarElement(person.username, person.avatar, 24));
+        face.append(el("span", { className: person.online ? "online-dot online" : "online-dot", attrs: { "aria-hidden": "true" } }));
+        return face;
+      }),
+    );
+    const online = conversation.people.filter((p) => p.online).map((p) => p.username);
+    const link = el(
+      "a",
+      { className: "sidebar-room direct-room", attrs: { href: `/r/${encodeURIComponent(conversation.room)}/` } },
+      faces,
+      el("span", { className: "room-title", text: peopleNames(conversation) }),
+      el("span", { className: "visually-hidden", text: online.length ? ` (online: ${online.join(", ")})` : " (offline)" }),
+    );
+    if (conversation.room === this.current) link.setAttribute("aria-current", "page");
+    const li = el("li", { className: "sidebar-direct-room" }, link);
+    li.dataset.room = conversation.room;
+    this.badge(li, conversation.room === this.current ? 0 : this.counts.get(conversation.room) || 0);
+    return li;
+  }
+
+  badge(li, count) {
+    const link = li.querySelector("a");
+    if (!link) return;
+    link.querySelector(".unread-badge")?.remove();
+    if (count > 0 && li.dataset.room !== this.current) link.append(unreadBadge(count));
+  }
+}

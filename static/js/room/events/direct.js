@@ -1,0 +1,80 @@
+// The person's own stream: conversations, unread counts, read positions from
+// their other devices, blocks; and marking what this page shows as read.
+
+import { join } from "./joining.js";
+
+// Tell the server (and so every device of this person) how far this page has read.
+function markRead(chat) {
+  const { socket, session, store } = chat;
+  if (!session.joined || store.newestId === null || document.visibilityState !== "visible") return;
+  if (chat.readUpTo === store.newestId && chat.readIn === session.joined) return;
+  chat.readUpTo = store.newestId;
+  chat.readIn = session.joined;
+  socket.send("mark_read", { room: session.joined, id: store.newestId });
+}
+
+// A conversation is called by its other people's names.
+function showTitle(chat, room) {
+  const title = chat.direct.title(room);
+  if (!title) return;
+  chat.page.showTitle(title);
+  chat.notifier.setTitle(`${title} · chatsite`);
+}
+
+export function bindDirect(chat) {
+  const { socket, session, direct, messages, notifier } = chat;
+
+  socket.on("inbox", (inbox) => {
+    direct.restore(inbox);
+    if (session.joined) {
+      direct.markCurrent(session.joined);
+      showTitle(chat, session.joined);
+    }
+    messages.refreshHidden();
+  });
+
+  socket.on("direct_added", (conversation) => {
+    direct.added(conversation);
+    if (conversation.room === session.joined) showTitle(chat, conversation.room);
+  });
+
+  // Our own open_direct: go there, without a reload.
+  socket.on("direct_opened", ({ room }) => {
+    chat.profiles.close();
+    if (room !== session.joined) join(chat, room);
+  });
+
+  socket.on("unread", (update) => {
+    if (update.room === session.joined && update.last_read === undefined) return; // shown here: read
+    direct.unread(update);
+    if (update.username && direct.isDirect(update.room)) {
+      notifier.direct({ username: update.username, room: update.room, title: direct.title(update.room) });
+    }
+  });
+
+  socket.on("block_added", (data) => {
+    direct.block(data);
+    messages.refreshHidden();
+  });
+
+  socket.on("reported", () => chat.composer.showStatus("Reported to the moderators. Thank you."));
+
+  socket.on("block_removed", (data) => {
+    direct.unblock(data);
+    messages.refreshHidden();
+  });
+
+  socket.on("join_confirm", (data) => {
+    const room = data.room;
+    direct.markCurrent(room.name);
+    showTitle(chat, room.name);
+    if (!data.resumed) messages.markFirstUnread(data.last_read);
+    markRead(chat);
+  });
+
+  socket.on("receive_message", (m) => {
+    if (session.isJoined(m.room)) markRead(chat);
+  });
+
+  document.addEventListener("visibilitychange", () => markRead(chat));
+}
