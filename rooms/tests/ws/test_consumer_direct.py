@@ -263,3 +263,33 @@ async def test_a_member_reports_a_message_and_an_outsider_cannot(joined):
     missing = await refusal(carol, "report_message", {"id": sent["id"] + 1000})
     assert outsider == missing and outsider["code"] == "message_not_found"
     assert await reports_of(sent["id"]) == [("bob", "rude and mean")]
+
+
+async def test_reactions_and_replies_work_in_a_conversation_and_never_from_outside(joined):
+    ann, bob, carol = await three_in_general(joined)
+    room = await open_direct(ann, "bob")
+    await ann.join(room)
+    await bob.join(room)
+    first = await ann.say("shall we?")
+    await bob.expect("receive_message", skip=STREAM)
+
+    await bob.send("react", {"id": first["id"], "emoji": "👍"})
+    for member in (ann, bob):
+        reactions = await member.expect("reactions", skip=STREAM)
+        assert reactions["id"] == first["id"] and [r["emoji"].rstrip("\ufe0f") for r in reactions["reactions"]] == [
+            "👍"
+        ]
+    await bob.send("send_message", {"text": "yes", "client_id": "r1", "reply_to": first["id"]})
+    reply = await ann.expect("receive_message", skip=(*STREAM, "reactions"))
+    assert reply["reply_to"]["id"] == first["id"] and reply["reply_to"]["text"] == "shall we?"
+
+    # carol, in #general, reaches neither the message nor its reactions: the same answer as a missing id.
+    for event, data in (
+        ("react", {"id": first["id"], "emoji": "👍"}),
+        ("unreact", {"id": first["id"], "emoji": "👍"}),
+        ("send_message", {"text": "me too", "client_id": "c1", "reply_to": first["id"]}),
+        ("history", {"around_id": first["id"]}),
+    ):
+        assert (await refusal(carol, event, data))["code"] == "message_not_found", event
+    heard = await carol.collect(seconds=0.4)
+    assert all(room not in json.dumps(data) and "shall we" not in json.dumps(data) for _, data in heard)
