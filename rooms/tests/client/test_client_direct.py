@@ -83,3 +83,27 @@ async def test_a_conversation_with_yourself_or_someone_who_blocked_you_is_refuse
         assert len(refusal.split("⚠", 1)[1].split("[blocked]")[0].strip()) > 3  # the server's sentence, too
         await term.pane_shows("#status", f"#general as {ann}")  # still where it was
         assert bob_name not in term.pane("#directs")
+
+
+async def test_a_rooms_unread_count_comes_back_with_the_inbox_after_a_reconnect(terminal, browser_client, relay):
+    room = unique("lounge")
+    bob = await browser_client()
+    await bob.join(room, unique("bob"), create=True)
+    async with terminal(url=relay.url) as term:
+        await term.enter(unique("ann"))
+        await term.pane_shows("#status", "#general as")
+        await term.enter(f"/join {room}")  # ann belongs to the room from now on
+        await term.pane_shows("#status", f"#{room} as")
+        await term.enter("/join general")
+        await term.pane_shows("#status", "#general as")
+        await bob.say("one while you were away")
+        await bob.say("two while you were away")
+        assert "new)" not in term.pane("#rooms")  # a public room's counts come with the inbox, not per message
+
+        relay.cut()  # the socket drops; the client reconnects and gets its inbox from the database
+        await term.pane_shows("#rooms", f"#{room} 1 (2 new)", wait=30)
+        await term.pane_shows("#status", "● connected · #general")
+
+        await term.enter(f"/join {room}")
+        await term.pane_shows("#messages", "two while you were away")
+        await term.loses("(2 new)")
