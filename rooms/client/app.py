@@ -1,6 +1,7 @@
 """The terminal client's screens: connect (server, name or account), then chat.
 
-The chat screen has the rooms with their live counts on the left, the room's
+The chat screen has the rooms with their live counts and, below them, your
+direct conversations on the left (both with unread counts), the room's
 messages in the middle, its members on the right, and a composer below.
 Typing `/help` lists the commands; Up in an empty composer edits your last
 message, PageUp at the top of the messages fetches older ones. Everything the
@@ -33,6 +34,8 @@ HELP = """Commands (Tab moves between the rooms, the messages and this line):
   /join NAME-OR-CODE  join a room (or Enter on one in the list)
   /create NAME        create a public room and join it
   /new                create a private room and join it
+  /msg NAME [NAME…]   a direct conversation with them (or Enter on one in the list;
+                      commas between names that have spaces)
   /leave              leave the room
   /nick NAME          use another display name here
   /edit TEXT          replace your last message (or Up, then Enter)
@@ -53,6 +56,11 @@ class Settings:
     password: str = ""
     insecure: bool = False
     cafile: str | None = None
+
+
+def people_names(conversation: dict[str, Any]) -> str:
+    """A conversation is called by its other people's names, as on the page."""
+    return ", ".join(person["username"] for person in conversation.get("people", [])) or "just you"
 
 
 def clock(ts: str | None) -> str:
@@ -184,6 +192,9 @@ class ChatScreen(Screen):
         self.last_typing = 0.0
         self.history_asked = False
         self.was_in_room = False
+        self.conversations: dict[str, dict[str, Any]] = {}  # your direct conversations, by identifier
+        self.unread: dict[str, int] = {}  # every room and conversation you belong to → unread count
+        self.read_up_to: tuple[str, int] | None = None  # the last mark_read sent: (room, id)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -191,6 +202,8 @@ class ChatScreen(Screen):
             with Vertical(id="lobby"):
                 yield Label("Rooms", classes="pane-title")
                 yield OptionList(id="rooms")
+                yield Label("Direct messages", classes="pane-title")
+                yield OptionList(id="directs")
             yield VerticalScroll(id="messages")
             with Vertical(id="people"):
                 yield Label("Members", classes="pane-title")
@@ -231,12 +244,16 @@ class ChatScreen(Screen):
     def line(self, message_id: int) -> MessageLine | None:
         return next((line for line in self.lines() if line.message["id"] == message_id), None)
 
+    def room_title(self, room: dict[str, Any]) -> str:
+        if room["kind"] == "direct":
+            conversation = self.conversations.get(room["name"])
+            return f"direct with {people_names(conversation)}" if conversation else "a direct conversation"
+        return f"#{room['name']}" if room["kind"] != "private" else f"{room['title']} (code {room['name']})"
+
     def show_status(self) -> None:
         where = ""
         if self.room is not None:
-            room = self.room
-            where = f"#{room['name']}" if room["kind"] != "private" else f"{room['title']} (code {room['name']})"
-            where = f" · {where} as {self.connection.username}"
+            where = f" · {self.room_title(self.room)} as {self.connection.username}"
         state = {"connected": "● connected", "connecting": "○ connecting…", "reconnecting": "○ reconnecting…"}
         text = state.get(self.state, self.state)
         if self.editing is not None:
@@ -248,7 +265,22 @@ class ChatScreen(Screen):
         highlighted = options.highlighted
         options.clear_options()
         for name, room in self.rooms.items():
-            options.add_option(Option(Text(f"#{name} {room['users']}"), id=name))
+            options.add_option(Option(Text(f"#{name} {room['users']}{self.unread_mark(name)}"), id=name))
+        if highlighted is not None and options.option_count:
+            options.highlighted = min(highlighted, options.option_count - 1)
+
+    def unread_mark(self, room: str) -> str:
+        count = 0 if self.room is not None and self.room["name"] == room else self.unread.get(room, 0)
+        return f" ({count} new)" if count else ""
+
+    def show_directs(self) -> None:
+        options = self.query_one("#directs", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        newest_first = sorted(self.conversations.values(), key=lambda c: c.get("last_active") or "", reverse=True)
+        for conversation in newest_first:
+            room = conversation["room"]
+            options.add_option(Option(Text(f"{people_names(conversation)}{self.unread_mark(room)}"), id=room))
         if highlighted is not None and options.option_count:
             options.highlighted = min(highlighted, options.option_count - 1)
 
@@ -309,7 +341,8 @@ class ChatScreen(Screen):
             for room in data["rooms"] if event == "room_updates" else [data]:
                 # Bounded like the page's lobby (docs/protocol.md): a new room only while the list is not full.
                 known = room["name"] in self.rooms
-                if room.get("kind") != "private" and (known or len(self.rooms) < self.lobby_limit):
+                listed = room.get("kind") not in ("private", "direct")  # never in the lobby (docs/protocol.md)
+                if listed and (known or len(self.rooms) < self.lobby_limit):
                     self.rooms[room["name"]] = room
                 if self.room is not None and room["name"] == self.room["name"]:
                     self.room = room
@@ -324,6 +357,20 @@ class ChatScreen(Screen):
             await self.joined(data)
         elif event == "receive_message":
             self.show_message(data)
+            if self.room is not None and data.get("room") == self.room["name"]:
+                await self.mark_read()
+        elif event == "inbox":
+            self.conversations = {c["room"]: c for c in data.get("conversations", [])}
+            self.unread = {row["room"]: row["count"] for row in data.get("unread", [])}
+            self.show_lists()
+        elif event == "direct_added":
+            self.conversations[data["room"]] = data
+            self.show_lists()
+        elif event == "direct_opened":
+            if self.room is None or data["room"] != self.room["name"]:
+                await self.run_action_safely(self.connection.join(data["room"]))
+        elif event == "unread":
+            self.unread_changed(data)
         elif event == "history":
             self.older(data)
         elif event == "member_list":
@@ -357,7 +404,8 @@ class ChatScreen(Screen):
         elif event == "room_closed":
             await self.left(f"#{data.get('room')} was closed: {data.get('reason', '')}", "error")
             self.rooms.pop(data.get("room"), None)
-            self.show_rooms()
+            self.conversations.pop(data.get("room"), None)
+            self.show_lists()
         elif event == "room_state":
             slow = data.get("slow_mode") or 0
             state = "locked (read-only)" if data.get("locked") else "open"
@@ -377,17 +425,19 @@ class ChatScreen(Screen):
         self.typists.clear()
         self.show_members()
         self.show_typing()
+        self.unread[self.room["name"]] = 0  # being shown: read (mark_read below tells the server)
+        self.show_lists()
         if data.get("resumed"):
             self.notice("Reconnected; caught up.")
-            return  # the missed messages follow as receive_message frames
+            await self.mark_read()
+            return  # the missed messages follow as receive_message frames (each marks them read)
         self.editing = None
         self.has_more = bool(data.get("has_more"))
         await self.clear_log()
         for message in data.get("history", []):
             self.show_message(message)
-        room = data["room"]
-        name = f"#{room['name']}" if room["kind"] != "private" else f"{room['title']} (code {room['name']})"
-        self.notice(f"You joined {name} as {data.get('username')}.", "info")
+        self.notice(f"You joined {self.room_title(data['room'])} as {data.get('username')}.", "info")
+        await self.mark_read()
         # Anything typed but unacknowledged in this room is on its way again: show it as sending.
         for client_id, payload in self.connection.outbox.items():
             self.pending(client_id, payload["text"])
@@ -397,6 +447,35 @@ class ChatScreen(Screen):
         await self.clear_log()
         self.show_members()
         self.notice(text, kind)
+
+    def show_lists(self) -> None:
+        self.show_rooms()
+        self.show_directs()
+
+    async def mark_read(self) -> None:
+        """Tell the server (and so every device of this person) how far the room shown has been read."""
+        newest = self.connection.newest_id
+        if self.room is None or not newest or self.read_up_to == (self.room["name"], newest):
+            return
+        self.read_up_to = (self.room["name"], newest)
+        with contextlib.suppress(ChatError):  # not connected: the rejoin marks it again
+            await self.connection.send("mark_read", {"room": self.room["name"], "id": newest})
+
+    def unread_changed(self, data: dict[str, Any]) -> None:
+        """`unread {room, count, username | last_read}`: someone wrote elsewhere, or another device read."""
+        room = data.get("room")
+        if self.room is not None and room == self.room["name"] and "last_read" not in data:
+            return  # shown here: it is read
+        self.unread[room] = data.get("count", 0)
+        if conversation := self.conversations.get(room):
+            conversation["last_active"] = datetime.now().astimezone().isoformat()
+            if data.get("username"):
+                self.notice(
+                    f"✉ {data['username']} wrote to you (direct with {people_names(conversation)}, "
+                    f"{data.get('count', 0)} new): pick it under Direct messages or /msg {data['username']}",
+                    "info",
+                )
+        self.show_lists()
 
     def older(self, data: dict[str, Any]) -> None:
         self.history_asked = False
@@ -496,6 +575,11 @@ class ChatScreen(Screen):
             await self.run_action_safely(conn.join(rest.removeprefix("#"), create=True))
         elif name == "new":
             await self.run_action_safely(conn.send("create_room"))
+        elif name in ("msg", "m") and rest:
+            # Commas, when given, separate names that have spaces in them ("/msg ann lee, bob").
+            parts = rest.split(",") if "," in rest else rest.split()
+            names = [part.strip().removeprefix("@") for part in parts if part.strip()]
+            await self.run_action_safely(conn.send("open_direct", {"usernames": names}))
         elif name == "leave":
             await self.run_action_safely(conn.send("leave_room"))
         elif name == "nick" and rest and self.room is not None:
@@ -567,6 +651,7 @@ class ChatScreen(Screen):
                 await self.connection.send("typing")
 
     @on(OptionList.OptionSelected, "#rooms")
+    @on(OptionList.OptionSelected, "#directs")
     async def picked(self, event: OptionList.OptionSelected) -> None:
         await self.run_action_safely(self.connection.join(event.option.id))
         self.query_one("#composer").focus()
@@ -585,6 +670,7 @@ class ChatApp(App):
     #lobby { width: 24; border-right: solid $panel; }
     #people { width: 22; border-left: solid $panel; padding: 0 1; }
     #rooms { height: 1fr; border: none; }
+    #directs { height: 1fr; border: none; }
     .pane-title { text-style: bold; padding: 0 1; }
     #messages { padding: 0 1; }
     #typing { height: 1; padding: 0 1; }

@@ -1,0 +1,109 @@
+"""Direct messages in the terminal client, with someone on the browser protocol, against a real daphne."""
+
+from rooms.tests.client.conftest import unique
+from rooms.tests.support.client import NOISE, WSClient
+
+
+async def in_general(term, browser_client):
+    """ann at the terminal and bob on the browser protocol, both in #general: (ann's name, bob's client, name)."""
+    ann = unique("ann")
+    await term.enter(ann)
+    await term.pane_shows("#status", f"#general as {ann}")
+    bob = await browser_client()
+    bob_name = unique("bob")
+    await bob.join("general", bob_name)
+    await term.pane_shows("#members", bob_name)
+    return ann, bob, bob_name
+
+
+async def test_a_direct_conversation_opens_chats_counts_unread_and_clears(terminal, browser_client, server):
+    async with terminal() as term:
+        ann, bob, bob_name = await in_general(term, browser_client)
+
+        await term.enter(f"/msg {bob_name}")
+        await term.pane_shows("#status", f"direct with {bob_name} as {ann}")
+        await term.pane_shows("#directs", bob_name)
+        assert bob_name not in term.pane("#rooms")  # a conversation is never in the lobby
+        added = await bob.expect("direct_added", skip=NOISE)
+        assert [person["username"] for person in added["people"]] == [ann]
+        conversation = added["room"]
+
+        await bob.join(conversation)
+        await term.enter("hi bob, privately")
+        heard = await bob.expect("receive_message", skip=(*NOISE, "typing", "ack"))
+        assert (heard["room"], heard["username"], heard["text"]) == (conversation, ann, "hi bob, privately")
+        await bob.say("hello ann")
+        await term.pane_shows("#messages", f"{bob_name} hello ann")
+
+        # ann goes back to #general; bob writes twice: the count shows in the list, with a notice.
+        await term.enter("/join general")
+        await term.pane_shows("#status", f"#general as {ann}")
+        await bob.say("are you there?")
+        await term.pane_shows("#directs", f"{bob_name} (1 new)")
+        await term.pane_shows("#messages", f"{bob_name} wrote to you")
+        second = await bob.say("second one")
+        await term.pane_shows("#directs", f"{bob_name} (2 new)")
+        assert "are you there?" not in term.pane("#messages")  # elsewhere: the count, never the text
+
+        # ann's second device (her session, another socket) hears her read position move.
+        device = await WSClient(server.ws_url, cookie=term.app.connection.cookie).open()
+        try:
+            inbox = await device.expect("inbox", skip=("room_list",))
+            assert {row["room"]: row["count"] for row in inbox["unread"]}[conversation] == 2
+
+            # Picked from the list with the keyboard: Tab to the rooms, Tab to the conversations, Enter.
+            await term.pilot.press("tab", "tab", "home", "enter")
+            await term.pane_shows("#status", f"direct with {bob_name}")
+            await term.pane_shows("#messages", f"{bob_name} second one")  # its history, like a room
+            assert "are you there?" in term.pane("#messages")
+            await term.loses("(2 new)")
+            read = await device.expect("unread", skip=NOISE)
+            assert (read["room"], read["count"]) == (conversation, 0)
+            assert read["last_read"] == second["id"]  # the newest message it showed
+        finally:
+            await device.close()
+
+
+async def test_a_conversation_with_yourself_or_someone_who_blocked_you_is_refused(terminal, browser_client):
+    async with terminal() as term:
+        ann, bob, bob_name = await in_general(term, browser_client)
+
+        await term.enter(f"/msg {ann}")
+        await term.pane_shows("#messages", "[direct_self]")
+        await term.enter("/msg nobody-here-at-all")
+        await term.pane_shows("#messages", "[member_not_found]")
+        await term.enter("/msg " + " ".join(unique("p") for _ in range(8)))
+        await term.pane_shows("#messages", "[too_many_people]")
+
+        await bob.send("block", {"username": ann})
+        assert (await bob.expect("block_added", skip=NOISE))["username"] == ann
+        await term.enter(f"/msg {bob_name}")
+        await term.pane_shows("#messages", "[blocked]")
+        refusal = next(line for line in term.pane("#messages").splitlines() if "[blocked]" in line)
+        assert len(refusal.split("⚠", 1)[1].split("[blocked]")[0].strip()) > 3  # the server's sentence, too
+        await term.pane_shows("#status", f"#general as {ann}")  # still where it was
+        assert bob_name not in term.pane("#directs")
+
+
+async def test_a_rooms_unread_count_comes_back_with_the_inbox_after_a_reconnect(terminal, browser_client, relay):
+    room = unique("lounge")
+    bob = await browser_client()
+    await bob.join(room, unique("bob"), create=True)
+    async with terminal(url=relay.url) as term:
+        await term.enter(unique("ann"))
+        await term.pane_shows("#status", "#general as")
+        await term.enter(f"/join {room}")  # ann belongs to the room from now on
+        await term.pane_shows("#status", f"#{room} as")
+        await term.enter("/join general")
+        await term.pane_shows("#status", "#general as")
+        await bob.say("one while you were away")
+        await bob.say("two while you were away")
+        assert "new)" not in term.pane("#rooms")  # a public room's counts come with the inbox, not per message
+
+        relay.cut()  # the socket drops; the client reconnects and gets its inbox from the database
+        await term.pane_shows("#rooms", f"#{room} 1 (2 new)", wait=30)
+        await term.pane_shows("#status", "● connected · #general")
+
+        await term.enter(f"/join {room}")
+        await term.pane_shows("#messages", "two while you were away")
+        await term.loses("(2 new)")
