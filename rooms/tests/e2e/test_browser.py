@@ -102,13 +102,13 @@ def test_presence_member_list_notices_and_live_lobby_counts(open_page):
 
     bob = open_page("/")
     enter_room(bob, "bob", "tech")
-    expect(ann.locator("#member-list .member")).to_have_text(["ann", "bob"])
+    expect(ann.locator("#member-list .member .member-name")).to_have_text(["ann", "bob"])
     expect(ann.locator(".notice").filter(has_text="bob joined")).to_be_visible()
     expect(count).to_have_text("2")
 
     bob.close()
     expect(ann.locator(".notice").filter(has_text="bob left")).to_be_visible()
-    expect(ann.locator("#member-list .member")).to_have_text(["ann"])
+    expect(ann.locator("#member-list .member .member-name")).to_have_text(["ann"])
     expect(count).to_have_text("1")
 
 

@@ -117,12 +117,12 @@ class RawEngineSocket:
             return packet
 
     async def event(self, wait: float = 10) -> tuple[str, dict]:
-        """The next Socket.IO event of the default namespace, past lobby updates."""
+        """The next Socket.IO event of the default namespace, past lobby updates and the person's inbox."""
         while True:
             packet = await self.receive(wait)
             assert packet.startswith("42"), packet
             name, data = json.loads(packet[2:])
-            if name not in ("room_list", "room_update", "room_updates", "member_list", "system_message"):
+            if name not in ("room_list", "inbox", "room_update", "room_updates", "member_list", "system_message"):
                 return name, data
 
     async def close(self) -> None:
