@@ -37,6 +37,7 @@ class Code:
     INVALID_EMOJI = "invalid_emoji"
     REACTION_LIMIT = "reaction_limit"
     REACTIONS_TOO_FAST = "reactions_too_fast"
+    SEARCHES_TOO_FAST = "searches_too_fast"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -79,6 +80,7 @@ DEFAULT_MESSAGES = {
     Code.INVALID_EMOJI: "That is not an emoji the picker offers.",
     Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
     Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
+    Code.SEARCHES_TOO_FAST: "You are searching too fast.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }

@@ -21,12 +21,14 @@ from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
     lobby_rooms,
     presence_state,
+    readable_rooms,
     room_by_name,
     room_members,
     room_roster,
     room_tails,
     rooms_find,
 )
+from rooms.selectors.search import message_search
 
 __all__ = [
     "JoinSnapshot",
@@ -34,6 +36,7 @@ __all__ = [
     "in_force",
     "join_snapshot",
     "message_reactions",
+    "message_search",
     "message_visible",
     "messages_after",
     "payloads",
@@ -42,6 +45,7 @@ __all__ = [
     "person_data",
     "presence_state",
     "profile_card",
+    "readable_rooms",
     "room_by_name",
     "room_history",
     "room_history_after",
