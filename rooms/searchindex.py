@@ -60,7 +60,12 @@ def _postgres_create(config: str) -> list[str]:
     ]
 
 
-_POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}", f"ALTER TABLE rooms_message DROP COLUMN IF EXISTS {PG_COLUMN}"]
+_POSTGRES_DROP = [
+    # Deferred foreign-key checks of rows written earlier in the same transaction would refuse the ALTER.
+    "SET CONSTRAINTS ALL IMMEDIATE",
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
+    f"ALTER TABLE rooms_message DROP COLUMN IF EXISTS {PG_COLUMN}",
+]
 
 
 def statements(vendor: str, *, create: bool, config: str | None = None) -> list[str]:

@@ -4,9 +4,11 @@ Every message goes in through the services, and the index is the database's own
 (rooms/searchindex.py), so these tests read what a person would find.
 """
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -243,3 +245,13 @@ def test_matches_read_a_window_at_a_time_miss_nothing_a_filter_keeps(monkeypatch
     assert ids(first) + ids(rest) + ids(last) == kept[::-1]
     assert last["next"] is None
     assert find("word") == list(reversed([m.pk for m in Message.objects.filter(text__startswith="window")]))[:20]
+
+
+def test_search_reindex_builds_the_index_again_with_the_config_of_now(settings):
+    running = say(bob, "bob", "running late again")
+    removed = say(bob, "bob", "running away")
+    services.message_delete(message_id=removed.pk, actor=bob)
+    assert find("run") == []  # simple: exact words
+    settings.SEARCH_CONFIG = "english"
+    call_command("search_reindex", stdout=io.StringIO())
+    assert find("run") == [running.pk]  # stemmed now, and the removed message is still out
