@@ -9,6 +9,7 @@ DJANGO_ALLOWED_HOSTS. Every variable is listed in .env.example.
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -425,6 +426,18 @@ REACTIONS_PER_MESSAGE_MAX = env_int("REACTIONS_PER_MESSAGE_MAX", 20, minimum=1)
 REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 30, minimum=1)
 REACTION_RATE_WINDOW_SECONDS = env_int("REACTION_RATE_WINDOW_SECONDS", 10, minimum=1)
 REACTIONS_COALESCE_MS = env_int("REACTIONS_COALESCE_MS", 200)
+# Message search (rooms/selectors/search.py). SEARCH_CONFIG is a PostgreSQL text search
+# configuration: "simple" (the default) lower-cases words and never stems, so a word in any
+# language is found as written; "english" (etc.) stems (running finds run) and drops stop words,
+# right for one language only. On SQLite any config but simple selects FTS5's porter stemmer
+# (English). It is written into the index when it is built (a migration, or
+# `manage.py search_reindex` after changing it). Searches one person may make per window (seconds).
+SEARCH_CONFIG = env_str("SEARCH_CONFIG", "simple")
+if not re.fullmatch(r"[a-z_]{1,63}", SEARCH_CONFIG):
+    raise ImproperlyConfigured("SEARCH_CONFIG is a text search configuration name, such as simple or english.")
+SEARCH_PAGE_SIZE = env_int("SEARCH_PAGE_SIZE", 20, minimum=1)
+SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 30, minimum=1)
+SEARCH_RATE_WINDOW_SECONDS = env_int("SEARCH_RATE_WINDOW_SECONDS", 10, minimum=1)
 # Flood control, per connection: a token bucket for messages (send and edit) ...
 RATE_LIMIT_BURST = env_int("RATE_LIMIT_BURST", 10, minimum=1)
 RATE_LIMIT_PER_SECOND = env_float("RATE_LIMIT_PER_SECOND", 1.0, minimum=0.01)

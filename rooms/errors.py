@@ -37,6 +37,7 @@ class Code:
     INVALID_EMOJI = "invalid_emoji"
     REACTION_LIMIT = "reaction_limit"
     REACTIONS_TOO_FAST = "reactions_too_fast"
+    SEARCHES_TOO_FAST = "searches_too_fast"
     UNAVAILABLE = "unavailable"
     DIRECT_SELF = "direct_self"
     TOO_MANY_PEOPLE = "too_many_people"
@@ -82,6 +83,7 @@ DEFAULT_MESSAGES = {
     Code.INVALID_EMOJI: "That is not an emoji the picker offers.",
     Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
     Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
+    Code.SEARCHES_TOO_FAST: "You are searching too fast.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
     Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",

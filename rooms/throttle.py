@@ -1,8 +1,9 @@
-"""Rate limits kept across processes: slow mode, code guessing, room creation and reactions.
+"""Rate limits kept across processes: slow mode, code guessing, room creation, reactions and searches.
 
 Slow mode and code guessing are answered as `rate_limited {retry_after}`, room
 creation past its limit as `room_limit {retry_after}`, reactions past theirs as
-`reactions_too_fast {retry_after}`. All four are metered in
+`reactions_too_fast {retry_after}`, searches past theirs as
+`searches_too_fast {retry_after}`. All five are metered in
 the cache (Redis when REDIS_URL is set, so every process agrees); a socket's own
 flood control is rooms/ws/flood.py. While the cache is unreachable (Redis
 restarting) these checks let everything through, logged once a minute: chat
@@ -140,6 +141,23 @@ def _duration(seconds: float) -> str:
     return f"{math.ceil(seconds / 60)} min"
 
 
+def _window_count(key: str, window: int) -> tuple[int, float] | None:
+    """Count one in `key`'s window (it starts with its first count); the count and its start, None if not counted."""
+    now = time.time()
+    try:
+        if cache.add(key, 1, timeout=window):
+            cache.set(f"{key}:since", now, timeout=window)
+            return 1, now
+        count = cache.incr(key)
+        since = cache.get(f"{key}:since") or now
+    except ValueError:  # expired between add and incr: the next one starts a new window
+        return None
+    except Exception as error:
+        _cache_unavailable(error)
+        return None
+    return count, since
+
+
 def reaction_check(*, guest_key: str) -> None:
     """Count one reaction change by this person; past REACTION_RATE_LIMIT in this window, raise reactions_too_fast.
 
@@ -150,23 +168,29 @@ def reaction_check(*, guest_key: str) -> None:
     down on that one, and a reaction says nothing about posting.
     """
     window = settings.REACTION_RATE_WINDOW_SECONDS
-    key = f"react:{guest_key}"
-    now = time.time()
-    try:
-        if cache.add(key, 1, timeout=window):
-            cache.set(f"{key}:since", now, timeout=window)
-            return
-        count = cache.incr(key)
-        since = cache.get(f"{key}:since") or now
-    except ValueError:  # expired between add and incr: the next change starts a new window
-        return
-    except Exception as error:
-        _cache_unavailable(error)
-        return
-    if count > settings.REACTION_RATE_LIMIT:
-        retry_after = max(0.1, round(since + window - now, 1))
+    counted = _window_count(f"react:{guest_key}", window)
+    if counted is not None and counted[0] > settings.REACTION_RATE_LIMIT:
+        retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
         raise ChatError(
             Code.REACTIONS_TOO_FAST,
             f"You are reacting too fast; try again in {math.ceil(retry_after)} s.",
+            retry_after=retry_after,
+        )
+
+
+def search_check(*, guest_key: str) -> None:
+    """Count one search by this person; past SEARCH_RATE_LIMIT in this window, raise searches_too_fast.
+
+    Windows as for reactions. Results as you type make bursts of searches, so
+    the limit is per window, not per second; its own code, because the page
+    answers it in the search panel (and not in the composer).
+    """
+    window = settings.SEARCH_RATE_WINDOW_SECONDS
+    counted = _window_count(f"search:{guest_key}", window)
+    if counted is not None and counted[0] > settings.SEARCH_RATE_LIMIT:
+        retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
+        raise ChatError(
+            Code.SEARCHES_TOO_FAST,
+            f"You are searching too fast; try again in {math.ceil(retry_after)} s.",
             retry_after=retry_after,
         )

@@ -40,6 +40,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["room", "id"], name="message_room_id_idx"),
             models.Index(fields=["room", "reactions_seq"], name="message_room_reactions_idx"),
+            # The private rooms a person wrote in are rooms they may search (rooms/selectors/rooms.py).
+            models.Index(fields=["author_key", "room"], name="message_author_room_idx"),
         ]
 
     def __str__(self) -> str:

@@ -22,12 +22,14 @@ from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
     lobby_rooms,
     presence_state,
+    readable_rooms,
     room_by_name,
     room_members,
     room_roster,
     room_tails,
     rooms_find,
 )
+from rooms.selectors.search import message_search
 
 __all__ = [
     "JoinSnapshot",
@@ -36,6 +38,7 @@ __all__ = [
     "in_force",
     "join_snapshot",
     "message_reactions",
+    "message_search",
     "message_visible",
     "messages_after",
     "payloads",
@@ -45,6 +48,7 @@ __all__ = [
     "person_inbox",
     "presence_state",
     "profile_card",
+    "readable_rooms",
     "room_by_name",
     "room_history",
     "room_history_after",

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from rooms.identity import ACCOUNT_PREFIX, is_account_key
-from rooms.models import Presence, Room
+from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
+from rooms.models import Membership, Message, Presence, Room
 from rooms.payloads import room_data
 
 
@@ -19,6 +19,31 @@ def room_by_name(*, name: str) -> Room | None:
 
 
 PUBLIC_KINDS = (Room.Kind.TOPIC, Room.Kind.NAMED)
+
+
+def readable_rooms(*, actor: Actor):
+    """The rooms whose messages `actor` may read, as a queryset: the one place that decides it.
+
+    Search (rooms/selectors/search.py) and anything else that reads across rooms
+    goes through here. Public rooms (topic and named) are everyone's. A private
+    room is entered only with its code, so it is the person's if they show they
+    have it: they are in it now (a Presence row), they joined it (a Membership
+    row), they made it (owner_key), or they wrote in it (a message of theirs,
+    removed or not). A direct conversation is its members' only, by Membership,
+    staff included (staff see a conversation's message only when it is reported).
+    Closed rooms are for staff only.
+    """
+    key = actor.guest_key
+    member_of = Q(pk__in=Membership.objects.filter(person_key=key).values("room_id"))
+    private = Q(kind=Room.Kind.PRIVATE) & (
+        Q(owner_key=key)
+        | member_of
+        | Q(pk__in=Presence.objects.filter(guest_key=key).values("room_id"))
+        | Q(pk__in=Message.objects.filter(author_key=key).values("room_id"))
+    )
+    direct = Q(kind=Room.Kind.DIRECT) & member_of
+    rooms = Room.objects.filter(Q(kind__in=PUBLIC_KINDS) | private | direct)
+    return rooms if actor.is_staff else rooms.filter(closed_at__isnull=True)
 
 
 def lobby_rooms() -> dict[str, Any]:

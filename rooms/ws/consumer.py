@@ -14,7 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms import identity, policy, rules, selectors, services
+from rooms import identity, policy, rules, selectors, services, throttle
 from rooms.availability import DATABASE_OUTAGE, unavailable, watch
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
@@ -247,6 +247,12 @@ class ChatConsumer(HubSocket):
             room=room, username=data.get("username"), message_id=data.get("message_id")
         )
         await self.send_event("profile", card)
+
+    async def on_search(self, data):
+        """search: messages matching a query in every room one may read, newest first (`search_results`)."""
+        await db(throttle.search_check)(guest_key=self.actor.guest_key)
+        results = await db(selectors.message_search)(actor=self.actor, query=data["query"], before=data.get("before"))
+        await self.send_event("search_results", results)
 
     async def on_edit_message(self, data):
         """edit_message: change one's own message; the room hears `message_updated`."""

@@ -89,6 +89,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "block": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
     "report_message": {"id": _ID, "reason": Field(str, max_length=2000)},  # trimmed to 500 by the service
     "unblock": {"author": Field(str, required=True, max_length=64)},
+    # The query's length is capped by the frame; the search reads at most its first 1,000 characters.
+    "search": {"query": Field(str, required=True, max_length=MAX_FRAME_CHARS), "before": _SOME_ID},
     "kick_member": {"username": Field(str, required=True, max_length=200)},
     "lock_room": {"locked": Field(bool, required=True)},
     "set_slow_mode": {"seconds": Field(int, required=True, minimum=0, maximum=2**31 - 1)},  # rules.clean_slow_mode

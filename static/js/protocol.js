@@ -50,6 +50,7 @@ export const Code = Object.freeze({
   INVALID_EMOJI: "invalid_emoji",
   REACTION_LIMIT: "reaction_limit",
   REACTIONS_TOO_FAST: "reactions_too_fast",
+  SEARCHES_TOO_FAST: "searches_too_fast",
   UNAVAILABLE: "unavailable",
   DIRECT_SELF: "direct_self",
   TOO_MANY_PEOPLE: "too_many_people",

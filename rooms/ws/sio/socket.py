@@ -32,6 +32,7 @@ ANSWERS = {
     "find_rooms": "room_results",
     "send_message": "ack",
     "history": "history",
+    "search": "search_results",
 }
 # Closes after which a client should come back: the transport closes and Socket.IO
 # clients reconnect. After any other, a DISCONNECT packet tells them to stay away.

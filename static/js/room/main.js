@@ -29,6 +29,7 @@ import { NameGate } from "./name-gate.js";
 import { ProfileCard } from "./profile-card.js";
 import { RoomPage } from "./page.js";
 import { ReplyBar } from "./replies.js";
+import { SearchPanel } from "./search.js";
 import { OlderHistory } from "./scroll.js";
 import { Sender } from "./sending.js";
 import { RoomSession } from "./session.js";
@@ -130,7 +131,23 @@ const profiles = new ProfileCard($("profile-dialog"), {
   onReport: (id, reason) => socket.send("report_message", { id, reason }),
 });
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles, direct };
+// A search result opens its room at that message: here at once, elsewhere once joined (as a message link does).
+const search = new SearchPanel(
+  { form: $("search-form"), input: $("search-input"), panel: $("search-panel"), list: $("search-results"), status: $("search-status") },
+  socket,
+  {
+    onOpen: (result) => {
+      if (result.room === session.joined) {
+        jumper.go(result.id);
+        return;
+      }
+      chat.focus = { room: result.room, id: result.id };
+      join(chat, result.room);
+    },
+  },
+);
+
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles, direct, search };
 // Opened from a message's link (/r/<room>/?m=<id>, checked by the server): go there once in.
 chat.focus = config.focus ? { room: config.room, id: config.focus } : null;
 bindJoining(chat);

@@ -44,6 +44,10 @@ export function bindErrors(chat) {
   const { socket, session, sender, messages, members, older, controls, composer } = chat;
 
   socket.on("error", (error) => {
+    if (error.event === "search") {
+      chat.search.refused(error);
+      return;
+    }
     if (error.event === "edit_message") messages.editFailed();
     if (error.event === "get_profile") chat.profiles.refused();
     if (error.event === "open_direct") chat.profiles.close();

@@ -1,0 +1,96 @@
+"""Message search in headless Chromium: ann finds what bob wrote in #tech and in a private room
+they share, and lands on each message with the messages around it; carol, not in the private
+room, finds only the #tech one."""
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from rooms.tests.support.pages import enter_room, message, send, wait_in_room
+
+pytestmark = pytest.mark.browser
+
+
+def search(page, query: str):
+    """Type a query into the header's search box; the results list as it fills."""
+    page.fill("#search-input", query)
+    return page.locator("#search-results li")
+
+
+def test_ann_finds_bobs_words_and_lands_on_them_carol_finds_only_what_she_may_read(open_page):
+    word = f"zebra{secrets.token_hex(3)}"
+
+    # bob makes a private room, ann enters it by its code; bob writes there, then in #tech.
+    bob = open_page("/")
+    bob.fill("#id_username", "bob")
+    bob.click("button[name=action][value=create_private]")
+    code = bob.locator("#room-code").inner_text()
+    wait_in_room(bob, "bob", code)
+    ann = open_page("/")
+    enter_room(ann, "ann", code)
+    send(bob, f"the {word} plan, between us")
+    expect(message(ann, f"the {word} plan, between us")).to_have_count(1)
+    # ann answers: having written in a private room keeps it hers to search once she has left it.
+    send(ann, "deal")
+    expect(message(bob, "deal")).to_have_count(1)
+    bob.goto("/r/tech/")
+    wait_in_room(bob, "bob", "tech")
+    for i in range(30):
+        send(bob, f"before {i}")
+    send(bob, f"a {word} sighting near the server room")
+    for i in range(30):
+        send(bob, f"after {i}")
+    expect(message(bob, "after 29")).to_have_count(1)
+    expect(bob.locator(".msg.pending")).to_have_count(0)
+
+    # ann, in #general, searches with the keyboard shortcut: both hits, newest first, the word marked.
+    ann.goto("/r/general/")
+    wait_in_room(ann, "ann", "general")
+    ann.locator("#messages").click()
+    ann.keyboard.press("/")
+    expect(ann.locator("#search-input")).to_be_focused()
+    results = search(ann, word)
+    expect(results).to_have_count(2)
+    expect(results.nth(0).locator(".search-room")).to_have_text("#Tech")
+    expect(results.nth(0).locator(".search-author")).to_have_text("bob")
+    expect(results.nth(0).locator(".search-snippet")).to_have_text(f"a {word} sighting near the server room")
+    expect(results.nth(0).locator("mark")).to_have_text([word])
+    expect(results.nth(1).locator(".search-room")).to_have_text(f"Private room {code}")
+    expect(results.nth(1).locator("mark")).to_have_text([word])
+
+    # The #tech hit opens #tech without a reload, on the message, lit, with its neighbours loaded.
+    ann.evaluate("window.__same_page = true")
+    results.nth(0).click()
+    expect(ann).to_have_url(re.compile(r"/r/tech/$"))
+    target = message(ann, f"a {word} sighting near the server room")
+    expect(target).to_have_class(re.compile(r"\bmsg-highlight\b"))
+    expect(target).to_be_in_viewport()
+    expect(message(ann, "before 29")).to_have_count(1)
+    expect(message(ann, "after 0")).to_have_count(1)
+    assert ann.evaluate("window.__same_page") is True
+    # The jump loaded 25 messages after it; the rest load as she scrolls down.
+    ann.locator("#messages").evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    expect(message(ann, "after 29")).to_have_count(1)
+
+    # Ctrl+K, the same query: the private room's hit opens that room at the message.
+    ann.keyboard.press("Control+k")
+    expect(ann.locator("#search-input")).to_be_focused()
+    ann.keyboard.press("Enter")
+    results.nth(1).click()
+    expect(ann).to_have_url(re.compile(rf"/r/{code}/$", re.IGNORECASE))
+    expect(message(ann, f"the {word} plan, between us")).to_have_class(re.compile(r"\bmsg-highlight\b"))
+
+    # carol, in no room of bob's, finds the #tech message only; a word nobody wrote finds nothing, plainly.
+    carol = open_page("/")
+    enter_room(carol, "carol", "general")
+    results = search(carol, word)
+    expect(results).to_have_count(1)
+    expect(results.locator(".search-room")).to_have_text("#Tech")
+    expect(carol.locator("#search-status")).to_have_text("1 result")
+    search(carol, f'"{word} plan"')
+    expect(carol.locator("#search-status")).to_have_text(f'No results for “"{word} plan"”.')
+    expect(carol.locator("#search-results li")).to_have_count(0)
+    search(carol, "\"'; DROP TABLE rooms_message; --")
+    expect(carol.locator("#search-status")).to_have_text(re.compile(r"^No results for"))

@@ -1,0 +1,156 @@
+// Message search in the header: `/` or Ctrl+K to focus it, results as you type
+// (debounced) and at once on Enter, more as the list is scrolled to its end.
+// Snippets come as plain text with UTF-16 ranges to highlight (docs/protocol.md,
+// Search): the marks are built here from text nodes, never from server HTML.
+// Picking a result hands it to `onOpen`, which opens its room at that message.
+
+import { el, timeElement } from "../dom.js";
+
+const DEBOUNCE_MS = 250;
+
+// The snippet as text nodes with <mark> around each range (JavaScript indices are UTF-16 units, as the ranges are).
+export function highlighted(snippet, ranges) {
+  const node = el("span", { className: "search-snippet" });
+  let at = 0;
+  for (const [start, end] of ranges || []) {
+    if (start < at || end > snippet.length || end <= start) continue;
+    node.append(document.createTextNode(snippet.slice(at, start)), el("mark", { text: snippet.slice(start, end) }));
+    at = end;
+  }
+  node.append(document.createTextNode(snippet.slice(at)));
+  return node;
+}
+
+function roomLabel(result) {
+  return result.room_kind === "topic" ? `#${result.room_title}` : result.room_title;
+}
+
+export class SearchPanel {
+  constructor({ form, input, panel, list, status }, socket, { onOpen }) {
+    Object.assign(this, { form, input, panel, list, status, socket, onOpen });
+    this.query = ""; // the query whose results are shown (or awaited)
+    this.next = null; // the `before` of the next page, null when there is none
+    this.loadingMore = false;
+    this.timer = null;
+    input.addEventListener("input", () => this.debounce());
+    input.addEventListener("focus", () => {
+      if (this.query && this.input.value.trim() === this.query) this.panel.hidden = false;
+    });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.run();
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") this.close(true);
+      if (e.key === "ArrowDown" && !this.panel.hidden) {
+        e.preventDefault();
+        this.list.querySelector("button")?.focus();
+      }
+    });
+    panel.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") this.close(true);
+    });
+    list.addEventListener("scroll", () => this.maybeMore());
+    document.addEventListener("keydown", (e) => this.shortcut(e));
+    document.addEventListener("click", (e) => {
+      if (!this.form.contains(e.target) && !this.panel.contains(e.target)) this.close(false);
+    });
+    socket.on("search_results", (data) => this.show(data));
+  }
+
+  // `/` outside a text field, or Ctrl+K (⌘K) anywhere: to the search box.
+  shortcut(e) {
+    const typing = e.target.closest?.("input, textarea, select, [contenteditable='true']");
+    if ((e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey) && !e.altKey) {
+      e.preventDefault();
+      this.focus();
+    } else if (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      this.focus();
+    }
+  }
+
+  focus() {
+    this.input.focus();
+    this.input.select();
+  }
+
+  debounce() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
+  }
+
+  run() {
+    clearTimeout(this.timer);
+    const query = this.input.value.trim();
+    if (!query) {
+      this.query = "";
+      this.close(false);
+      return;
+    }
+    if (query === this.query && !this.panel.hidden) return;
+    this.query = query;
+    this.next = null;
+    this.loadingMore = false;
+    this.list.replaceChildren();
+    this.say("Searching…");
+    this.panel.hidden = false;
+    this.socket.send("search", { query });
+  }
+
+  maybeMore() {
+    if (this.next === null || this.loadingMore) return;
+    if (this.list.scrollTop + this.list.clientHeight < this.list.scrollHeight - 40) return;
+    this.loadingMore = true;
+    this.socket.send("search", { query: this.query, before: this.next });
+  }
+
+  show(data) {
+    if (data.query !== this.query) return; // an answer to a query typed over since
+    const more = this.loadingMore;
+    this.loadingMore = false;
+    this.next = data.next;
+    for (const result of data.results) this.list.append(this.item(result));
+    if (!this.list.children.length) this.say(`No results for “${data.query}”.`);
+    else if (!more) this.say(`${data.results.length}${data.next !== null ? "+" : ""} ${data.results.length === 1 && data.next === null ? "result" : "results"}`);
+    this.maybeMore(); // a first page that does not fill the list
+  }
+
+  item(result) {
+    const button = el(
+      "button",
+      { className: "search-result", attrs: { type: "button" } },
+      el(
+        "span",
+        { className: "search-meta" },
+        el("span", { className: "search-room", text: roomLabel(result) }),
+        el("span", { className: "search-author", text: result.username }),
+        timeElement(result.ts),
+      ),
+      highlighted(result.snippet, result.ranges),
+    );
+    button.addEventListener("click", () => {
+      this.close(false);
+      this.onOpen(result);
+    });
+    const li = el("li", {}, button);
+    li.dataset.id = String(result.id);
+    return li;
+  }
+
+  // A refused search (too many at once): said in the panel, where the person is looking.
+  refused(error) {
+    this.loadingMore = false;
+    this.panel.hidden = false;
+    this.say(error.message);
+  }
+
+  say(text) {
+    this.status.textContent = text;
+  }
+
+  close(refocus) {
+    this.panel.hidden = true;
+    if (refocus) this.input.focus();
+  }
+}
