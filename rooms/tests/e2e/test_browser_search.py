@@ -70,8 +70,12 @@ def test_ann_finds_bobs_words_and_lands_on_them_carol_finds_only_what_she_may_re
     expect(message(ann, "before 29")).to_have_count(1)
     expect(message(ann, "after 0")).to_have_count(1)
     assert ann.evaluate("window.__same_page") is True
-    # The jump loaded 25 messages after it; the rest load as she scrolls down.
-    ann.locator("#messages").evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    # The jump loaded 25 messages after it; the rest load as she scrolls down (as a person would, until the end).
+    for _ in range(20):
+        ann.locator("#messages").evaluate("node => { node.scrollTop = node.scrollHeight; }")
+        if message(ann, "after 29").count():
+            break
+        ann.wait_for_timeout(250)
     expect(message(ann, "after 29")).to_have_count(1)
 
     # Ctrl+K, the same query: the private room's hit opens that room at the message.
