@@ -37,6 +37,10 @@ class Code:
     INVALID_EMOJI = "invalid_emoji"
     REACTION_LIMIT = "reaction_limit"
     REACTIONS_TOO_FAST = "reactions_too_fast"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_TYPE = "upload_type"
+    UPLOADS_TOO_FAST = "uploads_too_fast"
+    ATTACHMENT_NOT_FOUND = "attachment_not_found"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -79,6 +83,10 @@ DEFAULT_MESSAGES = {
     Code.INVALID_EMOJI: "That is not an emoji the picker offers.",
     Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
     Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
+    Code.UPLOAD_TOO_LARGE: "That file is too large.",
+    Code.UPLOAD_TYPE: "That type of file is not accepted.",
+    Code.UPLOADS_TOO_FAST: "You are uploading too fast.",
+    Code.ATTACHMENT_NOT_FOUND: "That attachment is not yours to send here, or was already sent.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.INTERNAL_ERROR: "Something went wrong on our side; please try again.",
 }

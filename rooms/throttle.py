@@ -170,3 +170,31 @@ def reaction_check(*, guest_key: str) -> None:
             f"You are reacting too fast; try again in {math.ceil(retry_after)} s.",
             retry_after=retry_after,
         )
+
+
+def upload_check(*, guest_key: str) -> None:
+    """Count one upload by this person; past UPLOAD_RATE_LIMIT in this window, raise uploads_too_fast.
+
+    Windows start with their first upload, as reaction windows do (reaction_check).
+    """
+    window = settings.UPLOAD_RATE_WINDOW_SECONDS
+    key = f"upload:{guest_key}"
+    now = time.time()
+    try:
+        if cache.add(key, 1, timeout=window):
+            cache.set(f"{key}:since", now, timeout=window)
+            return
+        count = cache.incr(key)
+        since = cache.get(f"{key}:since") or now
+    except ValueError:  # expired between add and incr: the next upload starts a new window
+        return
+    except Exception as error:
+        _cache_unavailable(error)
+        return
+    if count > settings.UPLOAD_RATE_LIMIT:
+        retry_after = max(0.1, round(since + window - now, 1))
+        raise ChatError(
+            Code.UPLOADS_TOO_FAST,
+            f"You are uploading too fast; try again in {_duration(retry_after)}.",
+            retry_after=retry_after,
+        )

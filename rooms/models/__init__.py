@@ -5,10 +5,11 @@ is re-exported here, so `from rooms.models import Room` and the migrations
 keep working.
 """
 
+from rooms.models.attachment import Attachment
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
 from rooms.models.reaction import Reaction
 from rooms.models.room import Room
 
-__all__ = ["AuditEntry", "Ban", "Connection", "Message", "Presence", "Reaction", "Room", "ServerProcess"]
+__all__ = ["Attachment", "AuditEntry", "Ban", "Connection", "Message", "Presence", "Reaction", "Room", "ServerProcess"]

@@ -18,7 +18,8 @@ from chatsite.accounts import avatars
 from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor, person_key
-from rooms.models import Ban, Connection, Message, Presence, Reaction, Room
+from rooms.models import Attachment, Ban, Connection, Message, Presence, Reaction, Room
+from rooms.services.attachments import attachments_remove
 from rooms.services.moderation import audit
 from rooms.services.presence import announce_presence, lock_room, presence_remove, roster
 from rooms.services.reactions import reactions_reannounce
@@ -182,6 +183,8 @@ def account_delete(*, user, actor: Actor) -> int:
         # Its reactions go (unlike messages, they say nothing on their own); their rooms hear the new sets.
         reacted = set(Reaction.objects.filter(person_key=person).values_list("message_id", flat=True))
         Reaction.objects.filter(person_key=person).delete()
+        # Its files go, from storage too: pictures of a person outlive no account (docs/security.md).
+        attachments_remove(queryset=Attachment.objects.filter(uploader_key=person))
         reactions_reannounce(message_ids=reacted)
         for room in Room.objects.filter(presences__guest_key=person):
             presence_remove(room=room, guest_key=person, text="{username} left")

@@ -50,6 +50,10 @@ export const Code = Object.freeze({
   INVALID_EMOJI: "invalid_emoji",
   REACTION_LIMIT: "reaction_limit",
   REACTIONS_TOO_FAST: "reactions_too_fast",
+  UPLOAD_TOO_LARGE: "upload_too_large",
+  UPLOAD_TYPE: "upload_type",
+  UPLOADS_TOO_FAST: "uploads_too_fast",
+  ATTACHMENT_NOT_FOUND: "attachment_not_found",
   UNAVAILABLE: "unavailable",
   INTERNAL_ERROR: "internal_error",
 });

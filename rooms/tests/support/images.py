@@ -48,3 +48,6 @@ def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
 HTML_AS_PNG = b"<html><script>alert(document.cookie)</script></html>"
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

@@ -1,0 +1,89 @@
+"""Attachments over HTTP: uploading one for a message (the socket then sends only its id), and reading one.
+
+A few lines each: rooms/services/attachments.py decides what is kept,
+rooms/selectors/attachments.py who may read it.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from rooms import services
+from rooms.errors import ChatError, Code
+from rooms.identity import actor_for_request
+from rooms.models import Room
+from rooms.payloads import attachment_data
+from rooms.selectors import attachment_for_reader, room_by_name, room_readable
+
+STATUS = {
+    Code.UPLOAD_TOO_LARGE: 413,
+    Code.UPLOAD_TYPE: 415,
+    Code.UPLOADS_TOO_FAST: 429,
+    Code.ROOM_NOT_FOUND: 404,
+    Code.BAD_FRAME: 400,
+}
+INLINE = {"image", "video", "audio"}
+# What a file served here may do if someone opens it as a page: nothing (no script, no plugin, no form,
+# a unique origin). Media elements on chatsite's own pages are not governed by this response's CSP.
+MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def _refuse(error: ChatError) -> JsonResponse:
+    return JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+
+
+@require_POST
+def upload(request, name):
+    """POST multipart `file` for a message in room `name`: 201 with the attachment's id, or {error: {code, message}}."""
+    actor = actor_for_request(request, keep=False)
+    room: Room | None = room_by_name(name=name)
+    try:
+        if room is None or not room_readable(room=room, actor=actor):
+            raise ChatError(Code.ROOM_NOT_FOUND)
+        file = request.FILES.get("file")
+        if file is None:
+            raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
+        attachment = services.attachment_upload(room=room, actor=actor, upload=file)
+    except ChatError as error:
+        return _refuse(error)
+    return JsonResponse({"attachment": attachment_data(attachment)}, status=201)
+
+
+@require_GET
+def download(request, token, name):
+    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404."""
+    attachment = attachment_for_reader(token=token, actor=actor_for_request(request, keep=False))
+    if attachment is None:
+        raise Http404("No such file.")
+    if name == "thumb.webp" and attachment.thumb_path:
+        path, content_type, inline = attachment.thumb_path, "image/webp", True
+    elif name == attachment.name:
+        path, content_type, inline = attachment.path, attachment.content_type, attachment.kind in INLINE
+    else:
+        raise Http404("No such file.")
+    if settings.MEDIA_X_ACCEL_PREFIX:
+        # nginx sends the file from its internal location; Django only decided who may have it.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + path
+    else:
+        try:
+            handle = default_storage.open(path, "rb")
+        except (FileNotFoundError, SuspiciousFileOperation):
+            raise Http404("No such file.") from None
+        response = FileResponse(handle, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quoted(attachment.name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # Readers are checked on every request: a browser may keep it, no shared cache may.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _quoted(name: str) -> str:
+    return quote(name, safe="")
