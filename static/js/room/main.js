@@ -32,6 +32,8 @@ import { Sender } from "./sending.js";
 import { RoomSession } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { MessageStore } from "./store.js";
+import { Uploads } from "./uploads.js";
+import { ImageViewer } from "./viewer.js";
 
 const config = readConfig("chat-config");
 const $ = (id) => document.getElementById(id);
@@ -57,11 +59,25 @@ const messages = new MessageList($("message-list"), $("messages"), store, {
   maxLength: config.maxLength,
 });
 
+const uploads = new Uploads({
+  button: $("attach-button"),
+  picker: $("attach-input"),
+  tray: $("upload-tray"),
+  dropZone: document.querySelector("main") || document.body,
+  input: $("message-input"),
+  url: config.upload.url,
+  csrfToken: config.csrfToken,
+  maxBytes: config.upload.maxBytes,
+  maxFiles: config.upload.maxFiles,
+});
+new ImageViewer($("image-viewer"), $("message-list"));
+
 const composer = new Composer({
   form: $("composer"),
   input: $("message-input"),
   button: $("send-button"),
-  tools: [$("emoji-button")],
+  tools: [$("emoji-button"), $("attach-button")],
+  hasFiles: () => uploads.ready.length > 0,
   errorNode: $("composer-error"),
   statusNode: $("composer-status"),
   onSend: (text) => sender.send(text),
@@ -81,7 +97,7 @@ const controls = new RoomControls({
 });
 const members = new MemberList($("member-list"), $("member-count"), $("member-note"), { onKick: (name) => controls.kick(name) });
 
-const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, maxLength: config.maxLength });
+const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, uploads, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
   if (store.oldestId === null) return false;
   socket.send("history", { before_id: store.oldestId, limit: 50 });
