@@ -4,6 +4,7 @@ loads), opens the picture in the viewer (Escape closes it) and downloads the PDF
 an HTML page named .png are refused next to the file, and the message still goes without them."""
 
 import base64
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -57,7 +58,7 @@ def test_a_pasted_picture_and_a_dropped_pdf_reach_bob_live(open_page):
     expect(pdf).to_contain_text("minutes.pdf")
     with bob.expect_download() as download:
         pdf.click()
-    assert open(download.value.path(), "rb").read() == images.PDF
+    assert Path(download.value.path()).read_bytes() == images.PDF
 
     sent.get_by_role("link", name="View image.png").click()
     viewer = bob.get_by_role("dialog", name="image.png")
