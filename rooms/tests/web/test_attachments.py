@@ -193,3 +193,19 @@ def test_behind_nginx_the_file_is_handed_over_by_x_accel_redirect(general, setti
     response = Client().get(f"/media/a/{attachment.token}/r.pdf")
     assert response["X-Accel-Redirect"] == f"/protected-media/{attachment.path}" and response.content == b""
     assert response["X-Content-Type-Options"] == "nosniff" and response["Content-Disposition"].startswith("attachment")
+
+
+def test_the_admin_shows_a_messages_files_and_staff_may_open_a_private_rooms(general):
+    from django.contrib.auth import get_user_model
+
+    room = services.room_create_private(actor=Actor(guest_key="guest-ann"))
+    enter(room, "ann")
+    attachment_id = post_file(guest("ann"), room.name, images.halves(20, 20)).json()["attachment"]["id"]
+    attachment = Attachment.objects.get(pk=attachment_id)
+    message = send(room, "ann", attachment.pk)
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("mod", "mod@example.com", "pw-not-used"))
+    page = staff.get(f"/admin/rooms/message/{message.pk}/change/").content.decode()
+    assert f'href="/media/a/{attachment.token}/pic.png"' in page
+    assert f'src="/media/a/{attachment.token}/thumb.webp" width="20" height="20"' in page
+    assert staff.get(f"/media/a/{attachment.token}/pic.png").status_code == 200
