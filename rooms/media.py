@@ -37,6 +37,14 @@ ALLOWED = {
     "audio/mpeg": ("audio", "mp3"),
     "application/pdf": ("file", "pdf"),
 }
+# A recorded voice note arrives in a container that may hold video too (MediaRecorder: Opus in WebM,
+# or AAC in MP4): played as sound when the page says it recorded one; served as the sound type.
+VOICE_TYPES = {
+    "video/webm": ("audio/webm", "webm"),
+    "video/mp4": ("audio/mp4", "m4a"),
+    "audio/ogg": ("audio/ogg", "ogg"),
+}
+VOICE_MAX_SECONDS = 60 * 60
 PILLOW_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
@@ -116,8 +124,11 @@ def _animation(upload, source_format: str) -> bytes | None:
     return out.getvalue()
 
 
-def keep(upload) -> Kept:
-    """Decide what `upload` (a file object with .size) is and what to store; ValidationError with a Code if refused."""
+def keep(upload, *, voice: bool = False) -> Kept:
+    """Decide what `upload` (a file object with .size) is and what to store; ValidationError with a Code if refused.
+
+    `voice`: the page recorded it as a voice note; a sound container is then kept as sound.
+    """
     check_size(upload.size)
     upload.seek(0)
     content_type = sniff(upload.read(SNIFF_BYTES))
@@ -128,6 +139,12 @@ def keep(upload) -> Kept:
             code=Code.UPLOAD_TYPE,
         )
     kind, extension = ALLOWED[content_type]
+    if voice:
+        if content_type not in VOICE_TYPES:
+            raise ValidationError("A voice note must be sound (WebM, MP4 or Ogg).", code=Code.UPLOAD_TYPE)
+        content_type, extension = VOICE_TYPES[content_type]
+        upload.seek(0)
+        return Kept(kind="audio", content_type=content_type, extension=extension, data=upload.read())
     if kind != "image":
         upload.seek(0)
         return Kept(kind=kind, content_type=content_type, extension=extension, data=upload.read())

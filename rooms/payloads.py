@@ -108,7 +108,8 @@ def reactions_event(message_id: int, room_name: str, rseq: int, reactions: list[
 
 
 def attachment_data(attachment) -> dict[str, Any]:
-    """One attachment as frames show it: what to draw before anything loads, and where it is served from."""
+    """One attachment as frames show it: what to draw before anything loads (a voice note's `duration` too),
+    and where it is served from."""
     base = f"/media/a/{attachment.token}/"
     data = {
         "id": attachment.id,
@@ -120,6 +121,8 @@ def attachment_data(attachment) -> dict[str, Any]:
     }
     if attachment.width:
         data["width"], data["height"] = attachment.width, attachment.height
+    if attachment.duration is not None:
+        data["duration"] = round(attachment.duration, 1)
     if attachment.thumb_path:
         data["thumb"] = {"url": base + "thumb.webp", "width": attachment.thumb_width, "height": attachment.thumb_height}
     return data

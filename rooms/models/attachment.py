@@ -31,6 +31,8 @@ class Attachment(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     thumb_width = models.PositiveIntegerField(null=True, blank=True)
     thumb_height = models.PositiveIntegerField(null=True, blank=True)
+    # A voice note's length as its recorder measured it (MediaRecorder's WebM carries none): shown, never trusted.
+    duration = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

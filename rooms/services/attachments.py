@@ -14,17 +14,20 @@ from rooms.identity import Actor
 from rooms.models import Attachment, Message, Room
 
 
-def attachment_upload(*, room: Room, actor: Actor, upload) -> Attachment:
+def attachment_upload(
+    *, room: Room, actor: Actor, upload, voice: bool = False, duration: float | None = None
+) -> Attachment:
     """Keep one uploaded file for a message `actor` is about to send in `room`.
 
     The file's type comes from its bytes (rooms/media.py); a picture is stored
     as Pillow drew it again, with a thumbnail. Refusals: `upload_too_large`,
     `upload_type`, `uploads_too_fast` (UPLOAD_RATE_LIMIT a window). Nobody
-    hears of it until its message is sent (attachments_bind).
+    hears of it until its message is sent (attachments_bind). `voice`: a voice note
+    recorded by the page, with the `duration` its recorder measured (seconds, shown only).
     """
     throttle.upload_check(guest_key=actor.guest_key)
     try:
-        kept = media.keep(upload)
+        kept = media.keep(upload, voice=voice)
     except ValidationError as error:
         raise ChatError.from_validation(error, Code.UPLOAD_TYPE) from error
     token = secrets.token_urlsafe(18)
@@ -46,6 +49,7 @@ def attachment_upload(*, room: Room, actor: Actor, upload) -> Attachment:
             height=kept.height,
             thumb_width=kept.thumb_width,
             thumb_height=kept.thumb_height,
+            duration=min(max(duration, 0.0), media.VOICE_MAX_SECONDS) if voice and duration is not None else None,
         )
     except Exception:
         _discard([path, thumb_path])

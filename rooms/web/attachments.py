@@ -4,6 +4,7 @@ A few lines each: rooms/services/attachments.py decides what is kept,
 rooms/selectors/attachments.py who may read it.
 """
 
+import math
 from urllib.parse import quote
 
 from django.conf import settings
@@ -38,7 +39,10 @@ def _refuse(error: ChatError) -> JsonResponse:
 
 @require_POST
 def upload(request, name):
-    """POST multipart `file` for a message in room `name`: 201 with the attachment's id, or {error: {code, message}}."""
+    """POST multipart `file` for a message in room `name`: 201 with the attachment's id, or {error: {code, message}}.
+
+    `voice=1` with `duration` (seconds): a voice note the page recorded.
+    """
     actor = actor_for_request(request, keep=False)
     room: Room | None = room_by_name(name=name)
     try:
@@ -47,7 +51,9 @@ def upload(request, name):
         file = request.FILES.get("file")
         if file is None:
             raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
-        attachment = services.attachment_upload(room=room, actor=actor, upload=file)
+        attachment = services.attachment_upload(
+            room=room, actor=actor, upload=file, voice=request.POST.get("voice") == "1", duration=_seconds(request)
+        )
     except ChatError as error:
         return _refuse(error)
     return JsonResponse({"attachment": attachment_data(attachment)}, status=201)
@@ -83,6 +89,15 @@ def download(request, token, name):
     # Readers are checked on every request: a browser may keep it, no shared cache may.
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _seconds(request) -> float | None:
+    """A voice note's `duration` field, as the recorder measured it; None when absent or not a number."""
+    try:
+        value = float(request.POST.get("duration", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _quoted(name: str) -> str:

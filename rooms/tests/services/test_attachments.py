@@ -12,7 +12,7 @@ from rooms import services
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor, person_key
 from rooms.models import Attachment, Room
-from rooms.payloads import message_data
+from rooms.payloads import attachment_data, message_data
 from rooms.selectors import room_history
 from rooms.tests.support import images
 
@@ -209,3 +209,29 @@ def test_a_deleted_account_takes_its_files(room, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         services.account_delete(user=user, actor=account)
     assert files(attachment) == [False, False] and files(bobs) == [True, True]
+
+
+def test_a_voice_note_is_sound_with_its_duration(room):
+    note = services.attachment_upload(
+        room=room, actor=ANN, upload=SimpleUploadedFile("rec", images.WEBM), voice=True, duration=3.24
+    )
+    assert (note.kind, note.content_type, note.name, note.duration) == ("audio", "audio/webm", "rec.webm", 3.24)
+    shown = attachment_data(note)
+    assert shown["kind"] == "audio" and shown["duration"] == 3.2
+
+
+def test_a_voice_note_must_be_sound_and_its_duration_is_bounded(room):
+    with pytest.raises(ChatError) as caught:
+        services.attachment_upload(
+            room=room, actor=ANN, upload=SimpleUploadedFile("x.png", images.halves(10, 10)), voice=True
+        )
+    assert caught.value.code == Code.UPLOAD_TYPE
+    note = services.attachment_upload(
+        room=room, actor=ANN, upload=SimpleUploadedFile("r", images.WEBM), voice=True, duration=1e9
+    )
+    assert note.duration == 3600
+
+
+def test_a_video_is_a_video_and_not_a_voice_note_unless_recorded_as_one(room):
+    video = upload(room, images.MP4, "clip.mov")
+    assert (video.kind, video.content_type, video.name, video.duration) == ("video", "video/mp4", "clip.mp4", None)

@@ -32,6 +32,7 @@ import { Sender } from "./sending.js";
 import { RoomSession } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { MessageStore } from "./store.js";
+import { VoiceRecorder } from "./recorder.js";
 import { Uploads } from "./uploads.js";
 import { ImageViewer } from "./viewer.js";
 
@@ -71,12 +72,23 @@ const uploads = new Uploads({
   maxFiles: config.upload.maxFiles,
 });
 new ImageViewer($("image-viewer"), $("message-list"));
+new VoiceRecorder({
+  button: $("voice-button"),
+  bar: $("voice-bar"),
+  time: $("voice-time"),
+  cancel: $("voice-cancel"),
+  send: $("voice-send"),
+  uploads,
+  // Uploaded: it goes at once, as a message of its own (with whatever else is ready in the tray).
+  onRecorded: () => sender.send(""),
+  showError: (text) => composer.showError(text),
+});
 
 const composer = new Composer({
   form: $("composer"),
   input: $("message-input"),
   button: $("send-button"),
-  tools: [$("emoji-button"), $("attach-button")],
+  tools: [$("emoji-button"), $("attach-button"), $("voice-button")],
   hasFiles: () => uploads.ready.length > 0,
   errorNode: $("composer-error"),
   statusNode: $("composer-status"),

@@ -6,6 +6,7 @@ import { accountBadge, avatarElement, dayKey, el, timeElement } from "../dom.js"
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
 import { renderReactions } from "./reactions.js";
 import { quoteNode } from "./replies.js";
+import { durationText } from "./recorder.js";
 import { sizeText } from "./uploads.js";
 
 const REMOVED_TEXT = "Message removed by a moderator";
@@ -58,7 +59,16 @@ export function filesNode(attachments) {
     } else if (file.kind === "video") {
       box.append(el("video", { className: "msg-video", attrs: { src: file.url, controls: "", preload: "metadata", "aria-label": file.name } }));
     } else if (file.kind === "audio") {
-      box.append(el("audio", { className: "msg-audio", attrs: { src: file.url, controls: "", preload: "metadata", "aria-label": file.name } }));
+      // The recorder's duration: a recorded WebM has none in its header, so the player alone could not say.
+      const label = file.duration != null ? `${file.name}, ${durationText(file.duration)}` : file.name;
+      box.append(
+        el(
+          "div",
+          { className: "msg-voice" },
+          el("audio", { className: "msg-audio", attrs: { src: file.url, controls: "", preload: "metadata", "aria-label": label } }),
+          file.duration != null ? el("span", { className: "msg-duration", text: durationText(file.duration) }) : null,
+        ),
+      );
     } else {
       box.append(
         el(

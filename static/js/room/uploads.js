@@ -43,13 +43,14 @@ export class Uploads {
     });
   }
 
-  add(files) {
+  // voice: a recorded note, with its duration (seconds); onDone: called once it is uploaded.
+  add(files, { voice = false, duration = null, onDone = null } = {}) {
     for (const file of files) {
       if (this.items.filter((i) => !i.failed).length >= this.maxFiles) {
         this.failed(this.row(file), `A message may carry up to ${this.maxFiles} files.`);
         continue;
       }
-      const item = { file, row: this.row(file) };
+      const item = { file, row: this.row(file), voice, duration, onDone };
       this.items.push(item);
       if (file.size > this.maxBytes) this.fail(item, `Too large: ${sizeText(file.size)}; files may be up to ${sizeText(this.maxBytes)}.`);
       else this.upload(item);
@@ -95,6 +96,7 @@ export class Uploads {
         item.row.classList.add("done");
         cancel.textContent = "Remove";
         this.changed();
+        item.onDone?.();
       } else if (xhr.status === 413 && !body) {
         this.fail(item, `Too large; files may be up to ${sizeText(this.maxBytes)}.`);
       } else {
@@ -104,6 +106,10 @@ export class Uploads {
     xhr.addEventListener("error", () => this.fail(item, "The upload failed (no connection); try again."));
     const form = new FormData();
     form.append("file", item.file, item.file.name || "pasted.png");
+    if (item.voice) {
+      form.append("voice", "1");
+      form.append("duration", String(item.duration ?? ""));
+    }
     xhr.open("POST", this.url);
     xhr.setRequestHeader("X-CSRFToken", this.csrfToken);
     xhr.send(form);
