@@ -7,7 +7,13 @@ announces the change through rooms/events.py, which sends only after the
 commit. Everything is re-exported here: `services.room_close(...)`.
 """
 
-from rooms.services.attachments import attachment_upload, attachments_bind, attachments_remove
+from rooms.services.attachments import (
+    attachment_keep,
+    attachment_upload,
+    attachment_upload_check,
+    attachments_bind,
+    attachments_remove,
+)
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
@@ -49,7 +55,9 @@ __all__ = [
     "Entered",
     "Post",
     "PostQueue",
+    "attachment_keep",
     "attachment_upload",
+    "attachment_upload_check",
     "attachments_bind",
     "attachments_remove",
     "account_delete",

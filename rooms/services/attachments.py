@@ -14,8 +14,28 @@ from rooms.identity import Actor
 from rooms.models import Attachment, Message, Room
 
 
+def attachment_upload_check(*, actor: Actor) -> None:
+    """Count one upload against `actor`'s UPLOAD_RATE_LIMIT (`uploads_too_fast`): before reading it."""
+    throttle.upload_check(guest_key=actor.guest_key)
+
+
+def attachment_keep(*, upload, voice: bool = False) -> media.Kept:
+    """What chatsite would store of `upload` (rooms/media.py): no database, seconds of CPU for a large photo,
+    so the upload view runs it on a thread of its own. ChatError if refused."""
+    try:
+        return media.keep(upload, voice=voice)
+    except ValidationError as error:
+        raise ChatError.from_validation(error, Code.UPLOAD_TYPE) from error
+
+
 def attachment_upload(
-    *, room: Room, actor: Actor, upload, voice: bool = False, duration: float | None = None
+    *,
+    room: Room,
+    actor: Actor,
+    upload,
+    voice: bool = False,
+    duration: float | None = None,
+    kept: media.Kept | None = None,
 ) -> Attachment:
     """Keep one uploaded file for a message `actor` is about to send in `room`.
 
@@ -24,12 +44,12 @@ def attachment_upload(
     `upload_type`, `uploads_too_fast` (UPLOAD_RATE_LIMIT a window). Nobody
     hears of it until its message is sent (attachments_bind). `voice`: a voice note
     recorded by the page, with the `duration` its recorder measured (seconds, shown only).
+    `kept`: attachment_keep's answer for `upload`, when the caller counted the upload
+    (attachment_upload_check) and kept it itself; otherwise both happen here.
     """
-    throttle.upload_check(guest_key=actor.guest_key)
-    try:
-        kept = media.keep(upload, voice=voice)
-    except ValidationError as error:
-        raise ChatError.from_validation(error, Code.UPLOAD_TYPE) from error
+    if kept is None:
+        attachment_upload_check(actor=actor)
+        kept = attachment_keep(upload=upload, voice=voice)
     token = secrets.token_urlsafe(18)
     folder = f"attachments/{room.pk}/{token}"
     path = default_storage.save(f"{folder}/file.{kept.extension}", ContentFile(kept.data))

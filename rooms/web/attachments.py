@@ -4,9 +4,12 @@ A few lines each: rooms/services/attachments.py decides what is kept,
 rooms/selectors/attachments.py who may read it.
 """
 
+import asyncio
 import math
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -38,25 +41,55 @@ def _refuse(error: ChatError) -> JsonResponse:
 
 
 @require_POST
-def upload(request, name):
+async def upload(request, name):
     """POST multipart `file` for a message in room `name`: 201 with the attachment's id, or {error: {code, message}}.
 
     `voice=1` with `duration` (seconds): a voice note the page recorded.
+
+    Reading the body and drawing a picture again take seconds for a large photo, so they run
+    on threads of their own, not on the one thread Django's sync code and the socket's
+    database calls share (which would hold up every message meanwhile: bench/uploads.py),
+    at most UPLOAD_CONCURRENCY at a time per process (a 24-megapixel picture takes ~100 MB).
     """
-    actor = actor_for_request(request, keep=False)
-    room: Room | None = room_by_name(name=name)
     try:
-        if room is None or not room_readable(room=room, actor=actor):
-            raise ChatError(Code.ROOM_NOT_FOUND)
-        file = request.FILES.get("file")
-        if file is None:
-            raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
-        attachment = services.attachment_upload(
-            room=room, actor=actor, upload=file, voice=request.POST.get("voice") == "1", duration=_seconds(request)
+        room, actor = await database_sync_to_async(_room_and_reader)(request, name)
+        async with _slots():
+            file, voice, duration = await sync_to_async(_read_body, thread_sensitive=False)(request)
+            kept = await sync_to_async(services.attachment_keep, thread_sensitive=False)(upload=file, voice=voice)
+        attachment = await database_sync_to_async(services.attachment_upload)(
+            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept
         )
     except ChatError as error:
         return _refuse(error)
     return JsonResponse({"attachment": attachment_data(attachment)}, status=201)
+
+
+def _room_and_reader(request, name):
+    """The room, if this reader may upload into it (may read it), and the upload counted; else ChatError."""
+    actor = actor_for_request(request, keep=False)
+    room: Room | None = room_by_name(name=name)
+    if room is None or not room_readable(room=room, actor=actor):
+        raise ChatError(Code.ROOM_NOT_FOUND)
+    services.attachment_upload_check(actor=actor)
+    return room, actor
+
+
+def _read_body(request):
+    file = request.FILES.get("file")
+    if file is None:
+        raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
+    return file, request.POST.get("voice") == "1", _seconds(request)
+
+
+_SLOTS: dict[int, asyncio.Semaphore] = {}
+
+
+def _slots() -> asyncio.Semaphore:
+    """This event loop's semaphore (one per process in daphne; tests may run several loops)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(settings.UPLOAD_CONCURRENCY)
+    return _SLOTS[loop]
 
 
 @require_GET
