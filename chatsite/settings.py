@@ -308,6 +308,18 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 # header may claim before Pillow decodes it (a decompression bomb is small on the wire).
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5_000_000, minimum=1)
 AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 25_000_000, minimum=1)
+# Attachments (rooms/media.py): the most bytes one file, and all of one message's files together, may have;
+# the most pixels a picture may have (decompression bombs); uploads per person per window; files per message.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25_000_000, minimum=1)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000, minimum=1)
+UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 30, minimum=1)
+UPLOAD_RATE_WINDOW_SECONDS = env_int("UPLOAD_RATE_WINDOW_SECONDS", 60, minimum=1)
+ATTACHMENTS_PER_MESSAGE_MAX = env_int("ATTACHMENTS_PER_MESSAGE_MAX", 10, minimum=1)
+# Uploads read and drawn again at once per process, off the chat's thread (rooms/web/attachments.py).
+UPLOAD_CONCURRENCY = env_int("UPLOAD_CONCURRENCY", 2, minimum=1)
+# Behind nginx: the internal location that serves MEDIA_ROOT (docs/deploy/nginx.conf), so Django checks
+# who may read a file and nginx sends it. Empty: Django streams the file itself.
+MEDIA_X_ACCEL_PREFIX = env_str("MEDIA_X_ACCEL_PREFIX")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -38,6 +38,10 @@ class Code:
     REACTION_LIMIT = "reaction_limit"
     REACTIONS_TOO_FAST = "reactions_too_fast"
     SEARCHES_TOO_FAST = "searches_too_fast"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_TYPE = "upload_type"
+    UPLOADS_TOO_FAST = "uploads_too_fast"
+    ATTACHMENT_NOT_FOUND = "attachment_not_found"
     UNAVAILABLE = "unavailable"
     DIRECT_SELF = "direct_self"
     TOO_MANY_PEOPLE = "too_many_people"
@@ -84,6 +88,10 @@ DEFAULT_MESSAGES = {
     Code.REACTION_LIMIT: "This message has as many different reactions as it can take.",
     Code.REACTIONS_TOO_FAST: "You are reacting too fast.",
     Code.SEARCHES_TOO_FAST: "You are searching too fast.",
+    Code.UPLOAD_TOO_LARGE: "That file is too large.",
+    Code.UPLOAD_TYPE: "That type of file is not accepted.",
+    Code.UPLOADS_TOO_FAST: "You are uploading too fast.",
+    Code.ATTACHMENT_NOT_FOUND: "That attachment is not yours to send here, or was already sent.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
     Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",

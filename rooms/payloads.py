@@ -107,6 +107,27 @@ def reactions_event(message_id: int, room_name: str, rseq: int, reactions: list[
     return {"id": message_id, "room": room_name, "rseq": rseq, "reactions": reactions}
 
 
+def attachment_data(attachment) -> dict[str, Any]:
+    """One attachment as frames show it: what to draw before anything loads (a voice note's `duration` too),
+    and where it is served from."""
+    base = f"/media/a/{attachment.token}/"
+    data = {
+        "id": attachment.id,
+        "kind": attachment.kind,
+        "name": attachment.name,
+        "size": attachment.size,
+        "type": attachment.content_type,
+        "url": base + attachment.name,
+    }
+    if attachment.width:
+        data["width"], data["height"] = attachment.width, attachment.height
+    if attachment.duration is not None:
+        data["duration"] = round(attachment.duration, 1)
+    if attachment.thumb_path:
+        data["thumb"] = {"url": base + "thumb.webp", "width": attachment.thumb_width, "height": attachment.thumb_height}
+    return data
+
+
 def message_data(message, room_name: str, reactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A message as every frame shows it; `reactions` when it has had any (read with it by the selectors)."""
     data = {
@@ -126,6 +147,8 @@ def message_data(message, room_name: str, reactions: list[dict[str, Any]] | None
         data["avatar"] = avatar_url(avatar)
     if message.reply_to_id is not None:
         data["reply_to"] = reply_quote(message.reply_to)  # select_related by every reader
+    if attachments := getattr(message, "attachment_list", None):
+        data["attachments"] = [attachment_data(a) for a in attachments]  # prefetched by every reader
     if message.reactions_seq:
         data["reactions"] = reactions or []
         data["rseq"] = message.reactions_seq

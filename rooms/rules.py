@@ -121,6 +121,14 @@ def clean_message_text(text: str) -> str:
     return text
 
 
+def clean_caption(text: str) -> str:
+    """A message that carries files: its text is a caption, which may be empty, never too long."""
+    text = text.rstrip()
+    if not text.strip():
+        return ""
+    return clean_message_text(text)
+
+
 # The emoji data the page's picker ships (emoji-picker-element, vendored with its data):
 # a reaction is one of these, as the picker or the quick row sends it, never any other string.
 EMOJI_DATA = "static/vendor/emoji-picker-element/data.json"

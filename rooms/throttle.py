@@ -194,3 +194,19 @@ def search_check(*, guest_key: str) -> None:
             f"You are searching too fast; try again in {math.ceil(retry_after)} s.",
             retry_after=retry_after,
         )
+
+
+def upload_check(*, guest_key: str) -> None:
+    """Count one upload by this person; past UPLOAD_RATE_LIMIT in this window, raise uploads_too_fast.
+
+    Windows start with their first upload, as reaction windows do (reaction_check).
+    """
+    window = settings.UPLOAD_RATE_WINDOW_SECONDS
+    counted = _window_count(f"upload:{guest_key}", window)
+    if counted is not None and counted[0] > settings.UPLOAD_RATE_LIMIT:
+        retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
+        raise ChatError(
+            Code.UPLOADS_TOO_FAST,
+            f"You are uploading too fast; try again in {_duration(retry_after)}.",
+            retry_after=retry_after,
+        )

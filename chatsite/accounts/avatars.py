@@ -2,11 +2,9 @@
 
 What arrives could be anything with an image's name: a script in a PNG's
 clothes, an SVG, a decompression bomb, a photo with the sender's GPS position
-in its EXIF. So chatsite trusts none of it: Pillow opens only the four raster
-formats it names, reads the header first and refuses more than
-`AVATAR_MAX_PIXELS` before decoding a pixel, takes the first frame of an
-animation, turns the picture upright by its EXIF orientation, and draws it
-afresh as two squares (`AVATAR_SIZES`) in WebP. The new files carry no
+in its EXIF. So chatsite trusts none of it: chatsite/pictures.py opens it
+(four raster formats, at most `AVATAR_MAX_PIXELS`, the first frame, upright),
+and it is drawn afresh as two squares (`AVATAR_SIZES`) in WebP. The new files carry no
 metadata, because nothing of the upload but its pixels is copied into them.
 They are stored through Django's storage API (STORAGES["default"]), under a
 random name per upload, so a changed avatar is a new URL and the old one can
@@ -21,12 +19,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
-# chatsite's own limit, checked on the header below before any pixel is decoded, takes the place
-# of Pillow's process-wide one (whose warning between 89 and 179 million pixels would only reach the log).
-Image.MAX_IMAGE_PIXELS = None
+from chatsite.pictures import open_picture
+
 AVATAR_SIZES = (64, 256)
 SMALL, LARGE = AVATAR_SIZES
 
@@ -54,31 +50,13 @@ def check_upload_size(size: int) -> None:
 def make_avatar(upload) -> Avatar:
     """Decode `upload` (a file object) and draw it again as square WebP pictures; ValidationError if it is not one."""
     check_upload_size(upload.size)
-    upload.seek(0)
-    try:
-        # formats=: Pillow tries only these decoders, whatever the file's name or first bytes claim.
-        with Image.open(upload, formats=FORMATS) as picture:
-            width, height = picture.size
-            if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError(
-                    f"That picture is {width} × {height} pixels; pictures up to "
-                    f"{settings.AVATAR_MAX_PIXELS // 1_000_000} million pixels are taken.",
-                    code="too_many_pixels",
-                )
-            picture.seek(0)  # an animation's first frame
-            picture = ImageOps.exif_transpose(picture)
-            picture.load()
-            square = {}
-            for size in AVATAR_SIZES:
-                drawn = ImageOps.fit(picture.convert("RGBA"), (size, size), Image.Resampling.LANCZOS)
-                out = io.BytesIO()
-                drawn.save(out, format="WEBP", quality=85, method=4)
-                square[size] = out.getvalue()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        # Pillow says "cannot identify", "truncated", "broken data stream"…: to the person, one plain answer.
-        raise ValidationError(
-            "That file is not a picture chatsite can read (JPEG, PNG, GIF or WebP).", code="not_image"
-        ) from error
+    square = {}
+    with open_picture(upload, max_pixels=settings.AVATAR_MAX_PIXELS) as picture:
+        for size in AVATAR_SIZES:
+            drawn = ImageOps.fit(picture.convert("RGBA"), (size, size), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            drawn.save(out, format="WEBP", quality=85, method=4)
+            square[size] = out.getvalue()
     return Avatar(sizes=square)
 
 

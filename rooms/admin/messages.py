@@ -7,13 +7,14 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from rooms import services
 from rooms.admin.common import SplitFilter, run_service
 from rooms.errors import ChatError
 from rooms.identity import actor_for_request
 from rooms.models import Message, Room
+from rooms.payloads import attachment_data
 
 
 class DeletedFilter(SplitFilter):
@@ -46,6 +47,7 @@ class MessageAdmin(admin.ModelAdmin):
         "author_user",
         "ban_author",
         "text",
+        "files",
         "client_id",
         "created_at",
         "edited_at",
@@ -58,6 +60,29 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def excerpt(self, message):
         return message.text if len(message.text) <= 80 else message.text[:79] + "…"
+
+    @admin.display(description="files")
+    def files(self, message):
+        """The message's attachments, each a link to it (thumbnails for pictures): what a moderator judges."""
+        shown = [attachment_data(a) for a in message.attachments.order_by("id")]
+        if not shown:
+            return "—"
+        return format_html_join(
+            "",
+            '<p class="attachment"><a href="{}">{}</a> ({}, {} bytes){}</p>',
+            (
+                (
+                    a["url"],
+                    a["name"],
+                    a["kind"],
+                    a["size"],
+                    format_html(' <img src="{}" width="{}" height="{}" alt="">', *thumb.values())
+                    if (thumb := a.get("thumb"))
+                    else "",
+                )
+                for a in shown
+            ),
+        )
 
     @admin.display(description="removed", boolean=True)
     def removed(self, message):

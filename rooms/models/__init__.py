@@ -5,6 +5,7 @@ is re-exported here, so `from rooms.models import Room` and the migrations
 keep working.
 """
 
+from rooms.models.attachment import Attachment
 from rooms.models.membership import Block, Membership
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
@@ -14,6 +15,7 @@ from rooms.models.report import Report
 from rooms.models.room import Room
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Ban",
     "Block",

@@ -27,6 +27,9 @@ class Message(models.Model):
     # The room's reaction sequence (Room.last_reaction_seq) at this message's last
     # reaction change: a resuming page asks for what changed after the one it knows.
     reactions_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # How many files it carries: readers fetch attachments only for messages that have some
+    # (a page of plain text costs no extra query).
+    attachment_count = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

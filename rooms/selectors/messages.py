@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 
-from rooms.models import Message, Reaction, Room
+from rooms.models import Attachment, Message, Reaction, Room
 from rooms.payloads import message_data, reactions_data
 
 
@@ -34,9 +34,15 @@ def _reaction_rows(message_ids: list[int]) -> dict[int, list[tuple[str, str, str
 
 
 def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
-    """Messages as frames show them, with their reactions (one query for the whole page)."""
+    """Messages as frames show them, with their reactions and their files (one query each for the whole page)."""
     reacted = [m.pk for m in messages if m.reactions_seq]
     rows = _reaction_rows(reacted) if reacted else {}
+    with_files = {m.pk: m for m in messages if m.attachment_count}
+    if with_files:
+        for message in with_files.values():
+            message.attachment_list = []
+        for attachment in Attachment.objects.filter(message_id__in=with_files).order_by("id"):
+            with_files[attachment.message_id].attachment_list.append(attachment)
     return [message_data(m, room_name, reactions_data(rows.get(m.pk, ()))) for m in messages]
 
 

@@ -7,6 +7,13 @@ announces the change through rooms/events.py, which sends only after the
 commit. Everything is re-exported here: `services.room_close(...)`.
 """
 
+from rooms.services.attachments import (
+    attachment_keep,
+    attachment_upload,
+    attachment_upload_check,
+    attachments_bind,
+    attachments_remove,
+)
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.direct import (
     block_create,
@@ -57,6 +64,11 @@ __all__ = [
     "Entered",
     "Post",
     "PostQueue",
+    "attachment_keep",
+    "attachment_upload",
+    "attachment_upload_check",
+    "attachments_bind",
+    "attachments_remove",
     "account_delete",
     "account_rename",
     "account_set_active",

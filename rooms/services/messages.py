@@ -9,8 +9,9 @@ from django.utils import timezone
 from rooms import events, policy, rules
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
-from rooms.models import Message, Reaction, Room
+from rooms.models import Attachment, Message, Reaction, Room
 from rooms.payloads import timestamp
+from rooms.services.attachments import attachments_remove
 from rooms.services.moderation import audit
 from rooms.services.rule import apply
 
@@ -51,7 +52,7 @@ def message_edit(*, message_id: int, room: Room, actor: Actor, text: str) -> Mes
 def message_delete(*, message_id: int, actor: Actor, room: Room | None = None) -> Message:
     """Remove a message: its author, the room's owner or staff may.
 
-    It stays out of history from now on, its reactions are deleted (replies
+    It stays out of history from now on, its reactions and attachments are deleted (replies
     keep quoting it, as "message removed"), and every open page hears
     `message_deleted {id, room, by}` (`by` is "author", "owner" or
     "moderator", so pages can show "removed by a moderator").
@@ -67,6 +68,7 @@ def message_delete(*, message_id: int, actor: Actor, room: Room | None = None) -
         message.deleted_at, message.deleted_by = timezone.now(), by
         message.save(update_fields=["deleted_at", "deleted_by"])
         Reaction.objects.filter(message=message).delete()  # reactions go with their message
+        attachments_remove(queryset=Attachment.objects.filter(message=message))  # and its files, from storage too
         events.to_room(message.room_id, "message_deleted", {"id": message.pk, "room": message.room.name, "by": by})
         if by != "author":
             audit(

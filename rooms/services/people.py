@@ -19,7 +19,8 @@ from chatsite.accounts import avatars
 from rooms import events
 from rooms.errors import Close
 from rooms.identity import Actor, person_key
-from rooms.models import Ban, Connection, Message, Presence, Reaction, Room
+from rooms.models import Attachment, Ban, Connection, Message, Presence, Reaction, Room
+from rooms.services.attachments import attachments_remove
 from rooms.services.direct import memberships_adopt, memberships_forget
 from rooms.services.moderation import audit
 from rooms.services.presence import announce_presence, lock_room, presence_remove, roster
@@ -187,6 +188,8 @@ def account_delete(*, user, actor: Actor) -> int:
         # Its reactions go (unlike messages, they say nothing on their own); their rooms hear the new sets.
         reacted = set(Reaction.objects.filter(person_key=person).values_list("message_id", flat=True))
         Reaction.objects.filter(person_key=person).delete()
+        # Its files go, from storage too: pictures of a person outlive no account (docs/security.md).
+        attachments_remove(queryset=Attachment.objects.filter(uploader_key=person))
         reactions_reannounce(message_ids=reacted)
         memberships_forget(person=person)
         for room in Room.objects.filter(presences__guest_key=person):

@@ -18,6 +18,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Message, Room
 from rooms.payloads import message_data
+from rooms.services.attachments import attachments_bind
 from rooms.services.direct import direct_announce, direct_check_post
 from rooms.services.rule import apply
 
@@ -88,7 +89,14 @@ def _original(room: Room, reply_to: int | None) -> Message | None:
 
 
 def message_post(
-    *, room: Room, actor: Actor, username: str, text: str, client_id: str = "", reply_to: int | None = None
+    *,
+    room: Room,
+    actor: Actor,
+    username: str,
+    text: str,
+    client_id: str = "",
+    reply_to: int | None = None,
+    attachments: tuple[int, ...] = (),
 ) -> tuple[Message, bool]:
     """Store a message and send it to the room; return (message, created).
 
@@ -102,8 +110,10 @@ def message_post(
     (`rate_limited`), moderators exempt. In a direct conversation only its
     members write (`room_not_found`), never to someone in a 1:1 who blocked
     them (`blocked`), and the other members' streams hear the unread count.
+    `attachments`: ids of this person's uploads for this room (attachments_bind);
+    with them the text is an optional caption.
     """
-    text = apply(rules.clean_message_text, text)
+    text = apply(rules.clean_caption if attachments else rules.clean_message_text, text)
     try:
         original = _original(room, reply_to)
     except ChatError:
@@ -124,6 +134,8 @@ def message_post(
                 throttle.slow_mode_check(room_id=room.pk, guest_key=actor.guest_key, seconds=slot.slow_mode)
             message = _new_message(room.pk, slot.seq, actor, username, text, client_id, original)
             message.save(force_insert=True)
+            if attachments:
+                message.attachment_list = attachments_bind(message=message, actor=actor, ids=list(attachments))
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
             if room.is_direct:
                 direct_announce(room=room, message=message)
@@ -154,6 +166,7 @@ class Post:
     text: str
     client_id: str = ""
     reply_to: int | None = None
+    attachments: tuple[int, ...] = ()
 
 
 Result = tuple[Message, bool] | ChatError
@@ -186,6 +199,8 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
     """All the posts or none; any refusal raises (message_post_batch then goes post by post)."""
     if not connection.features.can_return_rows_from_bulk_insert:
         raise _PostEach  # the INSERT would not tell us the new ids (SQLite before 3.35)
+    if any(post.attachments for post in posts):
+        raise _PostEach  # binding files locks their rows and may refuse: message_post does it, one by one
     by_room: dict[int, list[int]] = {}
     for index, post in enumerate(posts):
         by_room.setdefault(post.room.pk, []).append(index)
@@ -234,6 +249,7 @@ def _post_each(posts: list[Post]) -> list[Result]:
                     text=post.text,
                     client_id=post.client_id,
                     reply_to=post.reply_to,
+                    attachments=post.attachments,
                 )
             except ChatError as error:
                 results[index] = error

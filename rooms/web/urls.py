@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from rooms.web import health, views
+from rooms.web import attachments, health, views
 
 app_name = "rooms"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("r/<str:name>/", views.room, name="room"),
     path("healthz", health.healthz, name="healthz"),
+    path("r/<str:name>/attachments/", attachments.upload, name="attachment_upload"),
+    re_path(r"^media/a/(?P<token>[A-Za-z0-9_-]{24})/(?P<name>[^/]{1,210})$", attachments.download, name="attachment"),
 ]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -115,5 +116,11 @@ def room(request, name):
         "wsPath": "/ws/chat/",
         "maxLength": settings.MAX_MESSAGE_LENGTH,
         "focus": focus,
+        "csrfToken": get_token(request),
+        "upload": {
+            "url": reverse("rooms:attachment_upload", kwargs={"name": room.name}),
+            "maxBytes": settings.UPLOAD_MAX_BYTES,
+            "maxFiles": settings.ATTACHMENTS_PER_MESSAGE_MAX,
+        },
     }
     return render(request, "rooms/room.html", {"room": room, "config": config})

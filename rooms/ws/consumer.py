@@ -158,6 +158,7 @@ class ChatConsumer(HubSocket):
                 text=data["text"],
                 client_id=client_id,
                 reply_to=data.get("reply_to"),
+                attachments=tuple(data.get("attachments", ())),
             )
         except ChatError as error:
             if client_id:

@@ -33,6 +33,7 @@ class Field:
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
+    ids: bool = False  # a list: of ids (positive integers), each checked
 
     def check(self, event: str, name: str, value: Any) -> Any:
         # bool is an int in Python; a JSON true is never a number here.
@@ -44,6 +45,9 @@ class Field:
             raise ChatError(Code.BAD_FRAME, f"{event}.{name} must be at least {self.minimum}.")
         if self.maximum is not None and value > self.maximum:
             raise ChatError(Code.BAD_FRAME, f"{event}.{name} must be at most {self.maximum}.")
+        if self.ids:
+            for item in value:
+                _ID.check(event, name, item)
         return value
 
 
@@ -70,6 +74,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "text": Field(str, required=True, max_length=MAX_FRAME_CHARS),
         "client_id": Field(str, max_length=MAX_CLIENT_ID_LENGTH),
         "reply_to": _SOME_ID,
+        "attachments": Field(list, max_length=100, ids=True),  # the real cap: ATTACHMENTS_PER_MESSAGE_MAX
     },
     "history": {
         "before_id": _SOME_ID,

@@ -10,7 +10,9 @@ const TYPING_EVERY_MS = 2500;
 
 export class Composer {
   // tools: other buttons of the box (the emoji button), off whenever sending is.
-  constructor({ form, input, button, tools = [], errorNode, statusNode, onSend, onTyping }) {
+  // hasFiles: whether files wait to go with the next message (then the text is an optional caption).
+  constructor({ form, input, button, tools = [], errorNode, statusNode, onSend, onTyping, hasFiles = () => false }) {
+    this.hasFiles = hasFiles;
     this.form = form;
     this.tools = tools;
     this.input = input;
@@ -58,7 +60,7 @@ export class Composer {
       return; // the countdown is on screen; the text stays
     }
     const text = convertShortcodes(this.input.value).replace(/\s+$/, "");
-    if (!text.trim()) {
+    if (!text.trim() && !this.hasFiles()) {
       this.showError("Type a message first.");
       return;
     }

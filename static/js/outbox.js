@@ -22,9 +22,9 @@ export class Outbox {
     }
   }
 
-  // replyTo: the id of the message it answers, or null.
-  add(clientId, room, text, replyTo = null) {
-    this.items.set(clientId, { room, text, replyTo });
+  // replyTo: the id of the message it answers, or null; attachments: its uploaded files (their frames' shape).
+  add(clientId, room, text, replyTo = null, attachments = []) {
+    this.items.set(clientId, { room, text, replyTo, attachments });
     this.save();
   }
 

@@ -48,3 +48,14 @@ def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
 HTML_AS_PNG = b"<html><script>alert(document.cookie)</script></html>"
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+# The first bytes of a WebM file (an EBML header whose DocType is "webm"): what puremagic reads.
+WEBM = (
+    bytes.fromhex("1A45DFA3")
+    + b"\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08\x42\x82\x84webm"
+    + b"\x00" * 64
+)
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64

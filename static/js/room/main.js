@@ -35,6 +35,9 @@ import { Sender } from "./sending.js";
 import { RoomSession } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { MessageStore } from "./store.js";
+import { VoiceRecorder } from "./recorder.js";
+import { Uploads } from "./uploads.js";
+import { ImageViewer } from "./viewer.js";
 
 const config = readConfig("chat-config");
 const $ = (id) => document.getElementById(id);
@@ -61,11 +64,36 @@ const messages = new MessageList($("message-list"), $("messages"), store, {
   isHidden: (m) => direct.isBlocked(m.author),
 });
 
+const uploads = new Uploads({
+  button: $("attach-button"),
+  picker: $("attach-input"),
+  tray: $("upload-tray"),
+  dropZone: document.querySelector("main") || document.body,
+  input: $("message-input"),
+  url: config.upload.url,
+  csrfToken: config.csrfToken,
+  maxBytes: config.upload.maxBytes,
+  maxFiles: config.upload.maxFiles,
+});
+new ImageViewer($("image-viewer"), $("message-list"));
+new VoiceRecorder({
+  button: $("voice-button"),
+  bar: $("voice-bar"),
+  time: $("voice-time"),
+  cancel: $("voice-cancel"),
+  send: $("voice-send"),
+  uploads,
+  // Uploaded: it goes at once, as a message of its own (with whatever else is ready in the tray).
+  onRecorded: () => sender.send(""),
+  showError: (text) => composer.showError(text),
+});
+
 const composer = new Composer({
   form: $("composer"),
   input: $("message-input"),
   button: $("send-button"),
-  tools: [$("emoji-button")],
+  tools: [$("emoji-button"), $("attach-button"), $("voice-button")],
+  hasFiles: () => uploads.ready.length > 0,
   errorNode: $("composer-error"),
   statusNode: $("composer-status"),
   onSend: (text) => sender.send(text),
@@ -89,7 +117,7 @@ const members = new MemberList($("member-list"), $("member-count"), $("member-no
   onMessage: openDirect,
 });
 
-const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, maxLength: config.maxLength });
+const sender = new Sender({ socket, session, store, messages, outbox, mine, composer, replies, uploads, maxLength: config.maxLength });
 const older = new OlderHistory($("load-older"), $("messages"), () => {
   if (store.oldestId === null) return false;
   socket.send("history", { before_id: store.oldestId, limit: 50 });

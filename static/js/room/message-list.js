@@ -135,9 +135,9 @@ export class MessageList {
     });
   }
 
-  addPending(clientId, text, username, avatar) {
+  addPending(clientId, text, username, avatar, attachments = []) {
     this.store.addPending(clientId);
-    const li = pendingRow(clientId, text, username, avatar);
+    const li = pendingRow(clientId, text, username, avatar, attachments);
     this.pendingRows.set(clientId, li);
     this.list.append(li);
     this.days.fix();

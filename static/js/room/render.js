@@ -6,6 +6,8 @@ import { accountBadge, avatarElement, dayKey, el, timeElement } from "../dom.js"
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
 import { renderReactions } from "./reactions.js";
 import { quoteNode } from "./replies.js";
+import { durationText } from "./recorder.js";
+import { sizeText } from "./uploads.js";
 
 const REMOVED_TEXT = "Message removed by a moderator";
 const AVATAR_SIZE = 20;
@@ -36,11 +38,53 @@ export function messageRow(message, { own, me, author }) {
     ),
     message.reply_to ? quoteNode(message.reply_to) : null,
     el("p", { className: "msg-text" }),
+    message.attachments?.length ? filesNode(message.attachments) : null,
     el("div", { className: "msg-reactions", attrs: { role: "group", "aria-label": "Reactions" } }),
   );
   renderBody(li, message, { own, me });
   renderReactions(li, message, author);
   return li;
+}
+
+// A message's files: pictures as thumbnails whose size is known before they load (the list does not
+// jump), videos and sound with the browser's controls, anything else a download with its name and size.
+export function filesNode(attachments) {
+  const box = el("div", { className: "msg-files" });
+  for (const file of attachments) {
+    if (file.kind === "image" && file.thumb) {
+      box.append(
+        el(
+          "a",
+          { className: "msg-image", attrs: { href: file.url, "data-viewer": "", "data-width": String(file.width), "data-height": String(file.height), "aria-label": `View ${file.name}` } },
+          el("img", { attrs: { src: file.thumb.url, width: String(file.thumb.width), height: String(file.thumb.height), alt: file.name, loading: "lazy" } }),
+        ),
+      );
+    } else if (file.kind === "video") {
+      box.append(el("video", { className: "msg-video", attrs: { src: file.url, controls: "", preload: "metadata", "aria-label": file.name } }));
+    } else if (file.kind === "audio") {
+      // The recorder's duration: a recorded WebM has none in its header, so the player alone could not say.
+      const label = file.duration != null ? `${file.name}, ${durationText(file.duration)}` : file.name;
+      box.append(
+        el(
+          "div",
+          { className: "msg-voice" },
+          el("audio", { className: "msg-audio", attrs: { src: file.url, controls: "", preload: "metadata", "aria-label": label } }),
+          file.duration != null ? el("span", { className: "msg-duration", text: durationText(file.duration) }) : null,
+        ),
+      );
+    } else {
+      box.append(
+        el(
+          "a",
+          { className: "msg-file", attrs: { href: file.url, download: file.name } },
+          el("span", { className: "msg-file-icon", text: "📄", attrs: { "aria-hidden": "true" } }),
+          el("span", { className: "msg-file-name", text: file.name }),
+          el("span", { className: "msg-file-size", text: sizeText(file.size) }),
+        ),
+      );
+    }
+  }
+  return box;
 }
 
 export function renderBody(li, message, { own, me }) {
@@ -98,7 +142,7 @@ export function markRemoved(li) {
   li.replaceChildren(el("p", { className: "msg-text", text: REMOVED_TEXT }));
 }
 
-export function pendingRow(clientId, text, username, avatar) {
+export function pendingRow(clientId, text, username, avatar, attachments = []) {
   return el(
     "li",
     { className: "msg own pending", attrs: { "data-client-id": clientId, "data-day": dayKey(new Date().toISOString()) } },
@@ -110,6 +154,7 @@ export function pendingRow(clientId, text, username, avatar) {
       el("span", { className: "msg-state", text: "sending…" }),
     ),
     el("p", { className: "msg-text", text }),
+    attachments.length ? filesNode(attachments) : null,
   );
 }
 

@@ -10,8 +10,9 @@ const RESEND_AFTER_MS = 6000;
 
 export class Sender {
   // replies: the reply bar (replies.js), which says what the next message answers.
-  constructor({ socket, session, store, messages, outbox, mine, composer, replies, maxLength }) {
-    Object.assign(this, { socket, session, store, messages, outbox, mine, composer, replies, maxLength });
+  // uploads: the files for the next message (uploads.js).
+  constructor({ socket, session, store, messages, outbox, mine, composer, replies, uploads, maxLength }) {
+    Object.assign(this, { socket, session, store, messages, outbox, mine, composer, replies, uploads, maxLength });
     this.pausedUntil = 0; // the server could not store messages: nothing goes out until then
     setInterval(() => this.resendOverdue(), 2000);
   }
@@ -31,33 +32,39 @@ export class Sender {
       this.composer.showError("You are not in a room.");
       return false;
     }
+    if (this.uploads?.busy) {
+      this.composer.showError("Wait for the files to finish uploading, or cancel them.");
+      return false;
+    }
+    const files = this.uploads?.take() ?? [];
     const clientId = randomId();
     const replyTo = this.replies?.take() ?? null;
     this.mine.add(clientId);
-    this.outbox.add(clientId, room, text, replyTo);
-    this.messages.addPending(clientId, text, username, this.session.avatar);
-    if (joined === room && !this.paused) this.transmit(clientId, text, replyTo); // paused: the resume sends it
+    this.outbox.add(clientId, room, text, replyTo, files);
+    this.messages.addPending(clientId, text, username, this.session.avatar, files);
+    if (joined === room && !this.paused) this.transmit(clientId, text, replyTo, files); // paused: the resume sends it
     return true;
   }
 
-  transmit(clientId, text, replyTo = null) {
+  transmit(clientId, text, replyTo = null, files = []) {
     const data = { text, client_id: clientId };
     if (replyTo) data.reply_to = replyTo;
+    if (files?.length) data.attachments = files.map((f) => f.id);
     if (this.socket.send("send_message", data)) this.outbox.markSent(clientId);
   }
 
   // Just joined: whatever was sent but never acknowledged goes again.
   resendAll(room) {
     for (const [clientId, item] of this.outbox.forRoom(room)) {
-      if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username, this.session.avatar);
-      this.transmit(clientId, item.text, item.replyTo);
+      if (!this.store.hasPending(clientId)) this.messages.addPending(clientId, item.text, this.session.username, this.session.avatar, item.attachments);
+      this.transmit(clientId, item.text, item.replyTo, item.attachments);
     }
   }
 
   resendOverdue() {
     const { joined, room } = this.session;
     if (!joined || joined !== room || this.composer.waiting || this.paused) return;
-    for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text, item.replyTo);
+    for (const [clientId, item] of this.outbox.overdue(joined, RESEND_AFTER_MS).slice(0, 5)) this.transmit(clientId, item.text, item.replyTo, item.attachments);
   }
 
   // We are not getting in (refused, removed): what waits to go out for `room`
@@ -91,5 +98,6 @@ export class Sender {
     this.outbox.remove(clientId);
     this.messages.removePending(clientId);
     if (item) this.composer.restore(item.text);
+    if (item?.attachments?.length) this.uploads?.restore(item.attachments); // still unsent: back in the tray
   }
 }

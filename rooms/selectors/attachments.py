@@ -1,0 +1,33 @@
+"""Attachments, read: the one a URL names, if the reader may read its room."""
+
+from rooms.identity import Actor
+from rooms.models import Attachment, Presence, Room
+from rooms.selectors.bans import active_ban
+
+
+def room_readable(*, room: Room, actor: Actor) -> bool:
+    """May `actor` read `room`'s messages now: a public room, anyone not banned from it;
+    a private room, its members (present in it), as its page and its socket decide;
+    staff, every room (the admin shows them every message).
+    """
+    if actor.is_staff:
+        return True
+    if room.closed_at is not None or active_ban(actor=actor, room=room) is not None:
+        return False
+    return room.is_public or Presence.objects.filter(room=room, guest_key=actor.guest_key).exists()
+
+
+def attachment_for_reader(*, token: str, actor: Actor) -> Attachment | None:
+    """The attachment `token` names, if `actor` may read it; None otherwise (the view's 404, whatever the reason).
+
+    A sent one: if its message is visible and its room readable. An unsent one: its uploader's only.
+    """
+    attachment = Attachment.objects.select_related("room", "message").filter(token=token).first()
+    if attachment is None:
+        return None
+    if attachment.message_id is None:
+        mine = attachment.uploader_key == actor.guest_key
+        return attachment if mine and active_ban(actor=actor, room=attachment.room) is None else None
+    if attachment.message.deleted_at is not None:
+        return None
+    return attachment if room_readable(room=attachment.room, actor=actor) else None

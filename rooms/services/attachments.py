@@ -1,0 +1,125 @@
+"""Attachments: an upload kept for a message, bound to it when it is sent, and gone from storage with it."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from rooms import media, throttle
+from rooms.errors import ChatError, Code
+from rooms.identity import Actor
+from rooms.models import Attachment, Message, Room
+
+
+def attachment_upload_check(*, actor: Actor) -> None:
+    """Count one upload against `actor`'s UPLOAD_RATE_LIMIT (`uploads_too_fast`): before reading it."""
+    throttle.upload_check(guest_key=actor.guest_key)
+
+
+def attachment_keep(*, upload, voice: bool = False) -> media.Kept:
+    """What chatsite would store of `upload` (rooms/media.py): no database, seconds of CPU for a large photo,
+    so the upload view runs it on a thread of its own. ChatError if refused."""
+    try:
+        return media.keep(upload, voice=voice)
+    except ValidationError as error:
+        raise ChatError.from_validation(error, Code.UPLOAD_TYPE) from error
+
+
+def attachment_upload(
+    *,
+    room: Room,
+    actor: Actor,
+    upload,
+    voice: bool = False,
+    duration: float | None = None,
+    kept: media.Kept | None = None,
+) -> Attachment:
+    """Keep one uploaded file for a message `actor` is about to send in `room`.
+
+    The file's type comes from its bytes (rooms/media.py); a picture is stored
+    as Pillow drew it again, with a thumbnail. Refusals: `upload_too_large`,
+    `upload_type`, `uploads_too_fast` (UPLOAD_RATE_LIMIT a window). Nobody
+    hears of it until its message is sent (attachments_bind). `voice`: a voice note
+    recorded by the page, with the `duration` its recorder measured (seconds, shown only).
+    `kept`: attachment_keep's answer for `upload`, when the caller counted the upload
+    (attachment_upload_check) and kept it itself; otherwise both happen here.
+    """
+    if kept is None:
+        attachment_upload_check(actor=actor)
+        kept = attachment_keep(upload=upload, voice=voice)
+    token = secrets.token_urlsafe(18)
+    folder = f"attachments/{room.pk}/{token}"
+    path = default_storage.save(f"{folder}/file.{kept.extension}", ContentFile(kept.data))
+    thumb_path = default_storage.save(f"{folder}/thumb.webp", ContentFile(kept.thumb)) if kept.thumb else ""
+    try:
+        return Attachment.objects.create(
+            token=token,
+            room=room,
+            uploader_key=actor.guest_key,
+            kind=kept.kind,
+            content_type=kept.content_type,
+            name=media.clean_name(getattr(upload, "name", ""), kept.extension),
+            size=len(kept.data),
+            path=path,
+            thumb_path=thumb_path,
+            width=kept.width,
+            height=kept.height,
+            thumb_width=kept.thumb_width,
+            thumb_height=kept.thumb_height,
+            duration=min(max(duration, 0.0), media.VOICE_MAX_SECONDS) if voice and duration is not None else None,
+        )
+    except Exception:
+        _discard([path, thumb_path])
+        raise
+
+
+def attachments_bind(*, message: Message, actor: Actor, ids: list[int]) -> list[Attachment]:
+    """Make the unsent uploads `ids` (this person's, for this room) part of `message`; inside its transaction.
+
+    Any id that is someone else's, another room's, already sent or unknown is
+    `attachment_not_found`; they come back in upload order (as history reads them); more than ATTACHMENTS_PER_MESSAGE_MAX files, or
+    more than UPLOAD_MAX_BYTES together, `upload_too_large`.
+    """
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > settings.ATTACHMENTS_PER_MESSAGE_MAX:
+        raise ChatError(
+            Code.UPLOAD_TOO_LARGE, f"A message may carry up to {settings.ATTACHMENTS_PER_MESSAGE_MAX} files."
+        )
+    found = list(
+        Attachment.objects.select_for_update()
+        .filter(pk__in=wanted, room_id=message.room_id, uploader_key=actor.guest_key, message__isnull=True)
+        .order_by("id")
+    )
+    if len(found) != len(wanted):
+        raise ChatError(Code.ATTACHMENT_NOT_FOUND)
+    if sum(a.size for a in found) > settings.UPLOAD_MAX_BYTES:
+        raise ChatError(
+            Code.UPLOAD_TOO_LARGE,
+            f"A message's files may come to {settings.UPLOAD_MAX_BYTES / 1_000_000:.1f} MB together.",
+        )
+    Attachment.objects.filter(pk__in=[a.pk for a in found]).update(message=message)
+    message.attachment_count = len(found)
+    Message.objects.filter(pk=message.pk).update(attachment_count=len(found))
+    for attachment in found:
+        attachment.message = message
+    return found
+
+
+def _discard(paths: list[str]) -> None:
+    for path in paths:
+        if path:
+            default_storage.delete(path)
+
+
+def attachments_remove(*, queryset) -> int:
+    """Delete these attachments' rows now and their files from storage once the transaction commits; how many."""
+    rows = list(queryset.values_list("id", "path", "thumb_path"))
+    if not rows:
+        return 0
+    Attachment.objects.filter(pk__in=[row[0] for row in rows]).delete()
+    paths = [path for _, *pair in rows for path in pair]
+    transaction.on_commit(lambda: _discard(paths))
+    return len(rows)

@@ -1,0 +1,137 @@
+"""Attachments over HTTP: uploading one for a message (the socket then sends only its id), and reading one.
+
+A few lines each: rooms/services/attachments.py decides what is kept,
+rooms/selectors/attachments.py who may read it.
+"""
+
+import asyncio
+import math
+from urllib.parse import quote
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from rooms import services
+from rooms.errors import ChatError, Code
+from rooms.identity import actor_for_request
+from rooms.models import Room
+from rooms.payloads import attachment_data
+from rooms.selectors import attachment_for_reader, room_by_name, room_readable
+
+STATUS = {
+    Code.UPLOAD_TOO_LARGE: 413,
+    Code.UPLOAD_TYPE: 415,
+    Code.UPLOADS_TOO_FAST: 429,
+    Code.ROOM_NOT_FOUND: 404,
+    Code.BAD_FRAME: 400,
+}
+INLINE = {"image", "video", "audio"}
+# What a file served here may do if someone opens it as a page: nothing (no script, no plugin, no form,
+# a unique origin). Media elements on chatsite's own pages are not governed by this response's CSP.
+MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def _refuse(error: ChatError) -> JsonResponse:
+    return JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+
+
+@require_POST
+async def upload(request, name):
+    """POST multipart `file` for a message in room `name`: 201 with the attachment's id, or {error: {code, message}}.
+
+    `voice=1` with `duration` (seconds): a voice note the page recorded.
+
+    Reading the body and drawing a picture again take seconds for a large photo, so they run
+    on threads of their own, not on the one thread Django's sync code and the socket's
+    database calls share (which would hold up every message meanwhile: bench/uploads.py),
+    at most UPLOAD_CONCURRENCY at a time per process (a 24-megapixel picture takes ~100 MB).
+    """
+    try:
+        room, actor = await database_sync_to_async(_room_and_reader)(request, name)
+        async with _slots():
+            file, voice, duration = await sync_to_async(_read_body, thread_sensitive=False)(request)
+            kept = await sync_to_async(services.attachment_keep, thread_sensitive=False)(upload=file, voice=voice)
+        attachment = await database_sync_to_async(services.attachment_upload)(
+            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept
+        )
+    except ChatError as error:
+        return _refuse(error)
+    return JsonResponse({"attachment": attachment_data(attachment)}, status=201)
+
+
+def _room_and_reader(request, name):
+    """The room, if this reader may upload into it (may read it), and the upload counted; else ChatError."""
+    actor = actor_for_request(request, keep=False)
+    room: Room | None = room_by_name(name=name)
+    if room is None or not room_readable(room=room, actor=actor):
+        raise ChatError(Code.ROOM_NOT_FOUND)
+    services.attachment_upload_check(actor=actor)
+    return room, actor
+
+
+def _read_body(request):
+    file = request.FILES.get("file")
+    if file is None:
+        raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
+    return file, request.POST.get("voice") == "1", _seconds(request)
+
+
+_SLOTS: dict[int, asyncio.Semaphore] = {}
+
+
+def _slots() -> asyncio.Semaphore:
+    """This event loop's semaphore (one per process in daphne; tests may run several loops)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(settings.UPLOAD_CONCURRENCY)
+    return _SLOTS[loop]
+
+
+@require_GET
+def download(request, token, name):
+    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404."""
+    attachment = attachment_for_reader(token=token, actor=actor_for_request(request, keep=False))
+    if attachment is None:
+        raise Http404("No such file.")
+    if name == "thumb.webp" and attachment.thumb_path:
+        path, content_type, inline = attachment.thumb_path, "image/webp", True
+    elif name == attachment.name:
+        path, content_type, inline = attachment.path, attachment.content_type, attachment.kind in INLINE
+    else:
+        raise Http404("No such file.")
+    if settings.MEDIA_X_ACCEL_PREFIX:
+        # nginx sends the file from its internal location; Django only decided who may have it.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + path
+    else:
+        try:
+            handle = default_storage.open(path, "rb")
+        except (FileNotFoundError, SuspiciousFileOperation):
+            raise Http404("No such file.") from None
+        response = FileResponse(handle, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quoted(attachment.name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # Readers are checked on every request: a browser may keep it, no shared cache may.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _seconds(request) -> float | None:
+    """A voice note's `duration` field, as the recorder measured it; None when absent or not a number."""
+    try:
+        value = float(request.POST.get("duration", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _quoted(name: str) -> str:
+    return quote(name, safe="")
