@@ -1,20 +1,22 @@
 """Attachments, read: the one a URL names, if the reader may read its room."""
 
 from rooms.identity import Actor
-from rooms.models import Attachment, Presence, Room
+from rooms.models import Attachment, Room
 from rooms.selectors.bans import active_ban
+from rooms.selectors.rooms import readable_rooms
 
 
 def room_readable(*, room: Room, actor: Actor) -> bool:
-    """May `actor` read `room`'s messages now: a public room, anyone not banned from it;
-    a private room, its members (present in it), as its page and its socket decide;
-    staff, every room (the admin shows them every message).
+    """May `actor` read `room`'s messages now, by the one rule search uses too (readable_rooms):
+    a public room, anyone not banned from it; a private room, those who belong to it; a direct
+    conversation, its members only. Staff, every room but a conversation they are not in (the
+    admin shows them every message but those; a reported one is shown in the reports queue).
     """
-    if actor.is_staff:
+    if actor.is_staff and room.kind != Room.Kind.DIRECT:
         return True
     if room.closed_at is not None or active_ban(actor=actor, room=room) is not None:
         return False
-    return room.is_public or Presence.objects.filter(room=room, guest_key=actor.guest_key).exists()
+    return readable_rooms(actor=actor).filter(pk=room.pk).exists()
 
 
 def attachment_for_reader(*, token: str, actor: Actor) -> Attachment | None:

@@ -209,3 +209,22 @@ def test_the_admin_shows_a_messages_files_and_staff_may_open_a_private_rooms(gen
     assert f'href="/media/a/{attachment.token}/pic.png"' in page
     assert f'src="/media/a/{attachment.token}/thumb.webp" width="20" height="20"' in page
     assert staff.get(f"/media/a/{attachment.token}/pic.png").status_code == 200
+
+
+def test_a_conversations_file_is_for_its_members_only_staff_included(general):
+    from django.contrib.auth import get_user_model
+
+    ann = Actor(guest_key="guest-ann")
+    enter(general, "ann")
+    enter(general, "bob")
+    room, _ = services.direct_open(actor=ann, room=general, usernames=["bob"], username="ann")
+    attachment_id = post_file(guest("ann"), room.name, images.halves(20, 20)).json()["attachment"]["id"]
+    attachment = Attachment.objects.get(pk=attachment_id)
+    services.message_post(room=room, actor=ann, username="ann", text="ours", attachments=(attachment.pk,))
+    url = f"/media/a/{attachment.token}/pic.png"
+    assert guest("ann").get(url).status_code == 200
+    assert guest("bob").get(url).status_code == 200
+    assert guest("carol").get(url).status_code == 404
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("mod", "mod@example.com", "pw-not-used"))
+    assert staff.get(url).status_code == 404
