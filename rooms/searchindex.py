@@ -8,6 +8,11 @@ a removal, a room's cleared history, a purge's cascade, the admin) keeps it in
 step without remembering to, and a removed message (deleted_at set) is never in
 it. SEARCH_CONFIG is written into the index when it is built; `manage.py
 search_reindex` builds it again after a change.
+
+On SQLite a migration that rebuilds the message table (Django remakes a table to
+add a column with a default, say) drops its triggers with it: such a migration
+goes before the search migration, or runs `manage.py search_reindex` after it;
+rooms/tests/selectors/test_search.py fails if the triggers are gone.
 """
 
 from django.conf import settings

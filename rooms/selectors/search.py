@@ -25,7 +25,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from rooms.identity import Actor
-from rooms.models import Message
+from rooms.models import Attachment, Message
 from rooms.payloads import timestamp
 from rooms.searchindex import FTS_TABLE, PG_COLUMN
 from rooms.selectors.rooms import readable_rooms
@@ -53,11 +53,14 @@ class Query:
     before: date | None = None
     after: date | None = None
     has_link: bool = False
-    has_nothing: bool = False  # a has: that no message can have yet (has:image before attachments)
+    has_kinds: list[str] = field(default_factory=list)  # has:image, has:video, has:audio, has:file (attachments)
+    has_nothing: bool = False  # a has: that no message can have
 
     @property
     def empty(self) -> bool:
-        return not (self.terms or self.rooms or self.authors or self.before or self.after or self.has_link)
+        return not (
+            self.terms or self.rooms or self.authors or self.before or self.after or self.has_link or self.has_kinds
+        )
 
 
 def _date(value: str) -> date | None:
@@ -87,6 +90,8 @@ def parse(text: str) -> Query:
         if name == "has":
             if value.lower() == "link":
                 query.has_link = True
+            elif value.lower() in Attachment.Kind.values:
+                query.has_kinds.append(value.lower())
             else:
                 query.has_nothing = True
             continue
@@ -273,6 +278,9 @@ def message_search(*, actor: Actor, query: str, before: int | None = None, limit
         messages = messages.filter(created_at__gte=_day_start(parsed.after + timedelta(days=1)))
     if parsed.has_link:
         messages = messages.filter(Q(text__icontains="http://") | Q(text__icontains="https://"))
+    for kind in parsed.has_kinds:
+        sent = Attachment.objects.filter(kind=kind, message__isnull=False).values("message_id")
+        messages = messages.filter(attachment_count__gt=0, pk__in=sent)
     if parsed.terms and connection.vendor == "sqlite":
         page = _fts5_newest(messages.select_related("room"), parsed, before, limit + 1)
     else:

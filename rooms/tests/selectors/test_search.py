@@ -111,7 +111,8 @@ def test_filters_in_from_dates_and_links():
     assert find("release after:2025-06-01") == [in_general.pk, in_tech.pk]
     assert find("release has:link") == [in_tech.pk]
     assert find("from:bob") == [in_tech.pk]  # filters alone
-    assert find("release has:image") == []  # no attachments yet
+    assert find("release has:image") == []  # none of them has a picture
+    assert find("release has:nonsense") == []
     assert find("before:someday release") == []  # not a date: words, and no message has "someday"
 
 
@@ -255,3 +256,26 @@ def test_search_reindex_builds_the_index_again_with_the_config_of_now(settings):
     settings.SEARCH_CONFIG = "english"
     call_command("search_reindex", stdout=io.StringIO())
     assert find("run") == [running.pk]  # stemmed now, and the removed message is still out
+
+
+def test_has_image_and_has_file_find_messages_by_their_attachments():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rooms.tests.support import images
+
+    def attach(content: bytes, name: str, mime: str) -> int:
+        upload = SimpleUploadedFile(name, content, content_type=mime)
+        return services.attachment_upload(room=room(), actor=bob, upload=upload).pk
+
+    picture = services.message_post(
+        room=room(),
+        actor=bob,
+        username="bob",
+        text="the release poster",
+        attachments=(attach(images.halves(30, 20), "p.png", "image/png"),),
+    )[0]
+    plain = say(bob, "bob", "the release date")
+    assert find("release has:image") == [picture.pk]
+    assert find("has:image") == [picture.pk]  # the filter alone
+    assert find("release has:file") == []
+    assert find("release") == [plain.pk, picture.pk]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0007_message_search"),
+        ("rooms", "0006_report"),
     ]
 
     operations = [

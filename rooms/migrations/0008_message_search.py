@@ -14,7 +14,7 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rooms", "0006_report")]
+    dependencies = [("rooms", "0007_attachment")]
 
     operations = [
         migrations.AddIndex(
