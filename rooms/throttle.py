@@ -167,14 +167,22 @@ def reaction_check(*, guest_key: str) -> None:
     starts afresh. Its own code, not `rate_limited`: the page's composer counts
     down on that one, and a reaction says nothing about posting.
     """
-    window = settings.REACTION_RATE_WINDOW_SECONDS
-    counted = _window_count(f"react:{guest_key}", window)
-    if counted is not None and counted[0] > settings.REACTION_RATE_LIMIT:
+    _window_check(
+        f"react:{guest_key}",
+        settings.REACTION_RATE_WINDOW_SECONDS,
+        settings.REACTION_RATE_LIMIT,
+        Code.REACTIONS_TOO_FAST,
+        "reacting",
+    )
+
+
+def _window_check(key: str, window: int, limit: int, code: Code, doing: str) -> None:
+    """Count one in `key`'s window; past `limit`, raise `code` with the seconds until the window ends."""
+    counted = _window_count(key, window)
+    if counted is not None and counted[0] > limit:
         retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
         raise ChatError(
-            Code.REACTIONS_TOO_FAST,
-            f"You are reacting too fast; try again in {math.ceil(retry_after)} s.",
-            retry_after=retry_after,
+            code, f"You are {doing} too fast; try again in {_duration(retry_after)}.", retry_after=retry_after
         )
 
 
@@ -185,15 +193,13 @@ def search_check(*, guest_key: str) -> None:
     the limit is per window, not per second; its own code, because the page
     answers it in the search panel (and not in the composer).
     """
-    window = settings.SEARCH_RATE_WINDOW_SECONDS
-    counted = _window_count(f"search:{guest_key}", window)
-    if counted is not None and counted[0] > settings.SEARCH_RATE_LIMIT:
-        retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
-        raise ChatError(
-            Code.SEARCHES_TOO_FAST,
-            f"You are searching too fast; try again in {math.ceil(retry_after)} s.",
-            retry_after=retry_after,
-        )
+    _window_check(
+        f"search:{guest_key}",
+        settings.SEARCH_RATE_WINDOW_SECONDS,
+        settings.SEARCH_RATE_LIMIT,
+        Code.SEARCHES_TOO_FAST,
+        "searching",
+    )
 
 
 def upload_check(*, guest_key: str) -> None:
@@ -201,12 +207,10 @@ def upload_check(*, guest_key: str) -> None:
 
     Windows start with their first upload, as reaction windows do (reaction_check).
     """
-    window = settings.UPLOAD_RATE_WINDOW_SECONDS
-    counted = _window_count(f"upload:{guest_key}", window)
-    if counted is not None and counted[0] > settings.UPLOAD_RATE_LIMIT:
-        retry_after = max(0.1, round(counted[1] + window - time.time(), 1))
-        raise ChatError(
-            Code.UPLOADS_TOO_FAST,
-            f"You are uploading too fast; try again in {_duration(retry_after)}.",
-            retry_after=retry_after,
-        )
+    _window_check(
+        f"upload:{guest_key}",
+        settings.UPLOAD_RATE_WINDOW_SECONDS,
+        settings.UPLOAD_RATE_LIMIT,
+        Code.UPLOADS_TOO_FAST,
+        "uploading",
+    )
