@@ -30,6 +30,7 @@ from rooms.errors import ChatError
 
 TYPING_EVERY = 2.0  # the server passes on one `typing` per 2 s per socket; sending more is waste
 TYPING_SHOWN = 4.0  # how long "ann is typing…" stays without another
+MARK_READ_EVERY_SECONDS = 2.0  # see mark_read_soon
 HELP = """Commands (Tab moves between the rooms, the messages and this line):
   /join NAME-OR-CODE  join a room (or Enter on one in the list)
   /create NAME        create a public room and join it
@@ -195,6 +196,8 @@ class ChatScreen(Screen):
         self.conversations: dict[str, dict[str, Any]] = {}  # your direct conversations, by identifier
         self.unread: dict[str, int] = {}  # every room and conversation you belong to → unread count
         self.read_up_to: tuple[str, int] | None = None  # the last mark_read sent: (room, id)
+        self.mark_read_timer = None  # a mark_read due soon (mark_read_soon), and what it will say
+        self.read_due: tuple[str, int] = ("", 0)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -358,7 +361,7 @@ class ChatScreen(Screen):
         elif event == "receive_message":
             self.show_message(data)
             if self.room is not None and data.get("room") == self.room["name"]:
-                await self.mark_read()
+                self.mark_read_soon(self.room["name"], data.get("id"))
         elif event == "inbox":
             self.conversations = {c["room"]: c for c in data.get("conversations", [])}
             self.unread = {row["room"]: row["count"] for row in data.get("unread", [])}
@@ -451,6 +454,28 @@ class ChatScreen(Screen):
     def show_lists(self) -> None:
         self.show_rooms()
         self.show_directs()
+
+    def mark_read_soon(self, room: str, message_id: int | None) -> None:
+        """While messages keep coming, at most one mark_read every MARK_READ_EVERY_SECONDS.
+
+        The server's flood control counts every frame: one per message read in a
+        busy room would spend the client's whole budget without the person typing.
+        What is due is fixed now: the room may have been left by the time it goes.
+        """
+        if not message_id:
+            return
+        self.read_due = (room, message_id)
+        if self.mark_read_timer is None:
+            self.mark_read_timer = self.set_timer(MARK_READ_EVERY_SECONDS, self._mark_read_due)
+
+    async def _mark_read_due(self) -> None:
+        self.mark_read_timer = None
+        room, message_id = self.read_due
+        if self.read_up_to is not None and self.read_up_to[0] == room and self.read_up_to[1] >= message_id:
+            return
+        self.read_up_to = (room, message_id)
+        with contextlib.suppress(ChatError):  # not connected: the rejoin marks it again
+            await self.connection.send("mark_read", {"room": room, "id": message_id})
 
     async def mark_read(self) -> None:
         """Tell the server (and so every device of this person) how far the room shown has been read."""

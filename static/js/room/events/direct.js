@@ -13,6 +13,27 @@ function markRead(chat) {
   socket.send("mark_read", { room: session.joined, id: store.newestId });
 }
 
+// While messages keep coming, at most one mark_read every MARK_READ_EVERY_MS: flood
+// control counts every frame a page sends, and one per message read in a busy room
+// would spend a tab's whole budget (and get it cut off) without the person typing.
+const MARK_READ_EVERY_MS = 2000;
+
+// What is due is fixed when each message is shown: the room may have been left by the time it goes.
+function markReadSoon(chat) {
+  const { session, store } = chat;
+  if (document.visibilityState !== "visible" || store.newestId === null) return;
+  chat.readDue = { room: session.joined, id: store.newestId };
+  if (chat.markReadTimer) return;
+  chat.markReadTimer = setTimeout(() => {
+    chat.markReadTimer = null;
+    const { room, id } = chat.readDue;
+    if (chat.readIn === room && chat.readUpTo >= id) return;
+    chat.readUpTo = id;
+    chat.readIn = room;
+    chat.socket.send("mark_read", { room, id });
+  }, MARK_READ_EVERY_MS);
+}
+
 // A conversation is called by its other people's names.
 function showTitle(chat, room) {
   const title = chat.direct.title(room);
@@ -73,7 +94,7 @@ export function bindDirect(chat) {
   });
 
   socket.on("receive_message", (m) => {
-    if (session.isJoined(m.room)) markRead(chat);
+    if (session.isJoined(m.room)) markReadSoon(chat);
   });
 
   document.addEventListener("visibilitychange", () => markRead(chat));
