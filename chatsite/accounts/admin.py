@@ -1,18 +1,29 @@
 """Accounts in the admin: search and filters, and deactivation that takes effect on open pages at once."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from chatsite.accounts import avatars
+from chatsite.accounts.forms import clean_new_username
 from chatsite.accounts.models import User
 from rooms import services
 from rooms.admin.common import run_service
 from rooms.identity import actor_for_request
 
 
+class AccountChangeForm(UserChangeForm):
+    """A moderator renaming an account meets the rules a person meets on the profile page."""
+
+    def clean_username(self) -> str:
+        return clean_new_username(self.instance, self.cleaned_data["username"])
+
+
 @admin.register(User)
 class ChatsiteUserAdmin(UserAdmin):
+    form = AccountChangeForm
     list_display = ("username", "email", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
@@ -47,10 +58,22 @@ class ChatsiteUserAdmin(UserAdmin):
         run_service(self, request, queryset, apply, "Reactivated" if active else "Deactivated")
 
     def save_model(self, request, obj, form, change):
-        """The change form's "Active" box goes through the same service as the action."""
-        if change and "is_active" in form.changed_data:
+        """The change form's "Active" box and its name go through the services the action and the profile page use.
+
+        A rename is then seen in every room the account is in, as when its owner renames it.
+        """
+        renamed = change and "username" in form.changed_data
+        activated = change and "is_active" in form.changed_data
+        if renamed:
+            username, obj.username = obj.username, form.initial["username"]
+        if activated:
             active, obj.is_active = obj.is_active, not obj.is_active
-            super().save_model(request, obj, form, change)
-            services.account_set_active(user=obj, actor=actor_for_request(request), active=active)
-        else:
-            super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)
+        actor = actor_for_request(request)
+        if activated:
+            services.account_set_active(user=obj, actor=actor, active=active)
+        if renamed:
+            try:
+                services.account_rename(user=obj, actor=actor, username=username)
+            except ValidationError as error:  # another account took a look-alike since the form was checked
+                self.message_user(request, error.messages[0], level=messages.ERROR)

@@ -10,6 +10,17 @@ from rooms.rules import C0_C1_RE
 ACCEPTED_TYPES = "image/jpeg,image/png,image/gif,image/webp"
 
 
+def clean_new_username(user, username: str) -> str:
+    """The account adapter's rules (chatsite.accounts.adapter) for `user`'s new name: visible, not reserved, nobody else's look-alike."""
+    username = username.strip()
+    if username == user.username:
+        return username
+    adapter = get_adapter()
+    # The same name respelled ("ann" → "Ann"): its look-alike key is this account's own, so only the rules of a name apply.
+    shallow = names.name_key(username) == user.name_key
+    return adapter.clean_username(username, shallow=shallow)
+
+
 class ProfileForm(forms.Form):
     username = forms.CharField(
         label="Name",
@@ -36,14 +47,7 @@ class ProfileForm(forms.Form):
         self.user = user
 
     def clean_username(self) -> str:
-        """The account adapter's rules (chatsite.accounts.adapter): visible, not reserved, nobody else's look-alike."""
-        username = self.cleaned_data["username"].strip()
-        if username == self.user.username:
-            return username
-        adapter = get_adapter()
-        # The same name respelled ("ann" → "Ann"): its look-alike key is this account's own, so only the rules of a name apply.
-        shallow = names.name_key(username) == self.user.name_key
-        return adapter.clean_username(username, shallow=shallow)
+        return clean_new_username(self.user, self.cleaned_data["username"])
 
     def clean_about(self) -> str:
         about = " ".join(self.cleaned_data["about"].split())

@@ -102,3 +102,42 @@ async def test_a_moderator_takes_an_avatar_and_about_line_away_and_the_room_sees
     )()
     assert {"about_remove", "avatar_remove"} <= actions
     assert "Cleared: 1." in await staff.page_messages()
+
+
+def _change_form(username: str) -> dict:
+    return {
+        "username": username,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+
+
+async def test_a_rename_on_the_change_form_is_seen_in_the_accounts_rooms(staff, connect, joined):
+    bob = await joined("general", "bob")
+    socket = await connect(session=session_of(await sign_up(None, "cy")))
+    await socket.join("general")
+    await bob.events(skip=LOBBY_NOISE)
+    user = await user_pk("cy")
+
+    response = await staff.post(f"/admin/accounts/user/{user}/change/", _change_form("cyd"))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    notice = await bob.expect("system_message", skip=LOBBY_NOISE)
+    assert (notice["kind"], notice["text"]) == ("rename", "cy is now cyd")
+    assert (await socket.expect("renamed", skip=LOBBY_NOISE))["username"] == "cyd"
+    assert await database_sync_to_async(User.objects.filter(username="cyd").count)() == 1
+    assert await database_sync_to_async(AuditEntry.objects.filter(action="account_rename", target="cyd").count)() == 1
+
+
+async def test_the_change_form_refuses_a_look_alike_of_another_account(staff):
+    await sign_up(None, "ann")
+    await sign_up(None, "cy")
+    user = await user_pk("cy")
+    # A Cyrillic "а" passes for ann's name.
+    response = await staff.post(f"/admin/accounts/user/{user}/change/", _change_form("\u0430nn"))
+    assert response.status_code == 200
+    assert "looks just like it" in response.content.decode()
+    assert await database_sync_to_async(User.objects.filter(username="cy").count)() == 1
