@@ -28,11 +28,15 @@ class HealthAnswer(logging.Filter):
 
     Django logs every 5xx response at ERROR ("Service Unavailable: /healthz");
     the health check has already logged which part failed, as a warning
-    (rooms/web/health.py). That record becomes a WARNING too; any other passes untouched.
+    (rooms/web/health.py). That record becomes a WARNING too. A page answered
+    503 because the database is away (rooms/web/outage.py marks its request) is
+    not logged again: the outage has its one warning already. Any other passes untouched.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
+        if getattr(request, "database_outage", False):
+            return False
         if getattr(record, "status_code", None) == 503 and getattr(request, "path", None) == "/healthz":
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so it sees a view's exception first: a database outage is a 503 page, not a 500 (rooms/web/outage.py).
+    "rooms.web.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"

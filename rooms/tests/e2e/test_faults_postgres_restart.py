@@ -67,6 +67,15 @@ def postgres_restartable():
     postgres_start()
 
 
+def page(server: ChatServer, path: str) -> tuple[int, str, str]:
+    """(status, Retry-After, body) of a page."""
+    try:
+        with urllib.request.urlopen(server.url + path, timeout=15) as response:
+            return response.status, response.headers.get("Retry-After", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Retry-After", ""), error.read().decode()
+
+
 def health(server: ChatServer) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(server.url + "/healthz", timeout=15) as response:
@@ -98,6 +107,7 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         await eve.go_offline()
         await asyncio.sleep(1)
         during = [await asyncio.to_thread(health, server) for server in (one, two)]
+        pages = [await asyncio.to_thread(page, one, path) for path in ("/", "/r/general/")]
         await asyncio.sleep(1.5)
     finally:
         await asyncio.to_thread(postgres_start)
@@ -109,6 +119,12 @@ async def test_postgres_restart_mid_chat_loses_nothing(cluster, postgres_restart
         assert status == 503, "/healthz did not report the outage"
         assert body["status"] == "error" and body["database"]["status"] == "error", body
         assert body["channel_layer"]["status"] == "ok", body
+    # The lobby and a room page say the site is briefly away and reload themselves: no 500, no traceback.
+    for status, retry_after, text in pages:
+        assert (status, retry_after) == (503, "2"), (status, text[:500])
+        assert "Back in a moment" in text and 'http-equiv="refresh"' in text
+    assert "Traceback" not in one.log() and "Internal Server Error" not in one.log()
+    assert page(one, "/")[0] == 200
     everyone = [*talkers, fay]
     rows = await settle(everyone, db_url, late=(fay,))
     assert_delivered(everyone, rows, everything=everyone, late=(fay,))
