@@ -8,6 +8,7 @@ substituted; everything a user touches goes through nginx.
 
 import asyncio
 import json
+import posixpath
 import re
 import secrets
 import shutil
@@ -159,13 +160,31 @@ def assert_home_page_is_served_securely(site: str, tls: ssl.SSLContext) -> tuple
     return session.split(";", 1)[0], body
 
 
-def assert_static_files_are_collected_and_cached(site: str, tls: ssl.SSLContext, home_page: bytes) -> None:
+def assert_static_files_are_collected_and_cached(site: str, tls: ssl.SSLContext, home_page: bytes, cookie: str) -> None:
     stylesheet = re.search(r'href="(/static/[^"]+\.css)"', home_page.decode())
     assert stylesheet, "no stylesheet on the home page"
     assert re.search(r"\.[0-9a-f]{12}\.css$", stylesheet.group(1)), stylesheet.group(1)
     status, headers, css, _ = fetch(site + stylesheet.group(1), tls)
     assert status == 200 and headers["Content-Type"].startswith("text/css") and css
     assert "immutable" in headers["Cache-Control"] or "max-age=315360000" in headers["Cache-Control"]
+    # Every ES module a room page reaches, import by import, is named by its content and cached for good:
+    # after a deploy a browser never runs an old module next to a new one.
+    _, _, room_page, _ = fetch(site + "/r/general/", tls, {"Cookie": cookie})
+    pending = re.findall(r'<script type="module" src="(/static/[^"]+\.js)"', room_page.decode())
+    assert any("/room/main." in url for url in pending), pending
+    seen = set()
+    while pending:
+        url = pending.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        assert re.search(r"\.[0-9a-f]{12}\.js$", url), f"{url} is not a hashed name"
+        status, headers, source, _ = fetch(site + url, tls)
+        assert status == 200 and "max-age=315360000" in headers["Cache-Control"], (url, status, headers)
+        base = url.rsplit("/", 1)[0]
+        for target in re.findall(r'(?:from|import)\s*\(?\s*"(\.{1,2}/[^"]+)"', source.decode()):
+            pending.append(posixpath.normpath(f"{base}/{target}"))
+    assert len(seen) > 10, seen
 
 
 def assert_healthz_through_the_proxy(site: str, tls: ssl.SSLContext, servers: list) -> None:
@@ -241,7 +260,7 @@ async def test_documented_deploy_behind_nginx(cluster, nginx, tmp_path):
     cookie, body = assert_home_page_is_served_securely(site, tls)
 
     # Static files: collected, hashed names, cached for long.
-    assert_static_files_are_collected_and_cached(site, tls, body)
+    assert_static_files_are_collected_and_cached(site, tls, body, cookie)
 
     # /healthz through the proxy: PostgreSQL and Redis both answer. The client's own
     # X-Forwarded-For is replaced, so daphne (which trusts the first address) is not fooled.
