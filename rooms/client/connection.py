@@ -73,6 +73,7 @@ class Connection:
         self.on_state = on_state
         self.ws = None
         self.room: str | None = None  # the room we are in (join_confirm), to rejoin after a drop
+        self.changes_seq = 0  # join_confirm.reactions_seq: sent back on resume, for what changed meanwhile
         self.username: str | None = None
         self.newest_id = 0  # the newest message id seen in `room`: the resume point
         self.outbox: dict[str, dict[str, Any]] = {}  # client_id -> send_message data, in sending order
@@ -157,7 +158,7 @@ class Connection:
         await self.on_state("connected", self.server.ws_url)
         if self.room is not None:
             with contextlib.suppress(ChatError):  # closed at once (4014, say): the loop below reads why
-                await self._join(self.room, since_id=self.newest_id or None)
+                await self._join(self.room, since_id=self.newest_id or None, reactions_since=self.changes_seq)
         async for text in ws:
             if isinstance(text, bytes):
                 continue  # the server sends text frames only
@@ -176,6 +177,7 @@ class Connection:
             if data["room"]["name"] != self.room:
                 self.newest_id = 0
             self.room = data["room"]["name"]
+            self.changes_seq = data.get("reactions_seq", 0)
             self.username = data.get("username", self.username)
             self.author = data.get("author", self.author)
             ids = [message["id"] for message in data.get("history", [])]
@@ -215,7 +217,7 @@ class Connection:
             return  # the reconnect will join and resend anyway
         with contextlib.suppress(ChatError):  # closed meanwhile: the reconnect does the same
             if event == "join_room" and self.room:
-                await self._join(self.room, since_id=self.newest_id or None)
+                await self._join(self.room, since_id=self.newest_id or None, reactions_since=self.changes_seq)
             else:
                 for payload in list(self.outbox.values()):
                     await self._send("send_message", payload)
@@ -237,12 +239,21 @@ class Connection:
             return "Disconnected: quit (Ctrl+Q) and connect again."
         return "Not connected; trying to reconnect."
 
-    async def _join(self, room: str, *, since_id: int | None = None, username: str | None = None, **extra) -> None:
+    async def _join(
+        self,
+        room: str,
+        *,
+        since_id: int | None = None,
+        reactions_since: int = 0,
+        username: str | None = None,
+        **extra,
+    ) -> None:
         data: dict[str, Any] = {"room_name": room, **extra}
         if username or self.username:
             data["username"] = username or self.username
         if since_id:
-            data["since_id"] = since_id
+            # And what changed since the last join in the messages we have: edits, removals, reactions.
+            data["since_id"], data["reactions_since"] = since_id, reactions_since
         await self._send("join_room", data)
 
     async def join(self, room: str, *, username: str | None = None, create: bool = False) -> None:

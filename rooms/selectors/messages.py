@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import F
 
 from rooms.models import Attachment, Message, Reaction, Room
-from rooms.payloads import message_data, reactions_data
+from rooms.payloads import message_data, reactions_data, timestamp
 
 
 def _visible(room_id: int):
@@ -51,21 +51,40 @@ def message_reactions(*, message_id: int) -> list[dict[str, Any]]:
     return reactions_data(_reaction_rows([message_id]).get(message_id, ()))
 
 
-def reactions_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -> list[dict[str, Any]]:
-    """`reactions` payloads of the visible messages up to `upto_id` whose reactions changed after `after_rseq`.
+def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """What changed after `after_rseq` in the messages up to `upto_id`, as the frames that said so live.
 
-    What a resuming page missed while it was away, oldest change first; at most `limit`.
+    What a resuming page missed while it was away (rooms/services/changes.py),
+    oldest change first, at most `limit` messages: `message_deleted` for a
+    removed one; `message_updated` for an edited one and `reactions` for the
+    rest (each frame carries the message's state now, so hearing one twice changes nothing).
     """
     changed = list(
-        Message.objects.filter(room_id=room.pk, deleted_at__isnull=True, reactions_seq__gt=after_rseq, id__lte=upto_id)
+        Message.objects.filter(room_id=room.pk, reactions_seq__gt=after_rseq, id__lte=upto_id)
         .order_by("reactions_seq")
-        .only("id", "reactions_seq")[:limit]
+        .only("id", "reactions_seq", "text", "edited_at", "deleted_at", "deleted_by")[:limit]
     )
-    rows = _reaction_rows([m.pk for m in changed])
-    return [
-        {"id": m.pk, "room": room.name, "rseq": m.reactions_seq, "reactions": reactions_data(rows.get(m.pk, ()))}
-        for m in changed
-    ]
+    rows = _reaction_rows([m.pk for m in changed if m.deleted_at is None])
+    frames: list[tuple[str, dict[str, Any]]] = []
+    for m in changed:
+        if m.deleted_at is not None:
+            frames.append(("message_deleted", {"id": m.pk, "room": room.name, "by": m.deleted_by}))
+            continue
+        if m.edited_at is not None:
+            frames.append(
+                (
+                    "message_updated",
+                    {"id": m.pk, "room": room.name, "text": m.text, "edited_at": timestamp(m.edited_at)},
+                )
+            )
+        reactions = {
+            "id": m.pk,
+            "room": room.name,
+            "rseq": m.reactions_seq,
+            "reactions": reactions_data(rows.get(m.pk, ())),
+        }
+        frames.append(("reactions", reactions))
+    return frames
 
 
 def room_history(
@@ -136,8 +155,8 @@ class JoinSnapshot:
     resumed: bool = False
     resync: bool = False
     latest_id: int | None = None
-    reactions_seq: int = 0  # the room's reaction sequence when the snapshot was taken
-    reactions: list[dict[str, Any]] = field(default_factory=list)  # resuming: what changed meanwhile
+    reactions_seq: int = 0  # the room's change sequence when the snapshot was taken
+    changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # resuming: what changed meanwhile
 
 
 def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: int | None = None) -> JoinSnapshot:
@@ -146,8 +165,8 @@ def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: i
     Reads the room's last_seq first, so every message up to it is committed
     and anything later reaches the socket live or through catch-up. Resuming
     with `reactions_since` (the `reactions_seq` of the page's last join) also
-    reads the reactions of the messages it has (id <= since_id) that changed
-    after it; more than RESUME_MAX of those is a resync, like missed messages.
+    reads what changed after it in the messages it has (id <= since_id):
+    reactions, edits, removals; more than RESUME_MAX of those is a resync, like missed messages.
     """
     last_seq, reactions_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", "last_reaction_seq").get()
     resync = False
@@ -160,12 +179,15 @@ def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: i
         ) or 0
         changed = []
         if reactions_since is not None and reactions_since < reactions_seq:
-            changed = reactions_changed(
+            changed = messages_changed(
                 room=room, after_rseq=reactions_since, upto_id=since_id, limit=settings.RESUME_MAX + 1
             )
-        if last_seq - since_seq <= settings.RESUME_MAX and len(changed) <= settings.RESUME_MAX:
+        if (
+            last_seq - since_seq <= settings.RESUME_MAX
+            and len({data["id"] for _, data in changed}) <= settings.RESUME_MAX
+        ):
             return JoinSnapshot(
-                start_seq=since_seq, last_seq=last_seq, resumed=True, reactions_seq=reactions_seq, reactions=changed
+                start_seq=since_seq, last_seq=last_seq, resumed=True, reactions_seq=reactions_seq, changes=changed
             )
         resync = True
     history, has_more = room_history(room=room, upto_seq=last_seq)

@@ -12,6 +12,7 @@ from rooms.identity import Actor
 from rooms.models import Attachment, Message, Reaction, Room
 from rooms.payloads import timestamp
 from rooms.services.attachments import attachments_remove
+from rooms.services.changes import next_change_seq
 from rooms.services.moderation import audit
 from rooms.services.rule import apply
 
@@ -29,18 +30,20 @@ def _message_for_update(message_id: int, room_id: int | None) -> Message:
 def message_edit(*, message_id: int, room: Room, actor: Actor, text: str) -> Message:
     """Change the text of one's own message within EDIT_WINDOW_SECONDS.
 
-    The room hears `message_updated {id, room, text, edited_at}`. Someone
+    The room hears `message_updated {id, room, text, edited_at}`, and a page
+    that was away hears it when it resumes (rooms/services/changes.py). Someone
     else's message is `forbidden`, whatever display name they use.
     """
     text = apply(rules.clean_message_text, text)
     with transaction.atomic():
+        change = next_change_seq(room.pk)  # the room's row first, then the message's, as every change
         message = _message_for_update(message_id, room.pk)
         if not policy.is_author(actor, message):
             raise ChatError(Code.FORBIDDEN, "You can only edit your own messages.")
         if timezone.now() - message.created_at > timedelta(seconds=settings.EDIT_WINDOW_SECONDS):
             raise ChatError(Code.EDIT_WINDOW_CLOSED)
-        message.text, message.edited_at = text, timezone.now()
-        message.save(update_fields=["text", "edited_at"])
+        message.text, message.edited_at, message.reactions_seq = text, timezone.now(), change
+        message.save(update_fields=["text", "edited_at", "reactions_seq"])
         events.to_room(
             room.pk,
             "message_updated",
@@ -58,15 +61,19 @@ def message_delete(*, message_id: int, actor: Actor, room: Room | None = None) -
     "moderator", so pages can show "removed by a moderator").
     """
     with transaction.atomic():
-        message = _message_for_update(message_id, room.pk if room else None)
+        room_id = room.pk if room else Message.objects.filter(pk=message_id).values_list("room_id", flat=True).first()
+        if room_id is None:
+            raise ChatError(Code.MESSAGE_NOT_FOUND)
+        change = next_change_seq(room_id)  # the room's row first, then the message's, as every change
+        message = _message_for_update(message_id, room_id)
         if policy.is_author(actor, message):
             by = "author"
         elif policy.can_moderate(actor, message.room):
             by = "moderator" if actor.is_staff else "owner"
         else:
             raise ChatError(Code.FORBIDDEN, "You can only delete your own messages.")
-        message.deleted_at, message.deleted_by = timezone.now(), by
-        message.save(update_fields=["deleted_at", "deleted_by"])
+        message.deleted_at, message.deleted_by, message.reactions_seq = timezone.now(), by, change
+        message.save(update_fields=["deleted_at", "deleted_by", "reactions_seq"])
         Reaction.objects.filter(message=message).delete()  # reactions go with their message
         attachments_remove(queryset=Attachment.objects.filter(message=message))  # and its files, from storage too
         events.to_room(message.room_id, "message_deleted", {"id": message.pk, "room": message.room.name, "by": by})

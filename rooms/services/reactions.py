@@ -1,6 +1,6 @@
 """Reactions, written: adding and removing one's emoji on a message, and a moderator removing anyone's.
 
-Each change takes the room's next reaction sequence (`Room.last_reaction_seq`,
+Each change takes the room's next change sequence (rooms/services/changes.py,
 under the room's row lock, like a message's seq) and stamps it on the message
 (`Message.reactions_seq`), so a page that was away asks for what changed after
 the sequence it knew (rooms/selectors/messages.py `join_snapshot`). The room
@@ -13,7 +13,7 @@ burst (rooms/realtime/coalesce.py).
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from rooms import events, policy, rules, throttle
 from rooms.errors import ChatError, Code
@@ -21,22 +21,9 @@ from rooms.identity import Actor
 from rooms.models import Message, Reaction, Room
 from rooms.payloads import reactions_event
 from rooms.selectors import message_reactions
+from rooms.services.changes import next_change_seq
 from rooms.services.moderation import audit
 from rooms.services.rule import apply
-
-
-def _next_rseq(room_id: int) -> int:
-    """The room's next reaction sequence, under its row lock (one query)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_reaction_seq = last_reaction_seq + 1 "
-            "WHERE id = %s RETURNING last_reaction_seq",
-            [room_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise ChatError(Code.ROOM_NOT_FOUND)
-    return row[0]
 
 
 def _message(message_id: int, room_id: int | None) -> Message:
@@ -70,7 +57,7 @@ def reaction_add(*, room: Room, actor: Actor, username: str, message_id: int, em
     throttle.reaction_check(guest_key=actor.guest_key)
     with transaction.atomic():
         # The room's row first, as posting takes it, then the message: one lock order everywhere.
-        rseq = _next_rseq(room.pk)
+        rseq = next_change_seq(room.pk)
         message = _message(message_id, room.pk)
         existing = Reaction.objects.filter(message=message)
         if existing.filter(person_key=actor.guest_key, emoji=emoji).exists():
@@ -105,7 +92,7 @@ def reaction_remove(
     if room_id is None:
         raise ChatError(Code.MESSAGE_NOT_FOUND)
     with transaction.atomic():
-        rseq = _next_rseq(room_id)  # the room first, then the message, as reaction_add
+        rseq = next_change_seq(room_id)  # the room first, then the message, as reaction_add
         message = _message(message_id, room_id)
         if not own:
             policy.require_moderator(actor, message.room)
@@ -133,4 +120,4 @@ def reactions_reannounce(*, message_ids: Iterable[int]) -> None:
     """
     messages = Message.objects.filter(pk__in=set(message_ids), deleted_at__isnull=True).select_related("room")
     for message in messages.order_by("room_id", "pk"):
-        _announce(message, message.room, _next_rseq(message.room_id))
+        _announce(message, message.room, next_change_seq(message.room_id))

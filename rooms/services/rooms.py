@@ -15,6 +15,7 @@ from rooms.payloads import room_data
 from rooms.selectors import active_ban, room_by_name
 from rooms.services.attachments import attachments_remove
 from rooms.services.bans import banned_error
+from rooms.services.changes import next_change_seq
 from rooms.services.direct import is_member
 from rooms.services.moderation import audit
 from rooms.services.presence import lock_room
@@ -215,8 +216,9 @@ def room_clear_history(*, room: Room, actor: Actor) -> int:
     """Remove every message of a room (staff); open pages hear `history_cleared {room}`."""
     policy.require_staff(actor, "Only moderators can clear a room's history.")
     with transaction.atomic():
+        change = next_change_seq(room.pk)  # one change for all: a page that was away resyncs, or removes each
         count = Message.objects.filter(room_id=room.pk, deleted_at__isnull=True).update(
-            deleted_at=timezone.now(), deleted_by="moderator"
+            deleted_at=timezone.now(), deleted_by="moderator", reactions_seq=change
         )
         Reaction.objects.filter(message__room_id=room.pk).delete()
         attachments_remove(queryset=Attachment.objects.filter(room_id=room.pk))

@@ -345,8 +345,8 @@ class ChatConsumer(HubSocket):
         if snapshot.resync:
             await self.send_event("resync_required", {"room": room.name, "latest_id": snapshot.latest_id})
         await self.send_event("join_confirm", self._join_confirm(room, username, entered, snapshot))
-        for changed in snapshot.reactions:  # resuming: the reactions that changed while it was away
-            await self.send_event("reactions", changed)
+        for event, changed in snapshot.changes:  # resuming: edits, removals and reactions made while it was away
+            await self.send_event(event, changed)
         await self.stream.start(
             start_seq=snapshot.start_seq,
             version=entered.version,

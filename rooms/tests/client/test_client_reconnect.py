@@ -4,6 +4,7 @@ import asyncio
 
 from rooms.tests.client.conftest import unique
 from rooms.tests.support.client import NOISE, WSClient
+from rooms.tests.support.tab import session_cookie
 
 
 async def test_after_a_server_restart_it_resumes_and_gets_what_it_missed(terminal, browser_client, relay, server):
@@ -65,3 +66,37 @@ async def test_too_many_open_tabs_is_said_and_not_retried(terminal, browser_clie
         finally:
             for tab in tabs:
                 await tab.close()
+
+
+async def test_edits_and_removals_made_while_it_was_away_are_shown_after_the_resume(terminal, relay, server):
+    cookie = session_cookie(server.url)  # bob's browser: the same session after the restart, so still the author
+    async with terminal(url=relay.url) as term:
+        await term.enter(unique("ann"))
+        await term.pane_shows("#status", "● connected · #general")
+        bob_name = unique("bob")
+        bob = await WSClient(server.ws_url, cookie=cookie, name="bob").open()
+        await bob.join("general", bob_name)
+        typo = await bob.say("teh typo")
+        regret = await bob.say("something regrettable")
+        await term.pane_shows("#messages", f"{bob_name} something regrettable")
+
+        relay.hold()
+        server.restart()
+        await term.pane_shows("#status", "reconnecting")
+        await bob.close()
+        bob = await WSClient(server.ws_url, cookie=cookie, name="bob").open()
+        await bob.join("general", bob_name)
+        await bob.send("edit_message", {"id": typo["id"], "text": "the typo, fixed"})
+        await bob.expect("message_updated", skip=(*NOISE, "ack", "typing"))
+        await bob.send("delete_message", {"id": regret["id"]})
+        await bob.expect("message_deleted", skip=(*NOISE, "ack", "typing"))
+        await term.until(lambda: relay.refused > 0, "a reconnect attempt turned away")
+
+        relay.release()
+        await term.pane_shows("#status", "● connected · #general", wait=30)
+        await term.pane_shows("#messages", f"{bob_name} the typo, fixed")
+        await term.loses("something regrettable")
+        texts = [line.message["text"] for line in term.app.screen.lines()]
+        assert texts[-1] == "the typo, fixed" and "teh typo" not in texts, texts
+        assert "something regrettable" not in texts, texts
+        await bob.close()

@@ -96,6 +96,44 @@ def test_away_while_others_chat_then_back_with_everything_once(open_page, chat_s
     assert collapse(states) == ["reconnecting", "offline", "reconnecting", "open"]
 
 
+def test_edits_and_removals_made_while_away_are_seen_on_coming_back(open_page, chat_server):
+    room, ann, bob = ann_and_bob(open_page, "away-edits")
+    send(bob, "teh typo")
+    send(bob, "something regrettable")
+    send(bob, "left alone")
+    expect(message(ann, "left alone")).to_have_count(1)
+
+    chat_server.stop()
+    expect(ann.locator("#connection-status")).to_have_text("Reconnecting…")
+    ann.context.set_offline(True)  # she stays away while bob changes his mind
+    expect(ann.locator("#connection-status")).to_have_text("Offline")
+    chat_server.start()
+    expect(bob.locator("#connection-status")).to_have_text("Connected", timeout=20_000)
+
+    typo = message(bob, "teh typo")
+    typo.hover()
+    typo.get_by_role("button", name="Edit message").click()
+    editor = bob.get_by_role("textbox", name="Edit message")
+    editor.fill("the typo, fixed")
+    editor.press("Enter")
+    expect(message(bob, "the typo, fixed")).to_have_count(1)
+    regret = message(bob, "something regrettable")
+    regret.hover()
+    regret.get_by_role("button", name="Delete message").click()
+    bob.get_by_role("dialog", name="Delete your message?").get_by_role("button", name="Delete", exact=True).click()
+    expect(message(bob, "something regrettable")).to_have_count(0)
+    expect(message(ann, "teh typo")).to_have_count(1)  # she really is away
+
+    ann.context.set_offline(False)
+    expect(ann.locator("#connection-status")).to_have_text("Connected", timeout=20_000)
+    fixed = message(ann, "the typo, fixed")
+    expect(fixed).to_have_count(1)
+    expect(fixed.locator(".msg-edited")).to_have_text("edited")
+    expect(message(ann, "teh typo")).to_have_count(0)
+    expect(message(ann, "something regrettable")).to_have_count(0)
+    assert_each_once(ann, ["the typo, fixed", "left alone"])
+
+
 def test_a_dropped_connection_with_a_lost_ack_resends_once(open_page):
     room, ann, bob = ann_and_bob(open_page, "lost-ack")
 

@@ -238,6 +238,43 @@ async def test_reactions_made_while_a_page_was_away_arrive_when_it_resumes(joine
     assert [n for n, _ in frames] == ["reactions", "reactions", "receive_message"]
 
 
+async def test_edits_and_removals_made_while_a_page_was_away_arrive_when_it_resumes(joined, connect):
+    ann = await joined("general", "ann")
+    bob = await joined("general", "bob")
+    edited = await bob.say("teh first")
+    removed = await bob.say("something regrettable")
+    kept = await bob.say("stays as it was")
+    await ann.expect("receive_message", skip=NOISE, where=lambda d: d["id"] == kept["id"])
+    await ann.send("join_room", {"room_name": "tech"})  # ann's page leaves, remembering what it knew
+    await ann.expect("join_confirm", skip=SKIP)
+    await ann.send("join_room", {"room_name": "general"})
+    known = (await ann.expect("join_confirm", skip=SKIP))["reactions_seq"]
+    await ann.close()
+
+    await bob.send("edit_message", {"id": edited["id"], "text": "the first"})
+    await bob.expect("message_updated", skip=SKIP)
+    await bob.send("delete_message", {"id": removed["id"]})
+    await bob.expect("message_deleted", skip=SKIP)
+
+    back = await connect(username="ann")
+    await back.send("join_room", {"room_name": "general", "since_id": kept["id"], "reactions_since": known})
+    confirm = await back.expect("join_confirm", skip=NOISE)
+    assert confirm["resumed"] is True and confirm["reactions_seq"] > known
+    frames = [(n, d) for n, d in await back.collect() if n in ("message_updated", "message_deleted", "reactions")]
+    assert ("message_deleted", {"id": removed["id"], "room": "general", "by": "author"}) in frames
+    [update] = [d for n, d in frames if n == "message_updated"]
+    assert (update["id"], update["text"]) == (edited["id"], "the first") and update["edited_at"]
+    assert kept["id"] not in {d["id"] for _, d in frames}  # nothing changed there: not sent again
+
+    # Resuming from the same point again gives the same frames: each carries the message's state now.
+    await back.close()
+    again = await connect(username="ann")
+    await again.send("join_room", {"room_name": "general", "since_id": kept["id"], "reactions_since": known})
+    await again.expect("join_confirm", skip=NOISE)
+    names = [n for n, _ in await again.collect() if n in ("message_updated", "message_deleted")]
+    assert sorted(names) == ["message_deleted", "message_updated"]
+
+
 async def test_a_resume_without_reactions_since_is_sent_no_reaction_sets(joined, connect):
     ann = await joined("general", "ann")
     message = await ann.say("x")
