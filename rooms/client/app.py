@@ -42,7 +42,11 @@ HELP = """Commands (Tab moves between the rooms, the messages and this line):
   /edit TEXT          replace your last message (or Up, then Enter)
   /delete             delete your last message
   /more               older messages (or PageUp at the top)
-  /find TEXT          search the public rooms
+  /find TEXT          search the public rooms by name
+  /search TEXT        search every message you may read (in:room from:name "a phrase"
+                      before:/after:YYYY-MM-DD has:link); /search alone: the next results
+  /block NAME         hide their messages and refuse their direct messages
+  /unblock NAME       undo that
   /quit               leave (or Ctrl+Q)"""
 
 
@@ -62,6 +66,22 @@ class Settings:
 def people_names(conversation: dict[str, Any]) -> str:
     """A conversation is called by its other people's names, as on the page."""
     return ", ".join(person["username"] for person in conversation.get("people", [])) or "just you"
+
+
+def highlighted(snippet: str, ranges: list[list[int]]) -> Text:
+    """A search snippet with its matched words in bold; `ranges` count UTF-16 code units, as JavaScript does."""
+    # Python indexes code points: an emoji is one here and two there, so each offset is mapped back.
+    units, at = [], 0
+    for char in snippet:
+        units.append(at)
+        at += 2 if ord(char) > 0xFFFF else 1
+    units.append(at)
+    index = {unit: i for i, unit in enumerate(units)}
+    text = Text(snippet)
+    for start, end in ranges:
+        if start in index and end in index:
+            text.stylize("bold reverse", index[start], index[end])
+    return text
 
 
 def clock(ts: str | None) -> str:
@@ -198,6 +218,8 @@ class ChatScreen(Screen):
         self.read_up_to: tuple[str, int] | None = None  # the last mark_read sent: (room, id)
         self.mark_read_timer = None  # a mark_read due soon (mark_read_soon), and what it will say
         self.read_due: tuple[str, int] = ("", 0)
+        self.blocked: dict[str, str] = {}  # the people you blocked: author token → display name
+        self.search_next: tuple[str, int] | None = None  # the last search and the `before` of its next page
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -311,6 +333,8 @@ class ChatScreen(Screen):
         return message.get("author") is not None and message.get("author") == self.connection.author
 
     def show_message(self, message: dict[str, Any]) -> None:
+        if message.get("author") in self.blocked:
+            return  # blocked: their messages are hidden here, as on the page (docs/protocol.md)
         if self.line(message["id"]) is not None:
             return  # already shown: a resend's echo, or history overlapping live traffic
         if client_id := message.get("client_id"):
@@ -363,6 +387,7 @@ class ChatScreen(Screen):
             if self.room is not None and data.get("room") == self.room["name"]:
                 self.mark_read_soon(self.room["name"], data.get("id"))
         elif event == "inbox":
+            self.blocked = {row["author"]: row["username"] for row in data.get("blocked", [])}
             self.conversations = {c["room"]: c for c in data.get("conversations", [])}
             self.unread = {row["room"]: row["count"] for row in data.get("unread", [])}
             self.show_lists()
@@ -374,6 +399,17 @@ class ChatScreen(Screen):
                 await self.run_action_safely(self.connection.join(data["room"]))
         elif event == "unread":
             self.unread_changed(data)
+        elif event == "block_added":
+            self.blocked[data["author"]] = data["username"]
+            for line in self.lines():
+                if line.message.get("author") == data["author"]:
+                    line.remove()
+            self.notice(f"You blocked {data['username']}: their messages are hidden (/unblock to undo).", "info")
+        elif event == "block_removed":
+            self.blocked.pop(data["author"], None)
+            self.notice(f"You unblocked {data['username']}: their new messages show again.", "info")
+        elif event == "search_results":
+            self.searched(data)
         elif event == "history":
             self.older(data)
         elif event == "member_list":
@@ -502,6 +538,22 @@ class ChatScreen(Screen):
                 )
         self.show_lists()
 
+    def searched(self, data: dict[str, Any]) -> None:
+        """A page of search results, newest first, as lines of the feed: where, who, when, and the snippet."""
+        query, results, after = data.get("query", ""), data.get("results", []), data.get("next")
+        self.search_next = (query, after) if after else None
+        if not results:
+            self.notice(f"No messages match {query!r}.", "info")
+            return
+        self.notice(f"Messages matching {query!r}, newest first:", "info")
+        for result in results:
+            where = result.get("room_title") or result.get("room")
+            line = Text(f"  {where} · {result.get('username')} · {clock(result.get('ts'))}  ", style="dim")
+            line.append_text(highlighted(result.get("snippet", ""), result.get("ranges", [])))
+            self.add(Static(line, classes="search-result"))
+        if after:
+            self.notice("  … /search alone shows the next ones.", "info")
+
     def older(self, data: dict[str, Any]) -> None:
         self.history_asked = False
         self.has_more = bool(data.get("has_more"))
@@ -619,6 +671,23 @@ class ChatScreen(Screen):
             await self.action_older()
         elif name == "find":
             await self.run_action_safely(conn.send("find_rooms", {"query": rest}))
+        elif name == "search":
+            if rest:
+                await self.run_action_safely(conn.send("search", {"query": rest}))
+            elif self.search_next is not None:
+                query, before = self.search_next
+                await self.run_action_safely(conn.send("search", {"query": query, "before": before}))
+            else:
+                self.notice("Nothing more to show: /search TEXT searches.", "info")
+        elif name == "block" and rest:
+            await self.run_action_safely(conn.send("block", {"username": rest.removeprefix("@")}))
+        elif name == "unblock" and rest:
+            wanted = rest.removeprefix("@").casefold()
+            author = next((a for a, n in self.blocked.items() if n.casefold() == wanted), None)
+            if author is None:
+                self.notice(f"You have not blocked anyone called {rest}.", "error")
+            else:
+                await self.run_action_safely(conn.send("unblock", {"author": author}))
         elif name in ("quit", "exit"):
             await self.app.action_quit()
         else:

@@ -107,3 +107,27 @@ async def test_a_rooms_unread_count_comes_back_with_the_inbox_after_a_reconnect(
         await term.enter(f"/join {room}")
         await term.pane_shows("#messages", "two while you were away")
         await term.loses("(2 new)")
+
+
+async def test_block_hides_their_messages_and_refuses_their_direct_messages_until_unblocked(terminal, browser_client):
+    async with terminal() as term:
+        ann, bob, bob_name = await in_general(term, browser_client)
+        await bob.say("before the block")
+        await term.pane_shows("#messages", f"{bob_name} before the block")
+
+        await term.enter(f"/block {bob_name}")
+        await term.pane_shows("#messages", f"You blocked {bob_name}")
+        await term.loses("before the block")  # what they said is hidden too
+        await bob.say("said while blocked")
+        await bob.send("open_direct", {"usernames": [ann]})
+        assert (await bob.expect("error", skip=(*NOISE, "ack", "receive_message")))["code"] == "blocked"
+        await term.enter("still here")
+        await bob.expect("receive_message", skip=(*NOISE, "ack", "typing"), where=lambda d: d["text"] == "still here")
+        assert "said while blocked" not in term.pane("#messages")
+
+        await term.enter("/unblock nobody-like-that")
+        await term.pane_shows("#messages", "You have not blocked anyone called nobody-like-that.")
+        await term.enter(f"/unblock {bob_name}")
+        await term.pane_shows("#messages", f"You unblocked {bob_name}")
+        await bob.say("after the unblock")
+        await term.pane_shows("#messages", f"{bob_name} after the unblock")

@@ -1,5 +1,6 @@
 """Editing and deleting your last message, and scrolling back through history, from the terminal."""
 
+from rooms.client.app import highlighted
 from rooms.tests.client.conftest import unique
 from rooms.tests.support.client import NOISE
 
@@ -74,3 +75,36 @@ async def test_a_refused_message_is_said_and_given_back_to_the_message_line(term
         assert term.app.screen.query_one("#composer").value == "two is too soon"  # kept, to send later
         texts = [line.message["text"] for line in term.app.screen.lines()]
         assert texts == ["one is allowed"]
+
+
+async def test_search_finds_what_was_said_with_where_who_and_the_words_marked(terminal, browser_client):
+    async with terminal() as term:
+        ann = unique("ann")
+        await term.enter(ann)
+        await term.pane_shows("#status", f"#general as {ann}")
+        bob = await browser_client()
+        bob_name = unique("bob")
+        word = unique("aubergine")  # a word nothing else on this server says
+        await bob.join("tech", bob_name)
+        await bob.say(f"the {word} recipe is up")
+        await bob.say(f"a second {word} here")
+
+        await term.enter(f"/search {word} from:{bob_name}")
+        await term.pane_shows("#messages", f"Messages matching '{word} from:{bob_name}', newest first:")
+        await term.pane_shows("#messages", f"the {word} recipe is up")
+        pane = term.pane("#messages")
+        assert pane.index(f"a second {word} here") < pane.index(f"the {word} recipe is up")  # newest first
+        assert f"Tech · {bob_name} · " in pane  # where it was said, by whom, when
+
+        await term.enter("/search zzqqxx-nothing-like-it")
+        await term.pane_shows("#messages", "No messages match 'zzqqxx-nothing-like-it'.")
+        await term.enter('/search "')  # a lone quote: an answer, not an error
+        await term.pane_shows("#messages", "No messages match '\"'.")
+
+
+def test_a_search_snippet_marks_the_matched_words_even_after_an_emoji():
+    snippet = "🎉 party at noon"
+    # The server counts UTF-16 code units (docs/protocol.md): 🎉 is two, so "party" is 3..8.
+    text = highlighted(snippet, [[3, 8]])
+    [span] = text.spans
+    assert snippet[span.start : span.end] == "party"
