@@ -172,6 +172,7 @@ const search = new SearchPanel(
       chat.focus = { room: result.room, id: result.id };
       join(chat, result.room);
     },
+    titleOf: (room) => direct.title(room),
   },
 );
 

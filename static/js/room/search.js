@@ -2,7 +2,8 @@
 // (debounced) and at once on Enter, more as the list is scrolled to its end.
 // Snippets come as plain text with UTF-16 ranges to highlight (docs/protocol.md,
 // Search): the marks are built here from text nodes, never from server HTML.
-// Picking a result hands it to `onOpen`, which opens its room at that message.
+// Picking a result hands it to `onOpen`, which opens its room at that message;
+// `titleOf(room)` names a conversation by its people (null for a room).
 
 import { el, timeElement } from "../dom.js";
 
@@ -21,13 +22,16 @@ export function highlighted(snippet, ranges) {
   return node;
 }
 
-function roomLabel(result) {
-  return result.room_kind === "topic" ? `#${result.room_title}` : result.room_title;
+// A conversation is named by its people, as the sidebar names it (titleOf), not by its stored title.
+function roomLabel(result, titleOf) {
+  if (result.room_kind === "topic") return `#${result.room_title}`;
+  const people = result.room_kind === "direct" ? titleOf(result.room) : null;
+  return people ? `Conversation with ${people}` : result.room_title;
 }
 
 export class SearchPanel {
-  constructor({ form, input, panel, list, status }, socket, { onOpen }) {
-    Object.assign(this, { form, input, panel, list, status, socket, onOpen });
+  constructor({ form, input, panel, list, status }, socket, { onOpen, titleOf = () => null }) {
+    Object.assign(this, { form, input, panel, list, status, socket, onOpen, titleOf });
     this.query = ""; // the query whose results are shown (or awaited)
     this.next = null; // the `before` of the next page, null when there is none
     this.loadingMore = false;
@@ -123,7 +127,7 @@ export class SearchPanel {
       el(
         "span",
         { className: "search-meta" },
-        el("span", { className: "search-room", text: roomLabel(result) }),
+        el("span", { className: "search-room", text: roomLabel(result, this.titleOf) }),
         el("span", { className: "search-author", text: result.username }),
         timeElement(result.ts),
       ),
