@@ -182,3 +182,61 @@ def test_ann_finds_bobs_word_in_tech_and_in_their_conversation_carol_only_in_tec
     expect(carol.locator("#search-status")).to_have_text("1 result")
     expect(results.locator(".search-room")).to_have_text("#Tech")
     expect(results.locator(".search-snippet")).to_have_text(f"spotted an {word} in the rack")
+
+
+def test_on_a_phone_the_search_box_opens_over_the_header_and_the_results_are_full_width(open_page):
+    word = f"gnu{secrets.token_hex(3)}"
+    width = 360
+    bob = open_page("/")
+    enter_room(bob, "bob", "tech")
+    long_text = f"the {word} herd crossed the river at dawn and nobody on the team could say where they went next"
+    send(bob, long_text)
+    expect(message(bob, long_text)).to_have_count(1)
+    ann = open_page("/", viewport={"width": width, "height": 740}, has_touch=True)
+    enter_room(ann, "ann", "general")
+    box, toggle = ann.locator("#search-input"), ann.get_by_role("button", name="Search messages")
+
+    # Folded: a button in the header; tapped, the box spans the header and has the focus.
+    expect(box).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.tap()
+    expect(box).to_be_focused()
+    assert box.bounding_box()["width"] >= 260
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+    # The results take the screen's width, and a snippet reads whole: wrapped, not cut off at the side.
+    box.fill(word)
+    results = ann.locator("#search-results li")
+    expect(results).to_have_count(1)
+    panel = ann.locator("#search-panel").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width + 0.5
+    assert panel["width"] >= width - 2
+    snippet = results.locator(".search-snippet")
+    expect(snippet).to_have_text(long_text)
+    expect(snippet).to_be_in_viewport(ratio=1)
+    assert snippet.evaluate("node => node.scrollWidth <= node.clientWidth")
+    assert snippet.bounding_box()["height"] > 2 * results.locator(".search-room").bounding_box()["height"]
+
+    # Escape folds it back, the focus on the button; `/` and Ctrl+K open it again, wide.
+    ann.keyboard.press("Escape")
+    expect(box).to_be_hidden()
+    expect(ann.locator("#search-panel")).to_be_hidden()
+    expect(toggle).to_be_focused()
+    ann.locator("#messages").click()
+    ann.keyboard.press("/")
+    expect(box).to_be_focused()
+    assert box.bounding_box()["width"] >= 260
+    ann.keyboard.press("Escape")
+    expect(box).to_be_hidden()
+    ann.keyboard.press("Control+k")
+    expect(box).to_be_focused()
+    assert box.bounding_box()["width"] >= 260
+    # The close button folds it too, and a result opens its room with the box folded away.
+    ann.get_by_role("button", name="Close search").tap()
+    expect(box).to_be_hidden()
+    toggle.tap()
+    box.fill(word)
+    results.first.tap()
+    expect(ann).to_have_url(re.compile(r"/r/tech/$"))
+    expect(message(ann, long_text)).to_have_class(re.compile(r"\bmsg-highlight\b"))
+    expect(box).to_be_hidden()
