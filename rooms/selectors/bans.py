@@ -12,12 +12,17 @@ def in_force() -> Q:
     return Q(until__isnull=True) | Q(until__gt=timezone.now())
 
 
-def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
-    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+def bans_against(*, actor: Actor):
+    """The bans in force against this guest or user, anywhere (a room's, or the site's with `room` empty)."""
     who = Q(guest_key=actor.guest_key)
     if actor.user_id is not None:
         who |= Q(user_id=actor.user_id)
+    return Ban.objects.filter(who, in_force())
+
+
+def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
+    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
     where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
     # The ban that lasts longest (for ever first), so `until` tells the truth
     # when several apply; databases disagree on where NULL sorts, so say it.
-    return Ban.objects.filter(who, where, in_force()).order_by(F("until").desc(nulls_first=True)).first()
+    return bans_against(actor=actor).filter(where).order_by(F("until").desc(nulls_first=True)).first()

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
 from rooms.models import Membership, Message, Presence, Room
 from rooms.payloads import room_data
+from rooms.selectors.bans import bans_against
 
 
 def room_by_name(*, name: str) -> Room | None:
@@ -31,7 +32,9 @@ def readable_rooms(*, actor: Actor):
     row), they made it (owner_key), or they wrote in it (a message of theirs,
     removed or not). A direct conversation is its members' only, by Membership,
     staff included (staff see a conversation's message only when it is reported).
-    Closed rooms are for staff only.
+    Closed rooms are for staff only. A room someone is banned from (a ban in
+    force, rooms/selectors/bans.py) is not theirs to read, as they cannot join
+    it; a site ban leaves them no room at all.
     """
     key = actor.guest_key
     member_of = Q(pk__in=Membership.objects.filter(person_key=key).values("room_id"))
@@ -43,6 +46,10 @@ def readable_rooms(*, actor: Actor):
     )
     direct = Q(kind=Room.Kind.DIRECT) & member_of
     rooms = Room.objects.filter(Q(kind__in=PUBLIC_KINDS) | private | direct)
+    bans = bans_against(actor=actor)
+    if bans.filter(room__isnull=True).exists():
+        return Room.objects.none()
+    rooms = rooms.exclude(pk__in=bans.filter(room__isnull=False).values("room_id"))
     return rooms if actor.is_staff else rooms.filter(closed_at__isnull=True)
 
 

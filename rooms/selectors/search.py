@@ -9,7 +9,9 @@ query that is punctuation, a lone quote or SQL finds nothing or finds the
 words in it; it is never an error.
 
 The index is rooms/searchindex.py. Results are newest first, paged by id,
-limited to readable_rooms (rooms/selectors/rooms.py) and to visible messages.
+limited to readable_rooms (rooms/selectors/rooms.py: no room one is banned
+from, no closed room but for staff), to visible messages, and to authors the
+asker has not blocked.
 Each carries its snippet as plain text and the ranges to highlight in it,
 so the page builds the highlight from text nodes.
 """
@@ -25,7 +27,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from rooms.identity import Actor
-from rooms.models import Attachment, Message
+from rooms.models import Attachment, Block, Message
 from rooms.payloads import timestamp
 from rooms.searchindex import FTS_TABLE, PG_COLUMN
 from rooms.selectors.rooms import readable_rooms
@@ -260,6 +262,8 @@ def message_search(*, actor: Actor, query: str, before: int | None = None, limit
     if parsed.empty or parsed.has_nothing:
         return answer
     messages = Message.objects.filter(deleted_at__isnull=True, room__in=readable_rooms(actor=actor))
+    # Someone the asker blocked: their messages are hidden on the asker's pages (issue 14), so here too.
+    messages = messages.exclude(author_key__in=Block.objects.filter(blocker_key=actor.guest_key).values("blocked_key"))
     if parsed.terms and connection.vendor != "sqlite":
         matching = _matching(parsed)
         if matching is None:

@@ -50,6 +50,23 @@ export function el(tag, { className, text, attrs } = {}, ...children) {
   return node;
 }
 
+// A line icon (chat.css `.icon`), drawn from SVG path data; hidden from assistive technology, so its
+// button says what it does in its own label.
+const SVG = "http://www.w3.org/2000/svg";
+export function iconElement(...paths) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  for (const d of paths) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 export function readConfig(id) {
   const node = document.getElementById(id);
   return node ? JSON.parse(node.textContent) : {};

@@ -1,7 +1,12 @@
 // The member list of the current room: a "Message" button per other member
-// (a direct conversation), and for the room's owner a "Remove" button.
+// (a direct conversation), and for the room's owner a "Remove" button. Both
+// are icons with their names as labels, so a name keeps the list's width
+// (one line, an ellipsis past it) however narrow the list is.
 
-import { accountBadge, avatarElement, el } from "./dom.js";
+import { accountBadge, avatarElement, el, iconElement } from "./dom.js";
+
+const MESSAGE_ICON = "M4.5 5.5h15v10h-9l-4.5 3.5v-3.5h-1.5z";
+const REMOVE_ICON = "M7 7l10 10M17 7 7 17";
 
 export class MemberList {
   // onKick(name): the owner pressed "Remove" next to a member.
@@ -42,20 +47,20 @@ export class MemberList {
         if (isAccount.has(name)) li.append(accountBadge());
         if (name !== me) {
           li.append(
-            el("button", {
-              className: "member-direct link-button",
-              text: "Message",
-              attrs: { type: "button", "data-direct": name, "aria-label": `Message ${name}` },
-            }),
+            el(
+              "button",
+              { className: "member-direct member-tool", attrs: { type: "button", "data-direct": name, "aria-label": `Message ${name}`, title: `Message ${name}` } },
+              iconElement(MESSAGE_ICON),
+            ),
           );
         }
         if (owner && name !== me) {
           li.append(
-            el("button", {
-              className: "member-kick link-button",
-              text: "Remove",
-              attrs: { type: "button", "data-kick": name, "aria-label": `Remove ${name} from the room` },
-            }),
+            el(
+              "button",
+              { className: "member-kick member-tool", attrs: { type: "button", "data-kick": name, "aria-label": `Remove ${name} from the room`, title: `Remove ${name} from the room` } },
+              iconElement(REMOVE_ICON),
+            ),
           );
         }
         return li;

@@ -8,13 +8,15 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from rooms import searchindex, selectors, services
-from rooms.identity import Actor
-from rooms.models import Message, Presence, Room
+from rooms.identity import Actor, person_key
+from rooms.models import Ban, Message, Presence, Room
+from rooms.payloads import author_token
 from rooms.selectors import search
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +281,64 @@ def test_has_image_and_has_file_find_messages_by_their_attachments():
     assert find("has:image") == [picture.pk]  # the filter alone
     assert find("release has:file") == []
     assert find("release") == [plain.pk, picture.pk]
+
+
+def test_a_room_ban_hides_that_rooms_messages_until_it_runs_out_and_a_site_ban_hides_all():
+    in_tech = say(bob, "bob", "banned word in tech")
+    in_general = say(bob, "bob", "banned word in general", room("general"))
+    assert find("banned", carol) == [in_general.pk, in_tech.pk]
+    ban = services.ban_create(actor=staff, guest_key=carol.guest_key, room=room())
+    assert find("banned", carol) == [in_general.pk]
+    assert find("banned in:tech", carol) == []
+    assert find("from:bob", carol) == [in_general.pk]  # filters alone keep to the same rooms
+    assert find("banned", ann) == [in_general.pk, in_tech.pk]  # a ban is the banned person's only
+    # A ban that has run out keeps nobody out.
+    Ban.objects.filter(pk=ban.pk).update(until=timezone.now() - timedelta(seconds=1))
+    assert find("banned", carol) == [in_general.pk, in_tech.pk]
+    services.ban_create(actor=staff, guest_key=carol.guest_key)  # the whole site
+    assert find("banned", carol) == []
+    assert find("from:bob", carol) == []
+
+
+def test_a_ban_on_an_account_holds_on_any_of_its_keys():
+    user = get_user_model().objects.create_user(username="dave", password="x-long-password-1")
+    dave = Actor(guest_key=person_key(user), user_id=user.pk)
+    hit = say(bob, "bob", "account word")
+    assert find("account", dave) == [hit.pk]
+    services.ban_create(actor=staff, user_id=user.pk, room=room())
+    assert find("account", dave) == []
+
+
+def test_a_closed_rooms_messages_are_gone_for_people_who_wrote_or_belong_there():
+    private = services.room_create_private(actor=bob)
+    mine = say(bob, "bob", "closed private word", private)
+    public = say(bob, "bob", "closed public word")
+    assert find("closed", bob) == [public.pk, mine.pk]
+    services.room_close(room=private, actor=staff)
+    services.room_close(room=room(), actor=staff)
+    assert find("closed", bob) == []  # not even its owner and author
+    assert find("closed", ann) == []
+    assert find("closed", staff) == [public.pk]  # staff read a private room in the admin, as when open
+
+
+def test_a_blocked_persons_messages_are_not_found_by_who_blocked_them():
+    hers = say(carol, "carol", "blocked word from carol")
+    his = say(bob, "bob", "blocked word from bob", room("general"))
+    services.block_create(actor=ann, room=room(), message_id=hers.pk)
+    assert find("blocked", ann) == [his.pk]
+    assert find("from:carol", ann) == []
+    assert find("blocked", bob) == [his.pk, hers.pk]  # the others still find them
+    services.block_lift(actor=ann, author=author_token(carol.guest_key))
+    assert find("blocked", ann) == [his.pk, hers.pk]
+
+
+def test_a_conversation_is_found_by_its_members_only():
+    Presence.objects.create(room=room(), guest_key=bob.guest_key, username="bob", username_key="bob")
+    conversation, _ = services.direct_open(actor=ann, usernames=["bob"], room=room(), username="ann")
+    whisper = say(bob, "bob", "direct word between us", conversation)
+    public = say(bob, "bob", "direct word for all")
+    assert find("direct", ann) == [public.pk, whisper.pk]
+    assert find("direct", bob) == [public.pk, whisper.pk]
+    assert find("direct", carol) == [public.pk]
+    assert find("direct", staff) == [public.pk]
+    assert find(f"direct in:{conversation.key}", carol) == []

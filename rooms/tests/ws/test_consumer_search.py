@@ -91,3 +91,17 @@ async def test_a_conversations_messages_are_found_by_its_members_only(joined):
     outsider = await search(carol, "pineapple")
     assert [r["id"] for r in outsider["results"]] == [public["id"]]
     assert room not in str(outsider)
+
+
+async def test_who_blocks_someone_no_longer_finds_their_messages(joined):
+    bob = await joined("general", "bob")
+    carol = await joined("general", "carol")
+    ann = await joined("tech", "ann")
+    his = await bob.say("the mango shipment is late")
+    hers = await ann.say("mango season again")
+    assert [r["id"] for r in (await search(carol, "mango"))["results"]] == [hers["id"], his["id"]]
+    await carol.send("block", {"message_id": his["id"]})
+    await carol.expect("block_added", skip=SKIP)
+    assert [r["id"] for r in (await search(carol, "mango"))["results"]] == [hers["id"]]
+    assert (await search(carol, "from:bob"))["results"] == []
+    assert [r["id"] for r in (await search(ann, "mango"))["results"]] == [hers["id"], his["id"]]  # the others still do

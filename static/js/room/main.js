@@ -161,7 +161,7 @@ const profiles = new ProfileCard($("profile-dialog"), {
 
 // A search result opens its room at that message: here at once, elsewhere once joined (as a message link does).
 const search = new SearchPanel(
-  { form: $("search-form"), input: $("search-input"), panel: $("search-panel"), list: $("search-results"), status: $("search-status") },
+  { form: $("search-form"), input: $("search-input"), panel: $("search-panel"), list: $("search-results"), status: $("search-status"), toggle: $("search-toggle"), closer: $("search-close") },
   socket,
   {
     onOpen: (result) => {
@@ -172,6 +172,7 @@ const search = new SearchPanel(
       chat.focus = { room: result.room, id: result.id };
       join(chat, result.room);
     },
+    titleOf: (room) => direct.title(room),
   },
 );
 

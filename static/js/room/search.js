@@ -1,8 +1,11 @@
 // Message search in the header: `/` or Ctrl+K to focus it, results as you type
 // (debounced) and at once on Enter, more as the list is scrolled to its end.
+// On a phone the box is a button that opens it over the header (chat.css,
+// `.site-search.expanded`); Escape or its close button folds it back.
 // Snippets come as plain text with UTF-16 ranges to highlight (docs/protocol.md,
 // Search): the marks are built here from text nodes, never from server HTML.
-// Picking a result hands it to `onOpen`, which opens its room at that message.
+// Picking a result hands it to `onOpen`, which opens its room at that message;
+// `titleOf(room)` names a conversation by its people (null for a room).
 
 import { el, timeElement } from "../dom.js";
 
@@ -21,13 +24,18 @@ export function highlighted(snippet, ranges) {
   return node;
 }
 
-function roomLabel(result) {
-  return result.room_kind === "topic" ? `#${result.room_title}` : result.room_title;
+// A conversation is named by its people, as the sidebar names it (titleOf), not by its stored title.
+function roomLabel(result, titleOf) {
+  if (result.room_kind === "topic") return `#${result.room_title}`;
+  const people = result.room_kind === "direct" ? titleOf(result.room) : null;
+  return people ? `Conversation with ${people}` : result.room_title;
 }
 
 export class SearchPanel {
-  constructor({ form, input, panel, list, status }, socket, { onOpen }) {
-    Object.assign(this, { form, input, panel, list, status, socket, onOpen });
+  // toggle, closer: a phone's search button and the open box's close button (shown by chat.css at narrow widths only).
+  constructor({ form, input, panel, list, status, toggle, closer }, socket, { onOpen, titleOf = () => null }) {
+    Object.assign(this, { form, input, panel, list, status, toggle, closer, socket, onOpen, titleOf });
+    this.root = form.parentElement; // .site-search: "expanded" opens the box over the header on a phone
     this.query = ""; // the query whose results are shown (or awaited)
     this.next = null; // the `before` of the next page, null when there is none
     this.loadingMore = false;
@@ -40,20 +48,24 @@ export class SearchPanel {
       e.preventDefault();
       this.run();
     });
+    toggle?.addEventListener("click", () => (this.expanded() ? this.fold() : this.focus()));
+    closer?.addEventListener("click", () => this.fold());
     input.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") this.close(true);
+      if (e.key === "Escape") this.escape();
       if (e.key === "ArrowDown" && !this.panel.hidden) {
         e.preventDefault();
         this.list.querySelector("button")?.focus();
       }
     });
     panel.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") this.close(true);
+      if (e.key === "Escape") this.escape();
     });
     list.addEventListener("scroll", () => this.maybeMore());
     document.addEventListener("keydown", (e) => this.shortcut(e));
     document.addEventListener("click", (e) => {
-      if (!this.form.contains(e.target) && !this.panel.contains(e.target)) this.close(false);
+      if (this.root.contains(e.target)) return;
+      this.close(false);
+      if (this.folding()) this.fold(false);
     });
     socket.on("search_results", (data) => this.show(data));
   }
@@ -71,8 +83,32 @@ export class SearchPanel {
   }
 
   focus() {
+    this.root.classList.add("expanded");
+    this.toggle?.setAttribute("aria-expanded", "true");
     this.input.focus();
     this.input.select();
+  }
+
+  expanded() {
+    return this.root.classList.contains("expanded");
+  }
+
+  // Whether the box folds away into its button here (a phone's width: the button is shown).
+  folding() {
+    return Boolean(this.toggle) && getComputedStyle(this.toggle).display !== "none";
+  }
+
+  // Escape: a phone's box folds back into its button; a wide one keeps the box, the results close.
+  escape() {
+    if (this.folding()) this.fold();
+    else this.close(true);
+  }
+
+  fold(refocus = true) {
+    this.close(false);
+    this.root.classList.remove("expanded");
+    this.toggle?.setAttribute("aria-expanded", "false");
+    if (refocus && this.folding()) this.toggle.focus();
   }
 
   debounce() {
@@ -123,14 +159,14 @@ export class SearchPanel {
       el(
         "span",
         { className: "search-meta" },
-        el("span", { className: "search-room", text: roomLabel(result) }),
+        el("span", { className: "search-room", text: roomLabel(result, this.titleOf) }),
         el("span", { className: "search-author", text: result.username }),
         timeElement(result.ts),
       ),
       highlighted(result.snippet, result.ranges),
     );
     button.addEventListener("click", () => {
-      this.close(false);
+      this.fold(false);
       this.onOpen(result);
     });
     const li = el("li", {}, button);
@@ -141,6 +177,7 @@ export class SearchPanel {
   // A refused search (too many at once): said in the panel, where the person is looking.
   refused(error) {
     this.loadingMore = false;
+    this.root.classList.add("expanded");
     this.panel.hidden = false;
     this.say(error.message);
   }
