@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 
-from rooms.models import Attachment, Message, Reaction, Room
+from rooms.models import Attachment, LinkPreview, Message, Reaction, Room
 from rooms.payloads import message_data, reactions_data
 
 
@@ -34,7 +34,7 @@ def _reaction_rows(message_ids: list[int]) -> dict[int, list[tuple[str, str, str
 
 
 def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
-    """Messages as frames show them, with their reactions and their files (one query each for the whole page)."""
+    """Messages as frames show them, with their reactions, their files and their link cards (one query each for the whole page)."""
     reacted = [m.pk for m in messages if m.reactions_seq]
     rows = _reaction_rows(reacted) if reacted else {}
     with_files = {m.pk: m for m in messages if m.attachment_count}
@@ -43,6 +43,10 @@ def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
             message.attachment_list = []
         for attachment in Attachment.objects.filter(message_id__in=with_files).order_by("id"):
             with_files[attachment.message_id].attachment_list.append(attachment)
+    if messages:
+        cards = {p.message_id: p for p in LinkPreview.objects.filter(message__in=messages, removed=False)}
+        for message in messages:
+            message.preview = cards.get(message.pk)
     return [message_data(m, room_name, reactions_data(rows.get(m.pk, ()))) for m in messages]
 
 
