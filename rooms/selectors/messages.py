@@ -14,6 +14,7 @@ from django.db.models import F
 
 from rooms.models import Attachment, LinkPreview, Message, Reaction, Room
 from rooms.payloads import message_data, reactions_data
+from rooms.previews import first_link
 
 
 def _visible(room_id: int):
@@ -43,8 +44,10 @@ def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
             message.attachment_list = []
         for attachment in Attachment.objects.filter(message_id__in=with_files).order_by("id"):
             with_files[attachment.message_id].attachment_list.append(attachment)
-    if messages:
-        cards = {p.message_id: p for p in LinkPreview.objects.filter(message__in=messages, removed=False)}
+    # Only a message with a link can have a card: a page of plain text costs no extra query.
+    linked = [m.pk for m in messages if "http" in m.text.lower() and first_link(m.text)]
+    if linked:
+        cards = {p.message_id: p for p in LinkPreview.objects.filter(message_id__in=linked, removed=False)}
         for message in messages:
             message.preview = cards.get(message.pk)
     return [message_data(m, room_name, reactions_data(rows.get(m.pk, ()))) for m in messages]

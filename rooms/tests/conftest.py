@@ -36,8 +36,6 @@ def chat_server(tmp_path_factory):
         # Every browser test creates its rooms from 127.0.0.1; the creation limit has its own tests.
         ROOM_CREATE_LIMIT="1000",
         ROOM_CREATE_ADDRESS_LIMIT="100000",
-        # Links the tests post are never fetched; the preview tests run a server of their own.
-        DJANGO_LINK_PREVIEWS="0",
     ) as server:
         yield server
 
