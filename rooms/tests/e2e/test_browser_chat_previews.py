@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.support.linksite import link_site
-from rooms.tests.support.pages import ann_and_bob, message
+from rooms.tests.support.pages import ann_and_bob, axe_violations, message
 from rooms.tests.support.servers import sqlite_server
 
 pytestmark = pytest.mark.browser
@@ -58,6 +58,12 @@ def test_bob_sees_the_card_of_anns_link_live_and_sees_it_go_when_she_removes_it(
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     expect(card.get_by_role("button", name="Remove link preview")).to_have_count(0)  # not bob's message
+    # Readable in both themes, ann's card with its x too: colours from the theme's own (contrast checked by axe).
+    expect(message(ann, text).locator(".msg-preview .preview-remove")).to_be_visible()
+    for scheme in ("light", "dark"):
+        for page in (ann, bob):
+            page.emulate_media(color_scheme=scheme)
+            assert axe_violations(page) == [], (scheme, page.url)
 
     # The history carries it: after a reload, bob's page draws it from join_confirm.
     bob.reload()
