@@ -50,9 +50,10 @@ PICTURE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}  # what r
 PICTURE_BOX = (400, 300)
 REDIRECTS = {301, 302, 303, 307, 308}
 CHUNK = 16 * 1024
-# The first http(s) link in a message's text: what the page's linkify (static/js/room/render.js) makes a link.
-LINK = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
-TRAILING = ".,;:!?)]}'\""
+# The first http(s) link in a message's text, cut as the page's linkify cuts it (static/js/richtext.js:
+# URL_PATTERN, trimUrl), so the card is for the very link the reader sees.
+LINK = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+TRAILING = re.compile(r"[.,;:!?'\"*_~]+$")
 TITLE_CHARS, DESCRIPTION_CHARS, SITE_CHARS, URL_CHARS = 200, 300, 100, 2000
 
 
@@ -63,9 +64,14 @@ class Refused(Exception):
 def first_link(text: str) -> str | None:
     """The first http(s) URL in `text`, without the punctuation that ends a sentence; None if there is none."""
     for match in LINK.finditer(text or ""):
-        url = match.group(0).rstrip(TRAILING)
-        if len(url) <= URL_CHARS and urlsplit(url).hostname:
-            return url
+        url = TRAILING.sub("", match.group(0))
+        while url.endswith(")") and url.count("(") < url.count(")"):  # a ")" stays only if the URL opened one
+            url = TRAILING.sub("", url[:-1])
+        try:
+            if len(url) <= URL_CHARS and urlsplit(url).hostname:
+                return url
+        except ValueError:  # "http://[::1" and the like: not a link
+            continue
     return None
 
 
@@ -121,6 +127,11 @@ def resolve(url: str) -> Target:
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise Refused("no host")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")  # the name as DNS and the Host header carry it
+        except UnicodeError:
+            raise Refused("not a host name") from None
     port = port or (443 if scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
@@ -360,6 +371,6 @@ def build(url: str) -> Preview:
                 card.image_url, types=PICTURE_TYPES, accept=", ".join(sorted(PICTURE_TYPES)), deadline=deadline
             )
             picture = draw_picture(image.body)
-        except Refused:
+        except (Refused, ValueError):
             picture = None  # a card without its picture is still a card
     return Preview(card=card, picture=picture)

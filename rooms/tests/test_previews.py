@@ -116,7 +116,17 @@ def test_unroutable_addresses_are_refused_before_any_connection(url, connects, s
     assert connects == []
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "http://user:pw@example.com/", "http://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/",
+        "file:///etc/passwd",
+        "http://user:pw@example.com/",
+        "http://",
+        "http://[::1/",
+        "http://" + "\u2603" * 70 + "/",  # not a host name IDNA can spell: refused before any lookup
+    ],
+)
 def test_other_schemes_credentials_and_non_urls_are_refused(url, connects):
     refusal(url)
     assert connects == []
@@ -199,6 +209,8 @@ def test_a_picture_that_is_not_one_of_the_accepted_types_leaves_a_card_without_i
     [
         ("see https://example.com/a?b=1, and more", "https://example.com/a?b=1"),
         ("(http://example.com/x)", "http://example.com/x"),
+        ("https://en.wikipedia.org/wiki/Chat_(software).", "https://en.wikipedia.org/wiki/Chat_(software)"),
+        ("http://[::1 broken, then https://example.org/!", "https://example.org/"),
         ("first http://a.example/ then https://b.example/", "http://a.example/"),
         ("javascript:alert(1) ftp://example.com/", None),
         ("no links here", None),
