@@ -195,13 +195,17 @@ def _get(
     target: Target, deadline: Deadline, accept: str
 ) -> tuple[http.client.HTTPConnection, socket.socket, http.client.HTTPResponse]:
     connection, sock = _connect(target, deadline)
-    connection.putrequest("GET", target.path, skip_accept_encoding=True)
-    connection.putheader("User-Agent", USER_AGENT)
-    connection.putheader("Accept", accept)
-    connection.putheader("Accept-Encoding", "identity")
-    connection.endheaders()
-    sock.settimeout(deadline.left())
-    return connection, sock, connection.getresponse()
+    try:
+        connection.putrequest("GET", target.path, skip_accept_encoding=True)
+        connection.putheader("User-Agent", USER_AGENT)
+        connection.putheader("Accept", accept)
+        connection.putheader("Accept-Encoding", "identity")
+        connection.endheaders()
+        sock.settimeout(deadline.left())
+        return connection, sock, connection.getresponse()
+    except BaseException:
+        sock.close()
+        raise
 
 
 def fetch(url: str, *, types: set[str], accept: str, deadline: Deadline) -> Fetched:

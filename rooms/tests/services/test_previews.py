@@ -183,3 +183,20 @@ def test_a_full_queue_drops_links_instead_of_waiting(site, room, settings):
     fetcher.drain()
     assert site.hits["/slow"] == 1 and site.hits["/page"] == 0
     assert not LinkPreview.objects.exists()
+
+
+def test_a_card_removed_while_its_fetch_is_on_its_way_never_shows(site, room, published, monkeypatch):
+    from rooms import previews
+
+    real_build = previews.build
+
+    def build_after_removal(url):
+        services.preview_remove(message_id=message.pk, room=room, actor=ANN)
+        return real_build(url)
+
+    monkeypatch.setattr(previews, "build", build_after_removal)
+    message, _ = services.message_post(room=room, actor=ANN, username="ann", text=site.url("/page"))
+    fetcher.drain()
+    assert site.hits["/page"] == 1 and published == []
+    assert LinkPreview.objects.get(message=message).removed
+    assert not default_storage.exists("previews")
