@@ -44,7 +44,6 @@ class Fetcher:
         self.waiting: dict[str, list[int]] = {}  # url → the messages waiting for its fetch
         self.cache: OrderedDict[str, tuple[float, previews.Preview | None]] = OrderedDict()
         self.futures: set[Future] = set()
-        self.fetches = 0  # how many fetches went out (the cache's tests count them)
 
     def _submit(self, job, *args) -> None:
         """Fetches on the pool; stores on one thread of their own, so cards are written one at a time
@@ -72,17 +71,18 @@ class Fetcher:
                 logger.info("link preview queue full: no card for message %s", message_id)
             else:
                 self.waiting[url] = [message_id]
-                self.fetches += 1
                 self._submit(self._fetch, url)
 
     def _fetch(self, url: str) -> None:
         try:
             preview = previews.build(url)
+        # The link itself stays out of the log at INFO and above: it may come from a private conversation.
         except previews.Refused as refusal:
-            logger.info("no link preview for %s: %s", url[:200], refusal)
+            logger.debug("no link preview for %s: %s", url[:200], refusal)
             preview = None
         except Exception as error:  # a page is anyone's: whatever it does, the chat carries on
-            logger.warning("link preview of %s failed: %s: %s", url[:200], type(error).__name__, error)
+            logger.warning("a link preview failed: %s", type(error).__name__)
+            logger.debug("link preview of %s failed: %s", url[:200], error)
             preview = None
         with self.lock:
             self.cache[url] = (time.monotonic() + settings.LINK_PREVIEW_CACHE_SECONDS, preview)
@@ -107,7 +107,6 @@ class Fetcher:
         """Empty the cache (tests)."""
         with self.lock:
             self.cache.clear()
-            self.fetches = 0
 
 
 fetcher = Fetcher()
