@@ -36,7 +36,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -112,7 +112,7 @@ class Target:
 def resolve(url: str) -> Target:
     """Check `url` and resolve its host once; Refused if it is not an http(s) URL to an allowed address.
 
-    A literal address is checked without any lookup; a name's every address must pass.
+    A literal address needs no lookup (getaddrinfo only parses it); every address a name has must pass.
     """
     try:
         parts = urlsplit(url)
@@ -133,7 +133,8 @@ def resolve(url: str) -> Target:
         except UnicodeError:
             raise Refused("not a host name") from None
     port = port or (443 if scheme == "https" else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # On the wire as ASCII: what a person typed (é, a space) percent-encoded, escapes already there kept.
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe="/?&=%:@!$'()*+,;~[]")
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as error:

@@ -194,6 +194,11 @@ def test_a_page_that_drips_is_cut_off_by_the_overall_deadline(site, allowed, set
     assert "out of time" in refusal(site.url("/slow"))
 
 
+def test_a_path_a_person_typed_goes_out_percent_encoded(site, allowed):
+    assert "status 404" in refusal(site.url("/página con espacio?q=é"))
+    assert site.requests[0][0] == "/p%C3%A1gina%20con%20espacio"
+
+
 def test_what_is_not_html_is_refused(site, allowed):
     assert "application/json" in refusal(site.url("/json"))
 
