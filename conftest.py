@@ -36,6 +36,12 @@ def _generous_flood_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_link_previews(settings):
+    """Tests post links they never mean to be fetched (the network is loopback only); preview tests turn it on."""
+    settings.LINK_PREVIEWS = False
+
+
+@pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     """Avatars a test uploads go to a folder of its own, never into the checkout's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"

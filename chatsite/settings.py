@@ -319,6 +319,17 @@ UPLOAD_RATE_WINDOW_SECONDS = env_int("UPLOAD_RATE_WINDOW_SECONDS", 60, minimum=1
 ATTACHMENTS_PER_MESSAGE_MAX = env_int("ATTACHMENTS_PER_MESSAGE_MAX", 10, minimum=1)
 # Uploads read and drawn again at once per process, off the chat's thread (rooms/web/attachments.py).
 UPLOAD_CONCURRENCY = env_int("UPLOAD_CONCURRENCY", 2, minimum=1)
+# Link previews (rooms/previews.py, rooms/services/previews.py): the card under a message's first link,
+# fetched by the server through an SSRF guard. Off with DJANGO_LINK_PREVIEWS=0 (then nothing is fetched).
+LINK_PREVIEWS = env_bool("DJANGO_LINK_PREVIEWS", True)
+# Hosts the fetcher may reach whatever they resolve to (loopback included): for tests only, empty otherwise.
+LINK_PREVIEW_ALLOWED_HOSTS = env_list("DJANGO_LINK_PREVIEW_ALLOWED_HOSTS", [])
+LINK_PREVIEW_TIMEOUT = env_float("LINK_PREVIEW_TIMEOUT", 5.0, minimum=0.1)  # seconds for page, redirects and picture
+LINK_PREVIEW_MAX_BYTES = env_int("LINK_PREVIEW_MAX_BYTES", 1_000_000, minimum=1)  # read of the page, and the picture
+LINK_PREVIEW_MAX_REDIRECTS = env_int("LINK_PREVIEW_MAX_REDIRECTS", 3)
+LINK_PREVIEW_CONCURRENCY = env_int("LINK_PREVIEW_CONCURRENCY", 2, minimum=1)  # fetches at once per process
+LINK_PREVIEW_QUEUE_MAX = env_int("LINK_PREVIEW_QUEUE_MAX", 100, minimum=1)  # links waiting per process; more: none
+LINK_PREVIEW_CACHE_SECONDS = env_int("LINK_PREVIEW_CACHE_SECONDS", 600)  # one fetch per URL per process meanwhile
 # Behind nginx: the internal location that serves MEDIA_ROOT (docs/deploy/nginx.conf), so Django checks
 # who may read a file and nginx sends it. Empty: Django streams the file itself.
 MEDIA_X_ACCEL_PREFIX = env_str("MEDIA_X_ACCEL_PREFIX")

@@ -128,6 +128,25 @@ def attachment_data(attachment) -> dict[str, Any]:
     return data
 
 
+def preview_data(preview) -> dict[str, Any]:
+    """A link's card as frames show it: text only (the page puts it in text nodes), and its picture
+    (drawn again, served by chatsite) with the size to draw before it loads, or null."""
+    image = None
+    if preview.image_path:
+        image = {
+            "url": f"/media/p/{preview.token}/image.webp",
+            "width": preview.image_width,
+            "height": preview.image_height,
+        }
+    return {
+        "url": preview.url,
+        "site": preview.site,
+        "title": preview.title,
+        "description": preview.description,
+        "image": image,
+    }
+
+
 def message_data(message, room_name: str, reactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A message as every frame shows it; `reactions` when it has had any (read with it by the selectors)."""
     data = {
@@ -149,6 +168,8 @@ def message_data(message, room_name: str, reactions: list[dict[str, Any]] | None
         data["reply_to"] = reply_quote(message.reply_to)  # select_related by every reader
     if attachments := getattr(message, "attachment_list", None):
         data["attachments"] = [attachment_data(a) for a in attachments]  # prefetched by every reader
+    if preview := getattr(message, "preview", None):
+        data["preview"] = preview_data(preview)  # read with the page by every reader
     if message.reactions_seq:
         data["reactions"] = reactions or []
         data["rseq"] = message.reactions_seq

@@ -10,6 +10,7 @@ from rooms.models.membership import Block, Membership
 from rooms.models.message import Message
 from rooms.models.moderation import AuditEntry, Ban
 from rooms.models.presence import Connection, Presence, ServerProcess
+from rooms.models.preview import LinkPreview
 from rooms.models.reaction import Reaction
 from rooms.models.report import Report
 from rooms.models.room import Room
@@ -20,6 +21,7 @@ __all__ = [
     "Ban",
     "Block",
     "Connection",
+    "LinkPreview",
     "Membership",
     "Message",
     "Presence",

@@ -4,7 +4,7 @@ Keyword-only functions returning plain data ready for the protocol, one
 module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
-from rooms.selectors.attachments import attachment_for_reader, room_readable
+from rooms.selectors.attachments import attachment_for_reader, preview_for_reader, room_readable
 from rooms.selectors.bans import active_ban, in_force
 from rooms.selectors.direct import conversation_data, person_inbox, unread_counts
 from rooms.selectors.messages import (
@@ -34,6 +34,7 @@ from rooms.selectors.search import message_search
 
 __all__ = [
     "attachment_for_reader",
+    "preview_for_reader",
     "room_readable",
     "JoinSnapshot",
     "active_ban",

@@ -1,7 +1,7 @@
-"""Attachments, read: the one a URL names, if the reader may read its room."""
+"""Attachments and link cards' pictures, read: the one a URL names, if the reader may read its room."""
 
 from rooms.identity import Actor
-from rooms.models import Attachment, Room
+from rooms.models import Attachment, LinkPreview, Room
 from rooms.selectors.bans import active_ban
 from rooms.selectors.rooms import readable_rooms
 
@@ -33,3 +33,11 @@ def attachment_for_reader(*, token: str, actor: Actor) -> Attachment | None:
     if attachment.message.deleted_at is not None:
         return None
     return attachment if room_readable(room=attachment.room, actor=actor) else None
+
+
+def preview_for_reader(*, token: str, actor: Actor) -> LinkPreview | None:
+    """The link card whose picture `token` names, if `actor` may read its message; None otherwise (a 404)."""
+    preview = LinkPreview.objects.select_related("room", "message").filter(token=token, removed=False).first()
+    if preview is None or not preview.image_path or preview.message.deleted_at is not None:
+        return None
+    return preview if room_readable(room=preview.room, actor=actor) else None

@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 
-from rooms.models import Attachment, Message, Reaction, Room
-from rooms.payloads import message_data, reactions_data, timestamp
+from rooms.models import Attachment, LinkPreview, Message, Reaction, Room
+from rooms.payloads import message_data, preview_data, reactions_data, timestamp
+from rooms.previews import first_link
 
 
 def _visible(room_id: int):
@@ -34,7 +35,7 @@ def _reaction_rows(message_ids: list[int]) -> dict[int, list[tuple[str, str, str
 
 
 def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
-    """Messages as frames show them, with their reactions and their files (one query each for the whole page)."""
+    """Messages as frames show them, with their reactions, their files and their link cards (one query each for the whole page)."""
     reacted = [m.pk for m in messages if m.reactions_seq]
     rows = _reaction_rows(reacted) if reacted else {}
     with_files = {m.pk: m for m in messages if m.attachment_count}
@@ -43,6 +44,12 @@ def payloads(messages: list[Message], room_name: str) -> list[dict[str, Any]]:
             message.attachment_list = []
         for attachment in Attachment.objects.filter(message_id__in=with_files).order_by("id"):
             with_files[attachment.message_id].attachment_list.append(attachment)
+    # Only a message with a link can have a card: a page of plain text costs no extra query.
+    linked = [m.pk for m in messages if "http" in m.text.lower() and first_link(m.text)]
+    if linked:
+        cards = {p.message_id: p for p in LinkPreview.objects.filter(message_id__in=linked, removed=False)}
+        for message in messages:
+            message.preview = cards.get(message.pk)
     return [message_data(m, room_name, reactions_data(rows.get(m.pk, ()))) for m in messages]
 
 
@@ -56,8 +63,9 @@ def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -
 
     What a resuming page missed while it was away (rooms/services/changes.py),
     oldest change first, at most `limit` messages: `message_deleted` for a
-    removed one; `message_updated` for an edited one and `reactions` for the
-    rest (each frame carries the message's state now, so hearing one twice changes nothing).
+    removed one; otherwise `message_updated` if it was edited, `preview` if it
+    has a link, and `reactions` (each frame carries the message's state now, so
+    hearing one twice changes nothing).
     """
     changed = list(
         Message.objects.filter(room_id=room.pk, reactions_seq__gt=after_rseq, id__lte=upto_id)
@@ -65,6 +73,10 @@ def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -
         .only("id", "reactions_seq", "text", "edited_at", "deleted_at", "deleted_by")[:limit]
     )
     rows = _reaction_rows([m.pk for m in changed if m.deleted_at is None])
+    linked = [m.pk for m in changed if m.deleted_at is None and "http" in m.text.lower() and first_link(m.text)]
+    cards = (
+        {p.message_id: p for p in LinkPreview.objects.filter(message_id__in=linked, removed=False)} if linked else {}
+    )
     frames: list[tuple[str, dict[str, Any]]] = []
     for m in changed:
         if m.deleted_at is not None:
@@ -77,6 +89,9 @@ def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -
                     {"id": m.pk, "room": room.name, "text": m.text, "edited_at": timestamp(m.edited_at)},
                 )
             )
+        if m.pk in linked:  # its card now: arrived, taken away by its author, or none yet
+            card = cards.get(m.pk)
+            frames.append(("preview", {"id": m.pk, "room": room.name, "preview": preview_data(card) if card else None}))
         reactions = {
             "id": m.pk,
             "room": room.name,

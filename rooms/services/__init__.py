@@ -43,6 +43,7 @@ from rooms.services.presence import (
     process_heartbeat,
     process_register,
 )
+from rooms.services.previews import preview_remove, preview_store, previews_remove
 from rooms.services.profiles import account_rename, avatar_remove, avatar_set, profile_clear, profile_set_about
 from rooms.services.reactions import reaction_add, reaction_remove, reactions_reannounce
 from rooms.services.reports import message_report, report_handle
@@ -94,6 +95,9 @@ __all__ = [
     "person_resolve",
     "person_signed_out",
     "presence_enter",
+    "preview_remove",
+    "preview_store",
+    "previews_remove",
     "presence_leave",
     "presence_remove",
     "presence_sweep",

@@ -9,11 +9,12 @@ from django.utils import timezone
 from rooms import events, policy, rules
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
-from rooms.models import Attachment, Message, Reaction, Room
+from rooms.models import Attachment, LinkPreview, Message, Reaction, Room
 from rooms.payloads import timestamp
 from rooms.services.attachments import attachments_remove
 from rooms.services.changes import next_change_seq
 from rooms.services.moderation import audit
+from rooms.services.previews import preview_edited, previews_remove
 from rooms.services.rule import apply
 
 
@@ -31,7 +32,8 @@ def message_edit(*, message_id: int, room: Room, actor: Actor, text: str) -> Mes
     """Change the text of one's own message within EDIT_WINDOW_SECONDS.
 
     The room hears `message_updated {id, room, text, edited_at}`, and a page
-    that was away hears it when it resumes (rooms/services/changes.py). Someone
+    that was away hears it when it resumes (rooms/services/changes.py); a new
+    first link takes the old card away (`preview` null) and fetches its own. Someone
     else's message is `forbidden`, whatever display name they use.
     """
     text = apply(rules.clean_message_text, text)
@@ -42,6 +44,7 @@ def message_edit(*, message_id: int, room: Room, actor: Actor, text: str) -> Mes
             raise ChatError(Code.FORBIDDEN, "You can only edit your own messages.")
         if timezone.now() - message.created_at > timedelta(seconds=settings.EDIT_WINDOW_SECONDS):
             raise ChatError(Code.EDIT_WINDOW_CLOSED)
+        old_text = message.text
         message.text, message.edited_at, message.reactions_seq = text, timezone.now(), change
         message.save(update_fields=["text", "edited_at", "reactions_seq"])
         events.to_room(
@@ -49,13 +52,14 @@ def message_edit(*, message_id: int, room: Room, actor: Actor, text: str) -> Mes
             "message_updated",
             {"id": message.pk, "room": room.name, "text": text, "edited_at": timestamp(message.edited_at)},
         )
+        preview_edited(message=message, old_text=old_text)  # another first link: another card
     return message
 
 
 def message_delete(*, message_id: int, actor: Actor, room: Room | None = None) -> Message:
     """Remove a message: its author, the room's owner or staff may.
 
-    It stays out of history from now on, its reactions and attachments are deleted (replies
+    It stays out of history from now on, its reactions, attachments and link card are deleted (replies
     keep quoting it, as "message removed"), and every open page hears
     `message_deleted {id, room, by}` (`by` is "author", "owner" or
     "moderator", so pages can show "removed by a moderator").
@@ -76,6 +80,7 @@ def message_delete(*, message_id: int, actor: Actor, room: Room | None = None) -
         message.save(update_fields=["deleted_at", "deleted_by", "reactions_seq"])
         Reaction.objects.filter(message=message).delete()  # reactions go with their message
         attachments_remove(queryset=Attachment.objects.filter(message=message))  # and its files, from storage too
+        previews_remove(queryset=LinkPreview.objects.filter(message=message))  # and its link's card and picture
         events.to_room(message.room_id, "message_deleted", {"id": message.pk, "room": message.room.name, "by": by})
         if by != "author":
             audit(

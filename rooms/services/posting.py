@@ -20,6 +20,7 @@ from rooms.models import Message, Room
 from rooms.payloads import message_data
 from rooms.services.attachments import attachments_bind
 from rooms.services.direct import direct_announce, direct_check_post
+from rooms.services.previews import preview_request
 from rooms.services.rule import apply
 
 POST_BATCH = 100  # most messages written in one transaction
@@ -137,6 +138,7 @@ def message_post(
             if attachments:
                 message.attachment_list = attachments_bind(message=message, actor=actor, ids=list(attachments))
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
+            preview_request(message=message)
             if room.is_direct:
                 direct_announce(room=room, message=message)
     except IntegrityError:
@@ -232,6 +234,7 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
             events.to_room(
                 message.room_id, "receive_message", message_data(message, posts[index].room.name), seq=message.seq
             )
+            preview_request(message=message)
             results[index] = (message, True)
     return results
 

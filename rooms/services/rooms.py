@@ -10,7 +10,7 @@ from django.utils import timezone
 from rooms import events, policy, rules, throttle
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
-from rooms.models import Attachment, Message, Presence, Reaction, Room
+from rooms.models import Attachment, LinkPreview, Message, Presence, Reaction, Room
 from rooms.payloads import room_data
 from rooms.selectors import active_ban, room_by_name
 from rooms.services.attachments import attachments_remove
@@ -19,6 +19,7 @@ from rooms.services.changes import next_change_seq
 from rooms.services.direct import is_member
 from rooms.services.moderation import audit
 from rooms.services.presence import lock_room
+from rooms.services.previews import previews_remove
 from rooms.services.rule import apply
 
 
@@ -222,6 +223,7 @@ def room_clear_history(*, room: Room, actor: Actor) -> int:
         )
         Reaction.objects.filter(message__room_id=room.pk).delete()
         attachments_remove(queryset=Attachment.objects.filter(room_id=room.pk))
+        previews_remove(queryset=LinkPreview.objects.filter(room_id=room.pk))
         events.to_room(room.pk, "history_cleared", {"room": room.name})
         audit(actor=actor, action="clear_history", room=room, detail=f"{count} messages")
     return count
@@ -252,6 +254,7 @@ def rooms_purge_empty() -> list[str]:
             if fresh is None:
                 continue
             attachments_remove(queryset=Attachment.objects.filter(room_id=fresh.pk))  # the rows cascade; the files not
+            previews_remove(queryset=LinkPreview.objects.filter(room_id=fresh.pk))  # nor the cards' pictures
             fresh.delete()
             if fresh.is_public:
                 events.to_lobby("room_removed", {"name": fresh.name})

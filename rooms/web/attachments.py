@@ -21,7 +21,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import actor_for_request
 from rooms.models import Room
 from rooms.payloads import attachment_data
-from rooms.selectors import attachment_for_reader, room_by_name, room_readable
+from rooms.selectors import attachment_for_reader, preview_for_reader, room_by_name, room_readable
 
 STATUS = {
     Code.UPLOAD_TOO_LARGE: 413,
@@ -120,6 +120,29 @@ def download(request, token, name):
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     # Readers are checked on every request: a browser may keep it, no shared cache may.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def preview_image(request, token):
+    """A link card's picture (WebP, drawn again by chatsite), to those who may read its message's room; else 404."""
+    preview = preview_for_reader(token=token, actor=actor_for_request(request, keep=False))
+    if preview is None:
+        raise Http404("No such file.")
+    if settings.MEDIA_X_ACCEL_PREFIX:
+        response = HttpResponse(content_type="image/webp")
+        response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + preview.image_path
+    else:
+        try:
+            handle = default_storage.open(preview.image_path, "rb")
+        except (FileNotFoundError, SuspiciousFileOperation):
+            raise Http404("No such file.") from None
+        response = FileResponse(handle, content_type="image/webp")
+    response["Content-Disposition"] = 'inline; filename="image.webp"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

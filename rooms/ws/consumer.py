@@ -266,6 +266,11 @@ class ChatConsumer(HubSocket):
         room = self._require_room()
         await db(services.message_delete)(message_id=data["id"], room=room, actor=self.actor)
 
+    async def on_preview_remove(self, data):
+        """preview_remove: take the link card from one's own message; the room hears `preview` with null."""
+        room = self._require_room()
+        await db(services.preview_remove)(message_id=data["id"], room=room, actor=self.actor)
+
     async def on_typing(self, data):
         """typing: tell the others, at most once per TYPING_INTERVAL_SECONDS; never stored."""
         room = self._require_room()

@@ -86,6 +86,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "unreact": {"id": _ID, "emoji": _EMOJI},
     "edit_message": {"id": _ID, "text": Field(str, required=True, max_length=MAX_FRAME_CHARS)},
     "delete_message": {"id": _ID},
+    "preview_remove": {"id": _ID},
     "typing": {},
     "get_profile": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
     # Each name is checked by the service; more than 7 distinct ones is `too_many_people`.

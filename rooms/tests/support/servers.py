@@ -32,6 +32,8 @@ def server_env(**overrides: str) -> dict[str, str]:
         DJANGO_DEBUG="1",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
+        # Links the tests post are never fetched (loopback-only network); preview tests turn it on.
+        DJANGO_LINK_PREVIEWS="0",
     )
     env.update(overrides)
     return env

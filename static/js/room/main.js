@@ -54,6 +54,7 @@ const replies = new ReplyBar({ bar: $("reply-bar"), text: $("reply-text"), cance
 const messages = new MessageList($("message-list"), $("messages"), store, {
   onEdit: (id, text) => socket.send("edit_message", { id, text }),
   onDelete: (id) => socket.send("delete_message", { id }),
+  onRemovePreview: (id) => socket.send("preview_remove", { id }),
   onReact: (id, emoji, add) => socket.send(add ? "react" : "unreact", { id, emoji }),
   onReply: (message) => replies.start(message),
   onCopyLink: (id, button) => page.copyMessageLink(session.joined, id, button),

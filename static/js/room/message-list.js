@@ -6,6 +6,7 @@
 import { el } from "../dom.js";
 import { MessageActions } from "./actions.js";
 import { DaySeparators } from "./days.js";
+import { renderPreview } from "./previews.js";
 import { ReactionControls, renderReactions, sameEmoji } from "./reactions.js";
 import { gapRow, markRemoved, messageRow, noticeRow, pendingRow, position, renderBody } from "./render.js";
 import { updateQuotes } from "./replies.js";
@@ -14,11 +15,11 @@ import { Scroller } from "./scroll.js";
 const HIGHLIGHT_MS = 2500;
 
 export class MessageList {
-  // onEdit(id, text), onDelete(id), onReact(id, emoji, add): ask the server; confirm: the ConfirmDialog
+  // onEdit(id, text), onDelete(id), onReact(id, emoji, add), onRemovePreview(id): ask the server; confirm: the ConfirmDialog
   // that asks before deleting; onFocusLost(): the focused message went away; onReply(message),
   // onCopyLink(id, button), onQuote(id): the reply, copy link and quote controls.
   // isHidden(message): not shown on this page (its author is blocked here).
-  constructor(list, scrollNode, store, { onEdit, onDelete, onReact, onReply, onCopyLink, onQuote, confirm, onFocusLost, maxLength, isHidden = () => false }) {
+  constructor(list, scrollNode, store, { onEdit, onDelete, onReact, onRemovePreview, onReply, onCopyLink, onQuote, confirm, onFocusLost, maxLength, isHidden = () => false }) {
     this.isHidden = isHidden;
     this.list = list;
     this.store = store;
@@ -37,6 +38,8 @@ export class MessageList {
     list.addEventListener("click", (e) => {
       const quote = e.target.closest("button.msg-quote");
       if (quote) onQuote?.(Number(quote.dataset.quoteId));
+      const removePreview = e.target.closest("button.preview-remove");
+      if (removePreview) onRemovePreview?.(Number(removePreview.closest("li.msg").dataset.id));
     });
     setInterval(() => this.refresh(), 30_000);
   }
@@ -190,6 +193,18 @@ export class MessageList {
     }
     this.days.fix();
     if (hadFocus) this.onFocusLost?.();
+  }
+
+  // A message's link card arrived, or went (a `preview` frame; null: gone).
+  setPreview({ id, preview }) {
+    const message = this.store.get(id);
+    const li = this.rows.get(id);
+    if (!message) return; // not shown here: history carries the card when it is
+    message.preview = preview || undefined;
+    if (!li) return;
+    const hadFocus = li.querySelector(".msg-preview")?.contains(document.activeElement);
+    renderPreview(li, message, this.ownership(message));
+    if (hadFocus) li.focus({ preventScroll: true }); // its remove button went with it
   }
 
   // A message's reactions now (a `reactions` frame).

@@ -5,6 +5,7 @@
 import { accountBadge, avatarElement, dayKey, el, timeElement } from "../dom.js";
 import { isEmojiOnly, mentions, renderText } from "../richtext.js";
 import { renderReactions } from "./reactions.js";
+import { renderPreview } from "./previews.js";
 import { quoteNode } from "./replies.js";
 import { durationText } from "./recorder.js";
 import { sizeText } from "./uploads.js";
@@ -39,9 +40,11 @@ export function messageRow(message, { own, me, author }) {
     message.reply_to ? quoteNode(message.reply_to) : null,
     el("p", { className: "msg-text" }),
     message.attachments?.length ? filesNode(message.attachments) : null,
+    el("div", { className: "msg-preview-slot" }),
     el("div", { className: "msg-reactions", attrs: { role: "group", "aria-label": "Reactions" } }),
   );
   renderBody(li, message, { own, me });
+  renderPreview(li, message, { own });
   renderReactions(li, message, author);
   return li;
 }

@@ -1,5 +1,5 @@
 // Messages from the server: new, acknowledged, edited, deleted, cleared,
-// their reactions, pages of history (older, or around a message and after it), and notices.
+// their link cards and reactions, pages of history (older, or around a message and after it), and notices.
 
 import { mentions } from "../../richtext.js";
 
@@ -35,6 +35,10 @@ export function bindMessages(chat) {
     if (!session.isJoined(data.room)) return;
     messages.remove(data);
     replies.forget(data.id);
+  });
+
+  socket.on("preview", (data) => {
+    if (session.isJoined(data.room)) messages.setPreview(data);
   });
 
   socket.on("reactions", (data) => {
