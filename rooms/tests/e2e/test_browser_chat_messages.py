@@ -174,3 +174,15 @@ def test_loading_older_history_keeps_the_view_still(open_page):
     expect(message(bob, "line 20")).to_have_count(1)
     after = bob.locator(f'.msg[data-id="{before["id"]}"]').evaluate("n => n.getBoundingClientRect().top")
     assert abs(after - before["top"]) <= 1, f"the view jumped by {after - before['top']} px"
+
+
+def test_a_new_empty_room_gets_no_refusal_for_anything_the_page_sends(open_page):
+    page = open_page("/")
+    received: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
+    create_room(page, "ann", fresh_room_name("empty"))  # nothing in it yet, nothing to mark read
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as coming back to the tab does
+    send(page, "first words")
+    expect(message(page, "first words")).to_have_count(1)
+    errors = [frame for frame in received if '"event": "error"' in frame or '"event":"error"' in frame]
+    assert errors == [], errors

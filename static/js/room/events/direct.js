@@ -6,7 +6,8 @@ import { join } from "./joining.js";
 // Tell the server (and so every device of this person) how far this page has read.
 function markRead(chat) {
   const { socket, session, store } = chat;
-  if (!session.joined || store.newestId === null || document.visibilityState !== "visible") return;
+  // An empty room has nothing to mark (newestId is 0 there, and the server counts ids from 1).
+  if (!session.joined || !store.newestId || document.visibilityState !== "visible") return;
   if (chat.readUpTo === store.newestId && chat.readIn === session.joined) return;
   chat.readUpTo = store.newestId;
   chat.readIn = session.joined;
@@ -21,7 +22,7 @@ const MARK_READ_EVERY_MS = 2000;
 // What is due is fixed when each message is shown: the room may have been left by the time it goes.
 function markReadSoon(chat) {
   const { session, store } = chat;
-  if (document.visibilityState !== "visible" || store.newestId === null) return;
+  if (document.visibilityState !== "visible" || !store.newestId) return;
   chat.readDue = { room: session.joined, id: store.newestId };
   if (chat.markReadTimer) return;
   chat.markReadTimer = setTimeout(() => {
