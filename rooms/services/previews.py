@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 from rooms import events, policy, previews
 from rooms.errors import ChatError, Code
@@ -100,6 +100,8 @@ class Fetcher:
             with self.lock:
                 pending = list(self.futures)
             if not pending:
+                if self.writer is not None:  # and its database connection, so a test database can be dropped
+                    self.writer.submit(connections.close_all).result()
                 return
             for future in pending:
                 future.result()

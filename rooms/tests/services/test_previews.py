@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connections, transaction
 
 from rooms import services
 from rooms.errors import ChatError, Code
@@ -192,6 +192,7 @@ def test_a_card_removed_while_its_fetch_is_on_its_way_never_shows(site, room, pu
 
     def build_after_removal(url):
         services.preview_remove(message_id=message.pk, room=room, actor=ANN)
+        connections.close_all()  # this fetch thread's own connection: the test database is dropped later
         return real_build(url)
 
     monkeypatch.setattr(previews, "build", build_after_removal)
