@@ -84,6 +84,12 @@ def highlighted(snippet: str, ranges: list[list[int]]) -> Text:
     return text
 
 
+def human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} KB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
 def clock(ts: str | None) -> str:
     """A message's time as HH:MM in the terminal's local zone."""
     if not ts:
@@ -111,7 +117,18 @@ class MessageLine(Static):
         line.append(self.message["text"])
         if self.message.get("edited_at"):
             line.append(" (edited)", "dim")
+        # A terminal draws no pictures: each file as its kind, name and size; a link's card as its site and title.
+        for attachment in self.message.get("attachments") or []:
+            kind, name = attachment.get("kind", "file"), attachment.get("name", "")
+            line.append(f"\n      [{kind}] {name} ({human_size(attachment.get('size') or 0)})", "dim")
+        if card := self.message.get("preview"):
+            about = " · ".join(part for part in (card.get("site"), card.get("title")) if part)
+            line.append(f"\n      ↳ {about or card.get('url', '')}", "dim italic")
         return line
+
+    def set_preview(self, preview: dict[str, Any] | None) -> None:
+        self.message["preview"] = preview
+        self.update(self._text())
 
     def edited(self, text: str, edited_at: str | None) -> None:
         self.message.update(text=text, edited_at=edited_at or "edited")
@@ -426,6 +443,9 @@ class ChatScreen(Screen):
                 line.edited(data["text"], data.get("edited_at"))
         elif event == "message_deleted":
             self.deleted(data)
+        elif event == "preview":
+            if line := self.line(data["id"]):
+                line.set_preview(data.get("preview"))
         elif event == "history_cleared":
             await self.clear_log()
             self.notice("A moderator cleared this room's history.")

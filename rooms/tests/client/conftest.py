@@ -23,6 +23,9 @@ def server(tmp_path_factory):
         RATE_LIMIT_BURST="1000",  # the tests type faster than people; flood control has its own tests
         FRAME_RATE_BURST="1000",
         ROOM_CREATE_LIMIT="1000",
+        # Cards for links to the tests' own site on 127.0.0.1 (support/linksite.py), nowhere else.
+        DJANGO_LINK_PREVIEWS="1",
+        DJANGO_LINK_PREVIEW_ALLOWED_HOSTS="127.0.0.1",
     ) as chat:
         yield chat
 

@@ -2,7 +2,10 @@
 
 from rooms.client.app import highlighted
 from rooms.tests.client.conftest import unique
-from rooms.tests.support.client import NOISE
+from rooms.tests.support import images
+from rooms.tests.support.client import NOISE, WSClient
+from rooms.tests.support.formclient import Browser
+from rooms.tests.support.linksite import link_site
 
 
 async def test_up_edits_the_last_message_and_delete_removes_it(terminal, browser_client):
@@ -108,3 +111,26 @@ def test_a_search_snippet_marks_the_matched_words_even_after_an_emoji():
     text = highlighted(snippet, [[3, 8]])
     [span] = text.spans
     assert snippet[span.start : span.end] == "party"
+
+
+async def test_files_and_link_cards_are_shown_as_text(terminal, server):
+    async with terminal() as term:
+        ann = unique("ann")
+        await term.enter(ann)
+        await term.pane_shows("#status", f"#general as {ann}")
+        browser = Browser()
+        bob_name = unique("bob")
+        bob = await WSClient(server.ws_url, cookie=browser.enter(server.url, bob_name), name="bob").open()
+        try:
+            await bob.join("general", bob_name)
+            picture = browser.upload(server.url, "general", "sunset.jpg", images.halves(1200, 900, "JPEG"))
+            await bob.send("send_message", {"text": "the view", "attachments": [picture["id"]], "client_id": "f1"})
+            await term.pane_shows("#messages", f"{bob_name} the view")
+            await term.pane_shows("#messages", f"[image] sunset.jpg ({picture['size'] / 1000:.1f} KB)")
+
+            with link_site() as site:
+                await bob.send("send_message", {"text": f"read {site.url('/page')}", "client_id": "f2"})
+                # The card comes after the message, and is drawn under it.
+                await term.pane_shows("#messages", "↳ The Test Site · A page about <b>tests</b>")
+        finally:
+            await bob.close()
