@@ -139,6 +139,8 @@ def message_post(
             events.to_room(room.pk, "receive_message", message_data(message, room.name), seq=slot.seq)
             if room.is_direct:
                 direct_announce(room=room, message=message)
+            else:
+                events.room_written(room.pk)
     except IntegrityError:
         existing = _stored(actor, client_id)
         if existing is None:
@@ -233,6 +235,8 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
                 message.room_id, "receive_message", message_data(message, posts[index].room.name), seq=message.seq
             )
             results[index] = (message, True)
+        for room_id in by_room:
+            events.room_written(room_id)
     return results
 
 

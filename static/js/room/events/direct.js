@@ -73,6 +73,10 @@ export function bindDirect(chat) {
     }
   });
 
+  socket.on("online", (data) => direct.online(data));
+
+  socket.on("inbox_page", (page) => direct.page(page));
+
   socket.on("block_added", (data) => {
     direct.block(data);
     messages.refreshHidden();
