@@ -9,6 +9,7 @@ from rooms.selectors.bans import active_ban, in_force
 from rooms.selectors.direct import (
     absent_unread,
     conversation_data,
+    conversation_of,
     conversation_partners,
     inbox_page,
     person_inbox,
@@ -58,6 +59,7 @@ __all__ = [
     "person_inbox",
     "absent_unread",
     "inbox_page",
+    "conversation_of",
     "conversation_partners",
     "presence_state",
     "profile_card",

@@ -182,6 +182,20 @@ def person_inbox(*, person: str) -> dict[str, Any]:
     }
 
 
+def conversation_of(*, person: str, room_name: str) -> dict[str, Any]:
+    """One conversation of `person`, as their list shows it (`room_not_found` for anything else); four queries."""
+    key = room_name.strip().lower()
+    membership = (
+        Membership.objects.filter(person_key=person, room__key=key, room__kind=Room.Kind.DIRECT)
+        .filter(room__closed_at__isnull=True)
+        .select_related("room")
+        .first()
+    )
+    if membership is None:
+        raise ChatError(Code.ROOM_NOT_FOUND)
+    return conversation_data(room=membership.room, viewer_key=person)
+
+
 def inbox_page(*, person: str, before: str) -> dict[str, Any]:
     """The next INBOX_PAGE conversations of `person` after the conversation `before` (its room name), in
     inbox order, with their unread rows; `more`: older ones still. Four queries at most.

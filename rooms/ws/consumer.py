@@ -193,6 +193,11 @@ class ChatConsumer(HubSocket):
         page = await db(selectors.inbox_page)(person=self.actor.guest_key, before=data["before"])
         await self.send_event("inbox_page", page)
 
+    async def on_get_conversation(self, data):
+        """get_conversation: one conversation of this person's (one not paged in yet that has news), as listed."""
+        conversation = await db(selectors.conversation_of)(person=self.actor.guest_key, room_name=data["room"])
+        await self.send_event("conversation", conversation)
+
     async def on_block(self, data):
         """block: stop hearing from a member of this room (by name) or the author of a message shown here."""
         if "username" not in data and "message_id" not in data:

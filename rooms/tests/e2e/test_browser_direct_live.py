@@ -147,3 +147,64 @@ def test_a_blocked_persons_messages_are_hidden_live_in_history_and_in_a_group(op
     pick(bob, "ann, carol")
     expect(message(bob, "carol in the group")).to_be_visible()
     expect(message(bob, "ann in the group")).to_be_hidden()
+
+
+SEED_CONVERSATIONS = """
+from datetime import timedelta
+from django.utils import timezone
+from rooms.models import Membership, Presence, Room
+from rooms.rules import new_direct_name
+
+def key_of(name):
+    return Presence.objects.filter(room__key={room!r}, username=name).values_list("guest_key", flat=True).get()
+
+bob, ann = key_of("bob"), key_of("ann")
+start = timezone.now() - timedelta(days=10)
+old = Room.objects.create(
+    kind="direct", name={old!r}, title="Direct conversation", people_key="seed-" + {old!r}, last_active_at=start
+)
+Membership.objects.create(person_key=bob, room=old, username="bob")
+Membership.objects.create(person_key=ann, room=old, username="ann")
+for n in range({count}):
+    name = new_direct_name()
+    room = Room.objects.create(
+        kind="direct", name=name, title="Direct conversation", people_key="seed-" + name,
+        last_active_at=start + timedelta(minutes=n + 1),
+    )
+    Membership.objects.create(person_key=bob, room=room, username="bob")
+    Membership.objects.create(person_key="g:someone-away", room=room, username=f"pat{{n:02d}}")
+"""
+
+
+def test_the_conversation_list_pages_in_as_it_scrolls_and_an_old_one_with_news_comes_to_the_top(open_page, chat_server):
+    from rooms.rules import new_direct_name
+
+    room, old = fresh_room_name("pages"), new_direct_name()
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    chat_server.shell(SEED_CONVERSATIONS.format(room=room, old=old, count=60))  # 61 conversations of bob's
+    bob.reload()
+    wait_in_room(bob, "bob", room)
+    listed = bob.get_by_role("region", name="Direct messages").locator("li")
+    expect(listed).to_have_count(50)
+    expect(listed.first).to_contain_text("pat59")  # newest activity first
+    bob.evaluate("() => { window.__samePage = true; }")
+
+    # ann writes in their conversation, the oldest of all, not listed yet: it comes to the top, counted.
+    ann.goto(f"/r/{old}/")
+    expect(ann.locator("#connection-status")).to_have_text("Connected")
+    send(ann, "remember me?")
+    expect(message(ann, "remember me?")).to_be_visible()
+    expect(listed.first).to_contain_text("ann")
+    expect(listed.first.locator(".unread-badge")).to_have_text("1")
+    expect(listed).to_have_count(51)
+    expect(bob).to_have_title(re.compile(r"^\(1\) "))
+
+    # Scrolled to the end of the list: the older ones page in, each once; nothing more to ask for.
+    bob.locator("#sidebar-direct-more").scroll_into_view_if_needed()
+    expect(listed).to_have_count(61)
+    expect(bob.locator("#sidebar-direct-more")).to_be_hidden()
+    expect(listed.last).to_contain_text("pat00")
+    assert bob.evaluate("() => window.__samePage === true")

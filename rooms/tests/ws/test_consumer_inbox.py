@@ -100,7 +100,7 @@ async def test_the_inbox_comes_in_pages_and_the_unread_total_stays_right(connect
     assert {row["room"]: row["count"] for row in last["unread"]}[newest_first[-1]] == 1
 
 
-async def test_paging_someone_elses_conversation_is_a_room_that_does_not_exist(connect, joined):
+async def test_paging_or_asking_for_someone_elses_conversation_is_a_room_that_does_not_exist(connect, joined):
     bob = await joined("general", "bob")
     names = await give_conversations(await person_of("bob"), 3)
     carol = await joined("general", "carol")
@@ -110,6 +110,12 @@ async def test_paging_someone_elses_conversation_is_a_room_that_does_not_exist(c
     assert (await carol.expect("error", skip=STREAM))["code"] == "room_not_found"
     await bob.send("inbox_more", {})
     assert (await bob.expect("error", skip=STREAM))["code"] == "bad_frame"
+    # One conversation, as the list shows it: only to a member.
+    await bob.send("get_conversation", {"room": names[-1].upper()})
+    assert (await bob.expect("conversation", skip=STREAM))["room"] == names[-1]
+    for name in (names[-1], "general", "_nothing"):
+        await carol.send("get_conversation", {"room": name})
+        assert (await carol.expect("error", skip=STREAM))["code"] == "room_not_found"
 
 
 async def test_connecting_and_joining_cost_the_same_queries_with_1_or_1000_conversations(connect, joined):

@@ -92,6 +92,7 @@ export class DirectMessages {
   }
 
   added(conversation) {
+    if (this.counts.get(conversation.room)) conversation.last_active = new Date().toISOString(); // news: on top
     this.conversations.set(conversation.room, conversation);
     this.render();
   }
