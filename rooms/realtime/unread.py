@@ -18,6 +18,8 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
+from rooms.availability import DATABASE_OUTAGE, watch
+
 logger = logging.getLogger(__name__)
 
 Announce = Callable[[list[int]], Awaitable[object]]
@@ -54,6 +56,8 @@ class UnreadRounds:
         except asyncio.CancelledError:
             self.task = None
             raise
+        except DATABASE_OUTAGE as error:
+            watch.failed("unread counts", error)  # logged once per outage; inbox says them again after it
         except Exception:
             # Counts are a convenience: the next round, `inbox` and `mark_read` say them again.
             logger.warning("could not announce unread counts", exc_info=True)

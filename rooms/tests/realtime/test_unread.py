@@ -2,6 +2,9 @@
 
 import asyncio
 
+from django.db import OperationalError
+
+from rooms.availability import watch
 from rooms.realtime.unread import UnreadRounds
 
 
@@ -54,3 +57,17 @@ async def test_a_window_of_zero_turns_live_room_counts_off():
     unread.note(1)
     await asyncio.sleep(0.05)
     assert calls == [] and unread.task is None
+
+
+async def test_a_round_the_database_cannot_take_is_an_outage_logged_without_a_traceback(caplog):
+    async def announce(room_ids):
+        raise OperationalError("could not connect to server")
+
+    unread = UnreadRounds(asyncio.get_running_loop(), announce, 0.01)
+    unread.note(1)
+    await asyncio.wait_for(unread.task, 5)  # the round ends by itself, the error handled
+    try:
+        assert watch.down_since is not None  # the outage is known: the health check and the sockets say so
+        assert not [record for record in caplog.records if record.exc_info]
+    finally:
+        watch.ok()
