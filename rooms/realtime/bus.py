@@ -16,6 +16,10 @@ Channel-layer messages:
                                                      but those showing `room`
   hub.batch  {messages: [...]}                       several of the above, in order
                                                      (the hub's publisher, under load)
+
+Not a channel-layer message: `written(room_id)`, a message committed in a
+public or private room, goes only to this process's hub, which gathers its
+members' unread counts (rooms/realtime/unread.py).
 """
 
 import asyncio
