@@ -7,8 +7,8 @@
   2. for each of the two, counts the SQL queries (django.test.utils.CaptureQueriesContext)
      and times a join of a public room (room_for_join + presence_enter +
      join_snapshot, what the socket does) and of one of the conversations, and
-     the `inbox` read a socket gets on connecting (selectors.person_inbox),
-     with the size of that frame;
+     the `inbox` read a socket gets on connecting (selectors.person_inbox:
+     its first page of conversations, and the unread rows), with the size of that frame;
   3. prints one JSON line per person.
 
     DATABASE_URL=sqlite:////tmp/direct.sqlite3 python -m bench.direct --conversations 1000
@@ -117,7 +117,10 @@ def measure(person: str, process_id: str, runs: int) -> dict:
     return {
         "workload": "direct",
         "person": person,
-        "conversations": len(inbox["conversations"]),
+        "conversations": Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT).count(),
+        "inbox_conversations": len(inbox["conversations"]),  # its first page (selectors.INBOX_PAGE)
+        "inbox_more": inbox["more"],
+        "inbox_unread_rows": len(inbox["unread"]),
         "unread_total": sum(row["count"] for row in inbox["unread"]),
         "join_public_queries": sorted(public),
         "join_public_median_ms": ms(public_times),

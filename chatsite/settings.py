@@ -451,6 +451,9 @@ REACTIONS_PER_MESSAGE_MAX = env_int("REACTIONS_PER_MESSAGE_MAX", 20, minimum=1)
 REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 30, minimum=1)
 REACTION_RATE_WINDOW_SECONDS = env_int("REACTION_RATE_WINDOW_SECONDS", 10, minimum=1)
 REACTIONS_COALESCE_MS = env_int("REACTIONS_COALESCE_MS", 200)
+# Unread counts of public and private rooms reach members who are elsewhere at most once per this
+# window per process (rooms/realtime/unread.py); 0: not live (they come with inbox and mark_read).
+UNREAD_COALESCE_MS = env_int("UNREAD_COALESCE_MS", 1000)
 # Message search (rooms/selectors/search.py). SEARCH_CONFIG is a PostgreSQL text search
 # configuration: "simple" (the default) lower-cases words and never stems, so a word in any
 # language is found as written; "english" (etc.) stems (running finds run) and drops stop words,

@@ -26,7 +26,18 @@ from rooms.realtime.bus import (
     RoomMessage,
 )
 
-__all__ = ["COUNT", "MEMBERS", "NOTICES", "evict", "identify", "rename", "to_lobby", "to_person", "to_room"]
+__all__ = [
+    "COUNT",
+    "MEMBERS",
+    "NOTICES",
+    "evict",
+    "identify",
+    "rename",
+    "room_written",
+    "to_lobby",
+    "to_person",
+    "to_room",
+]
 
 
 def to_room(
@@ -157,6 +168,12 @@ def to_person(person_key: str, event: str, data: dict[str, Any], *, skip_room: i
     if skip_room is not None:
         message["room"] = skip_room
     _on_commit(group, message)
+
+
+def room_written(room_id: int) -> None:
+    """A message was stored in a public or private room: once committed, its absent members' unread counts
+    are due (the hub gathers them, rooms/realtime/unread.py; services.rooms_unread_announce sends them)."""
+    transaction.on_commit(lambda: bus.written(room_id), robust=True)
 
 
 def _on_commit(group: str, message: HubMessage) -> None:

@@ -232,6 +232,7 @@ class ChatScreen(Screen):
         self.was_in_room = False
         self.conversations: dict[str, dict[str, Any]] = {}  # your direct conversations, by identifier
         self.unread: dict[str, int] = {}  # every room and conversation you belong to → unread count
+        self.asked: set[str] = set()  # conversations asked for (get_conversation): news in one not listed
         self.read_up_to: tuple[str, int] | None = None  # the last mark_read sent: (room, id)
         self.mark_read_timer = None  # a mark_read due soon (mark_read_soon), and what it will say
         self.read_due: tuple[str, int] = ("", 0)
@@ -408,7 +409,7 @@ class ChatScreen(Screen):
             self.conversations = {c["room"]: c for c in data.get("conversations", [])}
             self.unread = {row["room"]: row["count"] for row in data.get("unread", [])}
             self.show_lists()
-        elif event == "direct_added":
+        elif event in ("direct_added", "conversation"):  # a new one; or one not in inbox's page, asked for
             self.conversations[data["room"]] = data
             self.show_lists()
         elif event == "direct_opened":
@@ -416,6 +417,12 @@ class ChatScreen(Screen):
                 await self.run_action_safely(self.connection.join(data["room"]))
         elif event == "unread":
             self.unread_changed(data)
+            room = data.get("room")
+            # Only a conversation's news names who wrote: one older than inbox's page is asked for, once.
+            if data.get("username") and room not in self.conversations and room not in self.asked:
+                self.asked.add(room)
+                with contextlib.suppress(ChatError):  # not connected: the next inbox lists it
+                    await self.connection.send("get_conversation", {"room": room})
         elif event == "block_added":
             self.blocked[data["author"]] = data["username"]
             for line in self.lines():

@@ -34,6 +34,8 @@ class Presence(models.Model):
             models.UniqueConstraint(fields=["room", "guest_key"], name="presence_room_guest_unique"),
             models.UniqueConstraint(fields=["room", "username_key"], name="presence_room_username_unique"),
         ]
+        # "Is this person online (in any room)?": online dots, and who of a room's members hears its count.
+        indexes = [models.Index(fields=["guest_key"], name="presence_guest_idx")]
 
     def __str__(self) -> str:
         return f"{self.username} in {self.room_id}"

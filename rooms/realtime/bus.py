@@ -16,6 +16,10 @@ Channel-layer messages:
                                                      but those showing `room`
   hub.batch  {messages: [...]}                       several of the above, in order
                                                      (the hub's publisher, under load)
+
+Not a channel-layer message: `written(room_id)`, a message committed in a
+public or private room, goes only to this process's hub, which gathers its
+members' unread counts (rooms/realtime/unread.py).
 """
 
 import asyncio
@@ -118,20 +122,48 @@ class BatchMessage(TypedDict):
 HubMessage = RoomMessage | LobbyMessage | EvictMessage | IdentifyMessage | RenameMessage | PersonMessage | BatchMessage
 Sink = Callable[[str, HubMessage], None]
 
+WrittenSink = Callable[[int], None]
+
 _installed: tuple[Sink, asyncio.AbstractEventLoop, int] | None = None
+_written: WrittenSink | None = None
 
 
-def install(sink: Sink) -> None:
-    """Called by the hub, on its event loop, once it runs: from now on `publish` hands messages to `sink` there."""
-    global _installed
+def install(sink: Sink, written: WrittenSink | None = None) -> None:
+    """Called by the hub, on its event loop, once it runs: from now on `publish` hands messages to `sink` there,
+    and `written` (its unread counts, rooms/realtime/unread.py) hears which rooms got a message."""
+    global _installed, _written
     _installed = (sink, asyncio.get_running_loop(), threading.get_ident())
+    _written = written
+
+
+def written(room_id: int) -> None:
+    """A message was committed in a public or private room: this process's hub gathers its unread counts.
+
+    Never a channel-layer message: only the process that wrote it announces
+    the counts, once per window for all the rooms written in. Without a hub (a
+    management command) nothing is said: counts come with `inbox` and `mark_read`.
+    """
+    installed, sink = _installed, _written
+    if installed is None or sink is None:
+        return
+    loop, thread_id = installed[1], installed[2]
+    try:
+        if loop.is_closed() or not loop.is_running():
+            return
+        if threading.get_ident() == thread_id:
+            sink(room_id)
+        else:
+            loop.call_soon_threadsafe(sink, room_id)
+    except RuntimeError:  # the loop closed between the check and the call (shutdown)
+        return
 
 
 def uninstall(sink: Sink) -> None:
     """Called when that hub stops (tests start each one afresh)."""
-    global _installed
+    global _installed, _written
     if _installed is not None and _installed[0] == sink:
         _installed = None
+        _written = None
 
 
 def publish(group: str, message: HubMessage) -> None:

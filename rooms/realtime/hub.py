@@ -35,6 +35,7 @@ from rooms.realtime.ordering import RoomOrder
 from rooms.realtime.outages import LAYER_OUTAGE, LayerWatch
 from rooms.realtime.publisher import Publisher
 from rooms.realtime.recovery import recover
+from rooms.realtime.unread import UnreadRounds
 from rooms.realtime.wire import text_frame
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,9 @@ class Hub:
         self.lobby = LobbyUpdates(loop, self._to_everyone)
         self.housekeeping = Housekeeping(self)
         self.publisher: Publisher | None = None
+        self.unread = UnreadRounds(
+            loop, database_sync_to_async(self._announce_unread), settings.UNREAD_COALESCE_MS / 1000
+        )
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -106,18 +110,23 @@ class Hub:
             self.loop.create_task(self.publisher.run(), name="hub-publish"),
             self.loop.create_task(self.housekeeping.run(), name="hub-housekeeping"),
         ]
-        bus.install(self.publisher.put)
+        bus.install(self.publisher.put, self.unread.note)
         atexit.register(self.housekeeping.deregister)
 
     async def stop(self) -> None:
         if self.publisher is not None:
             bus.uninstall(self.publisher.put)
         self.lobby.cancel()
+        self.unread.cancel()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
         atexit.unregister(self.housekeeping.deregister)
+
+    @staticmethod
+    def _announce_unread(room_ids: list[int]) -> None:
+        services.rooms_unread_announce(room_ids=room_ids)
 
     def connection_id(self) -> str:
         self._counter += 1

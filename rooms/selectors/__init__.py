@@ -6,7 +6,15 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 
 from rooms.selectors.attachments import attachment_for_reader, preview_for_reader, room_readable
 from rooms.selectors.bans import active_ban, in_force
-from rooms.selectors.direct import conversation_data, person_inbox, unread_counts
+from rooms.selectors.direct import (
+    absent_unread,
+    conversation_data,
+    conversation_of,
+    conversation_partners,
+    inbox_page,
+    person_inbox,
+    unread_counts,
+)
 from rooms.selectors.messages import (
     JoinSnapshot,
     join_snapshot,
@@ -50,6 +58,10 @@ __all__ = [
     "lobby_rooms",
     "person_data",
     "person_inbox",
+    "absent_unread",
+    "inbox_page",
+    "conversation_of",
+    "conversation_partners",
     "presence_state",
     "profile_card",
     "readable_rooms",

@@ -7,19 +7,23 @@ conversations a person belongs to (docs/performance.md measures it with 1,000).
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from rooms.errors import ChatError, Code
 from rooms.identity import ACCOUNT_PREFIX, is_account_key
 from rooms.models import Block, Membership, Message, Presence, Room
 from rooms.payloads import author_token, avatar_url, timestamp
 
 
 def _unread() -> Coalesce:
-    """A membership's unread count: undeleted messages after its read position, not written by that person."""
+    """A membership's unread count: undeleted messages after its read position, not written by that person
+    nor by anyone they block (their pages hide those)."""
+    blocked = Block.objects.filter(blocker_key=OuterRef(OuterRef("person_key"))).values("blocked_key")
     newer = (
         Message.objects.filter(room_id=OuterRef("room_id"), id__gt=OuterRef("last_read_id"), deleted_at__isnull=True)
         .exclude(author_key=OuterRef("person_key"))
+        .exclude(author_key__in=blocked)
         .order_by()
         .values("room_id")
         .annotate(count=Count("pk"))
@@ -31,16 +35,51 @@ def _unread() -> Coalesce:
 def unread_counts(
     *, room_ids: list[int], person: str | None = None, exclude: str | None = None
 ) -> dict[str, dict[int, int]]:
-    """{person key: {room id: unread}} for the members of some rooms (one of them, or all but `exclude`); one query."""
+    """{person key: {room id: unread}} for the members of some rooms (one of them, or all but `exclude`,
+    and then but those who block `exclude`: they hear nothing of what that person writes); one query."""
     rows = Membership.objects.filter(room_id__in=room_ids)
     if person is not None:
         rows = rows.filter(person_key=person)
     if exclude is not None:
-        rows = rows.exclude(person_key=exclude)
+        rows = rows.exclude(person_key=exclude).filter(
+            ~Exists(Block.objects.filter(blocker_key=OuterRef("person_key"), blocked_key=exclude))
+        )
     counts: dict[str, dict[int, int]] = {}
     for key, room_id, count in rows.annotate(unread=_unread()).values_list("person_key", "room_id", "unread"):
         counts.setdefault(key, {})[room_id] = count
     return counts
+
+
+def absent_unread(*, room_ids: list[int]) -> list[tuple[str, int, str, int]]:
+    """(person key, room id, room name, unread) of the members of these rooms who are online elsewhere; one query.
+
+    Online: present in some room. Elsewhere: not present in that room (a page
+    showing it counts its messages itself). Members with no open page hear
+    nothing: their counts come with `inbox` when they connect.
+    """
+    online = Presence.objects.filter(guest_key=OuterRef("person_key"))
+    here = online.filter(room_id=OuterRef("room_id"))
+    rows = (
+        Membership.objects.filter(room_id__in=room_ids)
+        .filter(Exists(online), ~Exists(here))
+        .annotate(unread=_unread())
+        .order_by("room_id", "pk")
+    )
+    return list(rows.values_list("person_key", "room_id", "room__name", "unread"))
+
+
+def conversation_partners(*, person: str) -> list[str]:
+    """The person keys of everyone who shares a direct conversation with `person` and is online now; one query."""
+    theirs = Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
+    rows = (
+        Membership.objects.filter(room_id__in=theirs.values("room_id"))
+        .exclude(person_key=person)
+        .filter(Exists(Presence.objects.filter(guest_key=OuterRef("person_key"))))
+        .order_by("person_key")
+        .values_list("person_key", flat=True)
+        .distinct()
+    )
+    return list(rows)
 
 
 def _people(room_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -88,28 +127,96 @@ def conversation_data(*, room: Room, viewer_key: str) -> dict[str, Any]:
     return _conversation(room, people, viewer_key, online, stems)
 
 
-def person_inbox(*, person: str) -> dict[str, Any]:
-    """What a socket is told right after connecting: the person's conversations, newest activity first,
-    the unread count and read position of every room they belong to, and whom they block.
+INBOX_PAGE = 50  # conversations in `inbox` and in each `inbox_page`, newest activity first
 
-    Five queries at most, however many rooms and conversations.
+
+def _unread_row(row: Membership) -> dict[str, Any]:
+    return {"room": row.room.name, "kind": row.room.kind, "count": row.unread, "last_read": row.last_read_id}
+
+
+def _conversations_page(person: str, rows: list[Membership]) -> list[dict[str, Any]]:
+    """The conversations of these memberships as `person` sees them; three queries (members, presence, avatars)."""
+    rooms = [row.room for row in rows]
+    people = _people([room.pk for room in rooms]) if rooms else {}
+    keys = {key for members in people.values() for key, _ in members}
+    online, stems = _faces(keys) if keys else (set(), {})
+    return [_conversation(room, people.get(room.pk, []), person, online, stems) for room in rooms]
+
+
+def _direct_memberships(person: str):
+    return (
+        Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
+        .select_related("room")
+        .annotate(unread=_unread())
+        .order_by("-room__last_active_at", "-room_id")
+    )
+
+
+def person_inbox(*, person: str) -> dict[str, Any]:
+    """What a socket is told right after connecting: the person's newest INBOX_PAGE conversations
+    (`more`: there are older ones, `inbox_more` pages on), the unread count and read position of every
+    public and private room they belong to and of every conversation shown or with anything unread
+    (so the tab title's total is right without the rest), and whom they block.
+
+    Seven queries at most, however many rooms and conversations (docs/performance.md).
     """
-    rows = list(
+    rooms = list(
         Membership.objects.filter(person_key=person, room__closed_at__isnull=True)
+        .exclude(room__kind=Room.Kind.DIRECT)
         .select_related("room")
         .annotate(unread=_unread())
         .order_by("-room__last_active_at", "room_id")
     )
-    direct = [row.room for row in rows if row.room.is_direct]
-    people = _people([room.pk for room in direct]) if direct else {}
+    direct = _direct_memberships(person)
+    page = list(direct[: INBOX_PAGE + 1])
+    more, page = len(page) > INBOX_PAGE, page[:INBOX_PAGE]
+    shown = {row.room_id for row in page}
+    # Asked even when everything fits on the page (it then finds nothing): the same queries for everyone.
+    unread_elsewhere = list(direct.exclude(room_id__in=shown).filter(unread__gt=0))
     blocks = list(Block.objects.filter(blocker_key=person).values_list("blocked_key", "blocked_name"))
-    keys = {key for members in people.values() for key, _ in members}
-    online, stems = _faces(keys) if keys else (set(), {})
     return {
-        "conversations": [_conversation(room, people.get(room.pk, []), person, online, stems) for room in direct],
-        "unread": [
-            {"room": row.room.name, "kind": row.room.kind, "count": row.unread, "last_read": row.last_read_id}
-            for row in rows
-        ],
+        "conversations": _conversations_page(person, page),
+        "more": more,
+        "unread": [_unread_row(row) for row in [*rooms, *page, *unread_elsewhere]],
         "blocked": [{"username": name, "author": author_token(key)} for key, name in blocks],
+    }
+
+
+def conversation_of(*, person: str, room_name: str) -> dict[str, Any]:
+    """One conversation of `person`, as their list shows it (`room_not_found` for anything else); four queries."""
+    key = room_name.strip().lower()
+    membership = (
+        Membership.objects.filter(person_key=person, room__key=key, room__kind=Room.Kind.DIRECT)
+        .filter(room__closed_at__isnull=True)
+        .select_related("room")
+        .first()
+    )
+    if membership is None:
+        raise ChatError(Code.ROOM_NOT_FOUND)
+    return conversation_data(room=membership.room, viewer_key=person)
+
+
+def inbox_page(*, person: str, before: str) -> dict[str, Any]:
+    """The next INBOX_PAGE conversations of `person` after the conversation `before` (its room name), in
+    inbox order, with their unread rows; `more`: older ones still. Four queries at most.
+
+    A `before` that is not one of theirs is `room_not_found`, as for a room that does not exist.
+    """
+    key = before.strip().lower()
+    mark = (
+        Membership.objects.filter(person_key=person, room__key=key, room__kind=Room.Kind.DIRECT)
+        .values_list("room__last_active_at", "room_id")
+        .first()
+    )
+    if mark is None:
+        raise ChatError(Code.ROOM_NOT_FOUND)
+    active, room_id = mark
+    older = Q(room__last_active_at__lt=active) | Q(room__last_active_at=active, room_id__lt=room_id)
+    page = list(_direct_memberships(person).filter(older)[: INBOX_PAGE + 1])
+    more, page = len(page) > INBOX_PAGE, page[:INBOX_PAGE]
+    return {
+        "before": before,
+        "conversations": _conversations_page(person, page),
+        "more": more,
+        "unread": [_unread_row(row) for row in page],
     }

@@ -21,7 +21,9 @@ from rooms.services.direct import (
     direct_open,
     membership_enter,
     membership_read,
+    person_online_announce,
     person_resolve,
+    rooms_unread_announce,
 )
 from rooms.services.messages import message_delete, message_edit, typing_notify
 from rooms.services.moderation import audit, member_kick
@@ -82,6 +84,8 @@ __all__ = [
     "block_create",
     "block_lift",
     "direct_open",
+    "person_online_announce",
+    "rooms_unread_announce",
     "member_kick",
     "membership_enter",
     "membership_read",

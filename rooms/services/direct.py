@@ -21,7 +21,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import Actor, person_key
 from rooms.models import Block, Membership, Message, Presence, Room
 from rooms.payloads import author_token
-from rooms.selectors.direct import conversation_data, unread_counts
+from rooms.selectors.direct import absent_unread, conversation_data, conversation_partners, unread_counts
 
 
 def _people_key(keys: set[str]) -> str:
@@ -150,6 +150,33 @@ def direct_announce(*, room: Room, message: Message) -> None:
     for person, counts in unread_counts(room_ids=[room.pk], exclude=message.author_key).items():
         update = {"room": room.name, "count": counts[room.pk], "username": message.username}
         events.to_person(person, "unread", update, skip_room=room.pk)
+
+
+def rooms_unread_announce(*, room_ids: list[int]) -> int:
+    """New messages in these public or private rooms: their members online elsewhere hear `unread {room, count}`.
+
+    Called by a process's hub at most once per UNREAD_COALESCE_MS for all the
+    rooms written in since (rooms/realtime/unread.py): one query whatever
+    the rooms' sizes, and one frame per such member per room per round, not
+    per message. Members present in the room are skipped (their pages count
+    what they are shown), and so are members with no page open. Returns how
+    many updates went out.
+    """
+    rows = absent_unread(room_ids=room_ids)
+    for person, room_id, name, count in rows:
+        events.to_person(person, "unread", {"room": name, "count": count}, skip_room=room_id)
+    return len(rows)
+
+
+def person_online_announce(*, person: str, online: bool) -> None:
+    """`person` came online (their first room) or went offline (their last): the people they share a
+    conversation with, and who are online, hear `online {author, online}`; their sidebar dots follow.
+
+    Called by the presence services on those transitions only (rooms/services/presence.py).
+    """
+    data = {"author": author_token(person), "online": online}
+    for partner in conversation_partners(person=person):
+        events.to_person(partner, "online", data)
 
 
 def membership_read(*, actor: Actor, room_name: str, message_id: int) -> int:

@@ -141,6 +141,8 @@ def message_post(
             preview_request(message=message)
             if room.is_direct:
                 direct_announce(room=room, message=message)
+            else:
+                events.room_written(room.pk)
     except IntegrityError:
         existing = _stored(actor, client_id)
         if existing is None:
@@ -236,6 +238,8 @@ def _post_bulk(posts: list[Post]) -> list[Result]:
             )
             preview_request(message=message)
             results[index] = (message, True)
+        for room_id in by_room:
+            events.room_written(room_id)
     return results
 
 

@@ -32,7 +32,7 @@ from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
 from rooms.payloads import member_list_data, room_data, timestamp
 from rooms.selectors import room_roster
-from rooms.services.direct import membership_enter
+from rooms.services.direct import membership_enter, person_online_announce
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,13 @@ def _belongs_to_another_account(username_key: str, actor: Actor) -> bool:
     return accounts.exists()
 
 
-def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: str, process_id: str) -> Entered:
+def _online_elsewhere(guest_key: str, room_id: int) -> bool:
+    return Presence.objects.filter(guest_key=guest_key).exclude(room_id=room_id).exists()
+
+
+def presence_enter(
+    *, room: Room, actor: Actor, username: str, connection_id: str, process_id: str, moving: bool = False
+) -> Entered:
     """Put one socket of `actor` into `room` under `username`.
 
     The same guest in a second tab joins their existing presence (counted once,
@@ -138,7 +144,9 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
     A tab joining under another name renames the person in the room: the others
     hear `system_message` (rename, "dave is now zzz"), and every other socket of
     theirs there `renamed {room, username}` and speaks under the new name, so
-    no socket keeps a name its person gave up.
+    no socket keeps a name its person gave up. A person in no other room comes
+    online: the people they share a conversation with hear `online` (not when
+    `moving`: a socket that just left another room, and so never went offline).
     """
     username_key = names.name_key(username)
     if _belongs_to_another_account(username_key, actor):
@@ -182,15 +190,19 @@ def presence_enter(*, room: Room, actor: Actor, username: str, connection_id: st
                 guest_key=actor.guest_key,
                 text=f"{before} is now {username}" if announce == "rename" else "",
             )
+        if announce == "join" and not moving and not _online_elsewhere(actor.guest_key, room.pk):
+            person_online_announce(person=actor.guest_key, online=True)
     return Entered(members=members, version=version, users=len(members), accounts=accounts, last_read=last_read)
 
 
-def presence_leave(*, connection_id: str) -> bool:
+def presence_leave(*, connection_id: str, staying: bool = False) -> bool:
     """Take one socket out of its room; the person leaves with their last socket.
 
     Returns True if the person left (and the room heard `system_message`
     (leave), `member_list` and `room_update`). Unknown connections are a no-op,
-    so a sweeper and a late disconnect can both call this safely.
+    so a sweeper and a late disconnect can both call this safely. A person
+    left in no room goes offline (`online` to the people they share a
+    conversation with), unless the socket is `staying` open to join another.
     """
     link = Connection.objects.filter(id=connection_id).values_list("presence__room_id", flat=True).first()
     if link is None:
@@ -214,6 +226,8 @@ def presence_leave(*, connection_id: str) -> bool:
                 username=presence.username,
                 guest_key=presence.guest_key,
             )
+        if not staying and not _online_elsewhere(presence.guest_key, presence.room_id):
+            person_online_announce(person=presence.guest_key, online=False)
     return True
 
 
@@ -240,6 +254,8 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
                 guest_key=guest_key,
                 text=text.format(username=presence.username),
             )
+        if not _online_elsewhere(guest_key, room.pk):
+            person_online_announce(person=guest_key, online=False)
     return presence.username
 
 

@@ -123,9 +123,16 @@ class ChatConsumer(HubSocket):
         room = await db(services.room_for_join)(
             room_name=data["room_name"], create=data.get("create", False), actor=self.actor
         )
-        if self.room is not None:
-            await self._leave()
-        await self._enter(room, username, since_id=data.get("since_id"), reactions_since=data.get("reactions_since"))
+        moving = self.room is not None
+        if moving:
+            await self._leave(staying=True)
+        await self._enter(
+            room,
+            username,
+            since_id=data.get("since_id"),
+            reactions_since=data.get("reactions_since"),
+            moving=moving,
+        )
 
     async def on_leave_room(self, data):
         """leave_room: back to the lobby, socket still open."""
@@ -180,6 +187,16 @@ class ChatConsumer(HubSocket):
     async def on_mark_read(self, data):
         """mark_read: read up to `id` in a room this person belongs to; their other devices hear it too."""
         await db(services.membership_read)(actor=self.actor, room_name=data["room"], message_id=data["id"])
+
+    async def on_inbox_more(self, data):
+        """inbox_more: the next page of this person's conversations, older than the conversation `before`."""
+        page = await db(selectors.inbox_page)(person=self.actor.guest_key, before=data["before"])
+        await self.send_event("inbox_page", page)
+
+    async def on_get_conversation(self, data):
+        """get_conversation: one conversation of this person's (one not paged in yet that has news), as listed."""
+        conversation = await db(selectors.conversation_of)(person=self.actor.guest_key, room_name=data["room"])
+        await self.send_event("conversation", conversation)
 
     async def on_block(self, data):
         """block: stop hearing from a member of this room (by name) or the author of a message shown here."""
@@ -318,7 +335,13 @@ class ChatConsumer(HubSocket):
         return self.room
 
     async def _enter(
-        self, room: Room, username: str, *, since_id: int | None, reactions_since: int | None = None
+        self,
+        room: Room,
+        username: str,
+        *,
+        since_id: int | None,
+        reactions_since: int | None = None,
+        moving: bool = False,
     ) -> None:
         # Subscribe first and hold live frames, so nothing slips between the
         # snapshot below and the first live frame.
@@ -333,6 +356,7 @@ class ChatConsumer(HubSocket):
                 username=username,
                 connection_id=self.connection_id,
                 process_id=self.hub.process_id,
+                moving=moving,
             )
             snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id, reactions_since=reactions_since)
         except BaseException:
@@ -378,15 +402,16 @@ class ChatConsumer(HubSocket):
             "last_read": entered.last_read,
         }
 
-    async def _leave(self) -> None:
+    async def _leave(self, *, staying: bool = False) -> None:
+        """Out of the room; `staying`: the socket joins another next (its person does not go offline)."""
         room, self.room = self.room, None
         self.stream.stop()
         await self.hub.leave_room(self, room.pk)
-        await self._take_back_presence()
+        await self._take_back_presence(staying=staying)
 
-    async def _take_back_presence(self) -> None:
+    async def _take_back_presence(self, *, staying: bool = False) -> None:
         try:
-            await db(services.presence_leave)(connection_id=self.connection_id)
+            await db(services.presence_leave)(connection_id=self.connection_id, staying=staying)
         except DATABASE_OUTAGE as error:
             # This socket is out of the room already; its presence row goes once the
             # database is back (housekeeping), and a next join here uses a fresh id.

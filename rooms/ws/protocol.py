@@ -92,6 +92,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     # Each name is checked by the service; more than 7 distinct ones is `too_many_people`.
     "open_direct": {"usernames": Field(list, required=True, max_length=50)},
     "mark_read": {"room": Field(str, required=True, max_length=200), "id": _ID},
+    "inbox_more": {"before": Field(str, required=True, max_length=200)},
+    "get_conversation": {"room": Field(str, required=True, max_length=200)},
     "block": {"username": Field(str, max_length=200), "message_id": Field(int, minimum=1, maximum=2**63 - 1)},
     "report_message": {"id": _ID, "reason": Field(str, max_length=2000)},  # trimmed to 500 by the service
     "unblock": {"author": Field(str, required=True, max_length=64)},

@@ -1,5 +1,8 @@
 """Direct messages in the terminal client, with someone on the browser protocol, against a real daphne."""
 
+from asyncio import to_thread
+
+from rooms.rules import new_direct_name
 from rooms.tests.client.conftest import unique
 from rooms.tests.support.client import NOISE, WSClient
 
@@ -85,7 +88,9 @@ async def test_a_conversation_with_yourself_or_someone_who_blocked_you_is_refuse
         assert bob_name not in term.pane("#directs")
 
 
-async def test_a_rooms_unread_count_comes_back_with_the_inbox_after_a_reconnect(terminal, browser_client, relay):
+async def test_a_rooms_unread_count_is_live_and_comes_back_with_the_inbox_after_a_reconnect(
+    terminal, browser_client, relay
+):
     room = unique("lounge")
     bob = await browser_client()
     await bob.join(room, unique("bob"), create=True)
@@ -98,7 +103,7 @@ async def test_a_rooms_unread_count_comes_back_with_the_inbox_after_a_reconnect(
         await term.pane_shows("#status", "#general as")
         await bob.say("one while you were away")
         await bob.say("two while you were away")
-        assert "new)" not in term.pane("#rooms")  # a public room's counts come with the inbox, not per message
+        await term.pane_shows("#rooms", f"#{room} 1 (2 new)")  # live, on ann's own stream (coalesced)
 
         relay.cut()  # the socket drops; the client reconnects and gets its inbox from the database
         await term.pane_shows("#rooms", f"#{room} 1 (2 new)", wait=30)
@@ -131,3 +136,33 @@ async def test_block_hides_their_messages_and_refuses_their_direct_messages_unti
         await term.pane_shows("#messages", f"You unblocked {bob_name}")
         await bob.say("after the unblock")
         await term.pane_shows("#messages", f"{bob_name} after the unblock")
+
+
+SEED_OLD_CONVERSATION = """
+from datetime import timedelta
+from django.utils import timezone
+from rooms.models import Membership, Presence, Room
+
+def key_of(name):
+    return Presence.objects.filter(room__key="general", username=name).values_list("guest_key", flat=True).get()
+
+old = Room.objects.create(
+    kind="direct", name={name!r}, title="Direct conversation", people_key="seed-" + {name!r},
+    last_active_at=timezone.now() - timedelta(days=30),
+)
+Membership.objects.create(person_key=key_of({ann!r}), room=old, username={ann!r})
+Membership.objects.create(person_key=key_of({bob!r}), room=old, username={bob!r})
+"""
+
+
+async def test_news_in_a_conversation_the_inbox_did_not_list_brings_it_into_the_list(terminal, browser_client, server):
+    async with terminal() as term:
+        ann, bob, bob_name = await in_general(term, browser_client)
+        # A conversation of theirs the terminal's inbox did not carry (as one past its first page would not).
+        conversation = new_direct_name()
+        await to_thread(server.shell, SEED_OLD_CONVERSATION.format(name=conversation, ann=ann, bob=bob_name))
+        assert bob_name not in term.pane("#directs")
+
+        await bob.join(conversation)
+        await bob.say("an old thread, again")
+        await term.pane_shows("#directs", f"{bob_name} (1 new)")

@@ -4,7 +4,8 @@ ann's socket is on one process, bob's on the other: the conversation's
 announcement and its unread counts reach bob through his own stream, across
 processes. Then bob's process is killed while ann goes on writing; bob
 reconnects to the survivor and finds the count right and every message there,
-in order, once.
+in order, once. And a public room's coalesced count and a conversation
+partner's online dot cross processes the same way.
 """
 
 import asyncio
@@ -65,5 +66,32 @@ async def test_a_conversation_survives_a_killed_process_with_nothing_lost_and_co
     assert (await again.expect("unread", skip=NOISE, where=lambda data: "last_read" in data))["count"] == 0
     reply = await again.say("got them all")
     assert (await ann.expect("receive_message", skip=SKIP))["id"] == reply["id"]
+    for client in (ann, again):
+        await client.close()
+
+
+async def test_room_counts_and_online_dots_reach_a_person_on_the_other_process(cluster):
+    first, second = cluster(2, backend="redis-postgres")
+    ann, _, _ = await person(first, "ann")
+    bob, bob_cookie, _ = await person(second, "bob")  # bob belongs to #general from now on
+    await asyncio.sleep(0.3)  # bob's join has reached ann's process: she can name him
+    await ann.send("open_direct", {"usernames": ["bob"]})
+    await ann.expect("direct_opened", skip=SKIP)
+    await bob.expect("direct_added", skip=NOISE)
+    bob_author = (await bob.join("tech"))["author"]
+    await ann.collect(seconds=0.5)  # her own direct_added, whenever it came
+
+    # ann writes in #general on her process; bob, reading #tech on the other, hears the count (coalesced).
+    for number in range(5):
+        await ann.say(f"in general {number}")
+    unread = await bob.expect("unread", skip=NOISE, where=lambda data: data["count"] == 5, wait=10)
+    assert unread == {"room": "general", "count": 5}
+
+    # bob's last socket closes: ann, on the other process, sees his dot go out; he comes back: on again.
+    await bob.close()
+    assert await ann.expect("online", skip=SKIP, wait=10) == {"author": bob_author, "online": False}
+    again, _, inbox = await person(second, "bob", bob_cookie)
+    assert {row["room"]: row["count"] for row in inbox["unread"]}["general"] == 5
+    assert await ann.expect("online", skip=SKIP, wait=10) == {"author": bob_author, "online": True}
     for client in (ann, again):
         await client.close()

@@ -2,11 +2,13 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rooms import selectors, services
 from rooms.errors import ChatError
 from rooms.identity import Actor, person_key
-from rooms.models import Block, Membership, Message, Room
+from rooms.models import Block, Membership, Message, Presence, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +53,36 @@ def test_a_deleted_account_belongs_to_nothing_and_its_conversation_stays_for_the
     assert not Block.objects.exists()
     assert [m["username"] for m in selectors.person_inbox(person="guest-bob")["conversations"][0]["people"]] == []
     assert Message.objects.get(room=room).username == "deleted user"
+
+
+def test_a_round_of_room_counts_is_one_query_however_many_members_and_skips_those_present_or_offline():
+    general = Room.objects.get(key="general")
+    tech = Room.objects.get(key="tech")
+    ann = Actor(guest_key="g:ann")
+
+    def members(count: int, prefix: str) -> list[str]:
+        keys = [f"g:{prefix}{n}" for n in range(count)]
+        Membership.objects.bulk_create(Membership(person_key=key, room=general, username=key) for key in keys)
+        Presence.objects.bulk_create(
+            Presence(room=tech, guest_key=key, username=key, username_key=key) for key in keys
+        )  # online, elsewhere
+        return keys
+
+    queries = []
+    for count, prefix in ((3, "few"), (200, "many")):
+        Membership.objects.filter(room=general).delete()
+        Presence.objects.all().delete()
+        away = members(count, prefix)
+        services.message_post(room=general, actor=ann, username="ann", text=f"to {count}")
+        with CaptureQueriesContext(connection) as captured:
+            sent = services.rooms_unread_announce(room_ids=[general.pk, tech.pk])
+        queries.append(len(captured))
+        assert sent == count
+        assert {key for key, _, _, _ in selectors.absent_unread(room_ids=[general.pk])} == set(away)
+    assert queries[0] == queries[1] == 1
+
+    # One of them comes to #general (present: counts for themselves), one goes offline: neither is told.
+    Presence.objects.filter(guest_key="g:many0").update(room=general)
+    Presence.objects.filter(guest_key="g:many1").delete()
+    told = {key for key, _, _, _ in selectors.absent_unread(room_ids=[general.pk])}
+    assert "g:many0" not in told and "g:many1" not in told and len(told) == 198

@@ -22,7 +22,7 @@ LOBBY_NOISE = ("room_list", "inbox", "room_update", "room_updates", "room_remove
 # ... and about who is in the room.
 NOISE = (*LOBBY_NOISE, "member_list", "system_message")
 # ... and on the person's own stream (counts, new conversations, blocks).
-STREAM_NOISE = ("unread", "direct_added", "block_added", "block_removed")
+STREAM_NOISE = ("unread", "direct_added", "block_added", "block_removed", "online")
 
 
 def updated_rooms(name: str, data: dict) -> list[dict]:

@@ -2,8 +2,9 @@
 // the sidebar (newest activity first, the others' names, avatars and online
 // dots), unread badges on every room and conversation this person belongs
 // to, the total in the tab title, and whom they block (their messages are
-// hidden on this page). Restored from `inbox` on every (re)connect; kept
-// live by `direct_added`, `unread`, `block_added` and `block_removed`.
+// hidden on this page). Restored from `inbox` on every (re)connect (its
+// newest conversations; older ones page in with `inbox_more` as the list
+// scrolls to its end, or from the "Older conversations" button); kept live by `direct_added`, `unread`, `online`, `block_added` and `block_removed`.
 
 import { avatarElement, el } from "../dom.js";
 
@@ -20,10 +21,22 @@ function unreadBadge(count) {
 }
 
 export class DirectMessages {
-  // onPick(room): a conversation was picked in the sidebar; onChange(): the counts changed.
-  constructor({ section, list, roomLists }, { onPick, onChange }) {
+  // onPick(room): a conversation was picked in the sidebar; onChange(): the counts changed;
+  // onMore(before): ask for the conversations older than `before` (inbox_more).
+  constructor({ section, list, more, roomLists }, { onPick, onChange, onMore }) {
     this.section = section;
     this.list = list;
+    this.moreButton = more;
+    this.hasMore = false;
+    this.asking = null; // the `before` of the page asked for, until it comes
+    this.onMore = onMore;
+    more.addEventListener("click", () => this.askMore());
+    // Scrolled to the end of the list: the next page, without a click.
+    if ("IntersectionObserver" in window) {
+      new IntersectionObserver((entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) this.askMore();
+      }).observe(more);
+    }
     this.roomLists = roomLists; // the sidebar's other lists: their <li data-room> get badges too
     this.onChange = onChange;
     this.conversations = new Map(); // room → conversation
@@ -40,15 +53,46 @@ export class DirectMessages {
   }
 
   // inbox: everything, from the database, on every (re)connect.
-  restore({ conversations = [], unread = [], blocked = [] }) {
+  restore({ conversations = [], unread = [], blocked = [], more = false }) {
     this.conversations = new Map(conversations.map((c) => [c.room, c]));
     this.counts = new Map(unread.map((row) => [row.room, row.count]));
     this.lastRead = new Map(unread.map((row) => [row.room, row.last_read]));
     this.blocked = new Map(blocked.map((b) => [b.author, b.username]));
+    this.hasMore = more;
+    this.asking = null;
     this.render();
   }
 
+  // inbox_page: older conversations, after the one asked about.
+  page({ before, conversations = [], unread = [], more = false }) {
+    if (before !== this.asking) return; // an answer to a request of before a reconnect
+    this.asking = null;
+    for (const c of conversations) if (!this.conversations.has(c.room)) this.conversations.set(c.room, c);
+    for (const row of unread) {
+      this.counts.set(row.room, row.count);
+      this.lastRead.set(row.room, row.last_read);
+    }
+    this.hasMore = more;
+    this.render();
+  }
+
+  // The oldest conversation listed is where the next page starts.
+  askMore() {
+    if (!this.hasMore || this.asking !== null || this.moreButton.hidden) return;
+    const listed = this.newestFirst();
+    if (!listed.length) return;
+    this.asking = listed[listed.length - 1].room;
+    this.onMore(this.asking);
+  }
+
+  newestFirst() {
+    return [...this.conversations.values()].sort(
+      (a, b) => (b.last_active || "").localeCompare(a.last_active || "") || b.room.localeCompare(a.room),
+    );
+  }
+
   added(conversation) {
+    if (this.counts.get(conversation.room)) conversation.last_active = new Date().toISOString(); // news: on top
     this.conversations.set(conversation.room, conversation);
     this.render();
   }
@@ -60,6 +104,20 @@ export class DirectMessages {
     const conversation = this.conversations.get(room);
     if (conversation) conversation.last_active = new Date().toISOString();
     this.render();
+  }
+
+  // online {author, online}: someone we share a conversation with came online or went offline.
+  online({ author, online }) {
+    let changed = false;
+    for (const conversation of this.conversations.values()) {
+      for (const person of conversation.people) {
+        if (person.author === author && person.online !== online) {
+          person.online = online;
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.render();
   }
 
   isDirect(room) {
@@ -99,9 +157,10 @@ export class DirectMessages {
   }
 
   render() {
-    const newestFirst = [...this.conversations.values()].sort((a, b) => (b.last_active || "").localeCompare(a.last_active || ""));
+    const newestFirst = this.newestFirst();
     this.list.replaceChildren(...newestFirst.map((c) => this.item(c)));
     this.section.hidden = newestFirst.length === 0;
+    this.moreButton.hidden = !this.hasMore;
     for (const list of this.roomLists) {
       for (const li of list.children) this.badge(li, this.counts.get(li.dataset.room) || 0);
     }

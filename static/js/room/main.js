@@ -140,11 +140,17 @@ const sidebar = new Sidebar($("sidebar-rooms"), socket, {
 page.onHistory((name) => join(chat, name));
 
 const direct = new DirectMessages(
-  { section: $("sidebar-direct"), list: $("sidebar-direct-rooms"), roomLists: [$("sidebar-rooms"), $("sidebar-private-rooms")] },
+  {
+    section: $("sidebar-direct"),
+    list: $("sidebar-direct-rooms"),
+    more: $("sidebar-direct-more"),
+    roomLists: [$("sidebar-rooms"), $("sidebar-private-rooms")],
+  },
   {
     onPick: (name) => {
       if (name !== session.joined) join(chat, name);
     },
+    onMore: (before) => socket.send("inbox_more", { before }),
     onChange: () => notifier.setElsewhere(direct.total()),
   },
 );

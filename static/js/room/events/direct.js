@@ -69,10 +69,22 @@ export function bindDirect(chat) {
   socket.on("unread", (update) => {
     if (update.room === session.joined && update.last_read === undefined) return; // shown here: read
     direct.unread(update);
-    if (update.username && direct.isDirect(update.room)) {
+    // Only a conversation's unread names who wrote; one not paged in yet is asked for.
+    if (update.username && !direct.isDirect(update.room) && !chat.asked?.has(update.room)) {
+      (chat.asked ??= new Set()).add(update.room); // once: its answer lists it
+      socket.send("get_conversation", { room: update.room });
+    }
+    if (update.username) {
       notifier.direct({ username: update.username, room: update.room, title: direct.title(update.room) });
     }
   });
+
+  socket.on("online", (data) => direct.online(data));
+
+  socket.on("inbox_page", (page) => direct.page(page));
+
+  // A conversation not paged in yet (older than the list shows) that has news: list it, at the top.
+  socket.on("conversation", (conversation) => direct.added(conversation));
 
   socket.on("block_added", (data) => {
     direct.block(data);

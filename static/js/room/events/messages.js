@@ -11,7 +11,7 @@ export function bindMessages(chat) {
     const fresh = messages.add(m);
     if (m.client_id) sender.delivered(m.client_id);
     typing.stopped(m.username);
-    if (fresh && !store.isOwn(m)) {
+    if (fresh && !store.isOwn(m) && !chat.direct.isBlocked(m.author)) {
       notifier.message({
         username: m.username,
         text: m.text,
