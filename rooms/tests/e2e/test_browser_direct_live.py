@@ -132,6 +132,17 @@ def test_a_blocked_persons_messages_are_hidden_live_in_history_and_in_a_group(op
     expect(message(bob, "before the block")).to_be_hidden()
     expect(message(bob, "after the block")).to_be_hidden()
 
+    # carol answers ann: bob sees carol's reply, but not what it quotes; the quote says why.
+    message(carol, "after the block").hover()
+    message(carol, "after the block").get_by_role("button", name="Reply to this message").click()
+    send(carol, "carol answers ann")
+    reply = message(bob, "carol answers ann")
+    expect(reply).to_be_visible()
+    expect(reply.locator(".msg-quote")).to_contain_text("a message from someone you blocked")
+    expect(reply.locator(".msg-quote .quote-text")).to_be_hidden()
+    assert "after the block" not in reply.inner_text()
+    expect(message(carol, "carol answers ann").locator(".msg-quote")).to_contain_text("ann:after the block")
+
     # A group conversation: ann may write there; carol sees it, bob does not, nor is it counted for him.
     pick(ann, "bob, carol")
     expect(ann).to_have_url(re.compile(rf"/r/{group}/$"))

@@ -88,6 +88,7 @@ export class MessageList {
     const atBottom = stick ?? this.scroll.nearBottom();
     const node = messageRow(message, this.ownership(message));
     node.hidden = this.isHidden(message);
+    this.markQuotes(node);
     const pendingNode = message.client_id ? this.pendingRows.get(message.client_id) : null;
     if (pendingNode) {
       pendingNode.remove();
@@ -103,7 +104,17 @@ export class MessageList {
 
   // Blocks changed: hide (or show again) each row by its author.
   refreshHidden() {
-    for (const [, node] of this.rows) node.hidden = this.isHidden({ author: node.dataset.author });
+    for (const [, node] of this.rows) {
+      node.hidden = this.isHidden({ author: node.dataset.author });
+      this.markQuotes(node);
+    }
+  }
+
+  // A reply to someone blocked here keeps its own text, but quotes them as "a message from someone you blocked".
+  markQuotes(node) {
+    for (const quote of node.querySelectorAll(".msg-quote[data-quote-author]")) {
+      quote.classList.toggle("from-blocked", this.isHidden({ author: quote.dataset.quoteAuthor }));
+    }
   }
 
   // Entering a room: "New messages" above the first one after `lastRead` (0: nothing read yet; none when all is read).

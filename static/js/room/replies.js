@@ -13,12 +13,14 @@ export function quoteNode(quote) {
   }
   const text = excerpt(quote.text);
   // Its name is its text (what it shows, and what a screen reader says), with what it is and does around it.
+  // data-quote-author: the original's author token, so a block can cover the quote (MessageList.markQuotes).
   return el(
     "button",
-    { className: "msg-quote", attrs: { type: "button", "data-quote-id": String(quote.id), "data-author": quote.username } },
+    { className: "msg-quote", attrs: { type: "button", "data-quote-id": String(quote.id), "data-author": quote.username, "data-quote-author": quote.author ?? "" } },
     el("span", { className: "visually-hidden", text: "In reply to" }),
     el("span", { className: "quote-author", text: `${quote.username}:` }),
     el("span", { className: "quote-text", text }),
+    el("span", { className: "quote-blocked", text: "a message from someone you blocked" }),
     el("span", { className: "visually-hidden", text: "(show the original message)" }),
   );
 }
@@ -27,7 +29,9 @@ export function quoteNode(quote) {
 export function updateQuotes(list, id, { text, removed }) {
   for (const node of list.querySelectorAll(`.msg-quote[data-quote-id="${id}"]`)) {
     const author = node.dataset.author ?? "";
-    const next = removed ? quoteNode({ id, removed: true }) : quoteNode({ id, username: author, text, removed: false });
+    const token = node.dataset.quoteAuthor || null;
+    const next = removed ? quoteNode({ id, removed: true }) : quoteNode({ id, username: author, author: token, text, removed: false });
+    if (node.classList.contains("from-blocked")) next.classList.add("from-blocked");
     const hadFocus = node === document.activeElement;
     node.replaceWith(next);
     if (hadFocus) next.focus?.();
