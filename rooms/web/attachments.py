@@ -13,8 +13,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rooms import services
 from rooms.errors import ChatError, Code
@@ -22,6 +22,7 @@ from rooms.identity import actor_for_request
 from rooms.models import Room
 from rooms.payloads import attachment_data
 from rooms.selectors import attachment_for_reader, room_by_name, room_readable
+from rooms.web import ranges
 
 STATUS = {
     Code.UPLOAD_TOO_LARGE: 413,
@@ -92,9 +93,14 @@ def _slots() -> asyncio.Semaphore:
     return _SLOTS[loop]
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def download(request, token, name):
-    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404."""
+    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404.
+
+    Who may read is decided here on every request, wherever the bytes then come from: nginx
+    (X-Accel-Redirect), the bucket (a redirect to a URL signed for MEDIA_SIGNED_URL_SECONDS), or
+    this view, which answers one `Range` (206) so that a video or a voice note can be sought.
+    """
     attachment = attachment_for_reader(token=token, actor=actor_for_request(request, keep=False))
     if attachment is None:
         raise Http404("No such file.")
@@ -104,8 +110,21 @@ def download(request, token, name):
         path, content_type, inline = attachment.path, attachment.content_type, attachment.kind in INLINE
     else:
         raise Http404("No such file.")
+    disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_quoted(attachment.name)}"
+    if settings.MEDIA_S3:
+        # The bucket sends the bytes (ranges included) under the type and disposition chatsite decided.
+        url = default_storage.url(
+            path,
+            parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition},
+            expire=settings.MEDIA_SIGNED_URL_SECONDS,
+        )
+        response = HttpResponseRedirect(url)
+        # The redirect may be kept while the URL it names is still good, not longer.
+        response["Cache-Control"] = f"private, max-age={settings.MEDIA_SIGNED_URL_SECONDS // 2}"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     if settings.MEDIA_X_ACCEL_PREFIX:
-        # nginx sends the file from its internal location; Django only decided who may have it.
+        # nginx sends the file from its internal location (ranges included); Django only decided who may have it.
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + path
     else:
@@ -113,9 +132,8 @@ def download(request, token, name):
             handle = default_storage.open(path, "rb")
         except (FileNotFoundError, SuspiciousFileOperation):
             raise Http404("No such file.") from None
-        response = FileResponse(handle, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quoted(attachment.name)}"
+        response = ranges.file_response(request, handle, content_type=content_type, etag=f'"{token}-{name}"')
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
