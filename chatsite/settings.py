@@ -316,6 +316,9 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000, minimum=1)
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 30, minimum=1)
 UPLOAD_RATE_WINDOW_SECONDS = env_int("UPLOAD_RATE_WINDOW_SECONDS", 60, minimum=1)
 ATTACHMENTS_PER_MESSAGE_MAX = env_int("ATTACHMENTS_PER_MESSAGE_MAX", 10, minimum=1)
+# An upload never sent (a closed page, a cancelled message) is swept with its files after this many
+# seconds, by every process's housekeeping (rooms/realtime/housekeeping.py).
+UPLOAD_UNSENT_TTL = env_int("UPLOAD_UNSENT_TTL", 3600, minimum=60)
 # Uploads read and drawn again at once per process, off the chat's thread (rooms/web/attachments.py).
 UPLOAD_CONCURRENCY = env_int("UPLOAD_CONCURRENCY", 2, minimum=1)
 # Behind nginx: the internal location that serves MEDIA_ROOT (docs/deploy/nginx.conf), so Django checks

@@ -13,6 +13,7 @@ from rooms.services.attachments import (
     attachment_upload_check,
     attachments_bind,
     attachments_remove,
+    attachments_sweep_unsent,
 )
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.direct import (
@@ -69,6 +70,7 @@ __all__ = [
     "attachment_upload_check",
     "attachments_bind",
     "attachments_remove",
+    "attachments_sweep_unsent",
     "account_delete",
     "account_rename",
     "account_set_active",

@@ -1,12 +1,14 @@
 """Attachments: an upload kept for a message, bound to it when it is sent, and gone from storage with it."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from rooms import media, throttle
 from rooms.errors import ChatError, Code
@@ -123,3 +125,28 @@ def attachments_remove(*, queryset) -> int:
     paths = [path for _, *pair in rows for path in pair]
     transaction.on_commit(lambda: _discard(paths))
     return len(rows)
+
+
+def attachments_sweep_unsent(*, batch: int = 200) -> int:
+    """Delete uploads never sent (a closed page, a cancelled message) older than UPLOAD_UNSENT_TTL, and their files.
+
+    Called by every process's housekeeping (rooms/realtime/housekeeping.py), at most once a
+    minute. Each row is taken under a row lock, skipping those a send is binding right now
+    (attachments_bind locks them too), and deleted only if it is still unsent; its files go on
+    commit. A page that sends one later is answered `attachment_not_found`. How many were swept.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.UPLOAD_UNSENT_TTL)
+    swept = 0
+    while True:
+        with transaction.atomic():
+            stale = list(
+                Attachment.objects.select_for_update(skip_locked=True)
+                .filter(message__isnull=True, created_at__lt=cutoff)
+                .order_by("id")
+                .values_list("id", flat=True)[:batch]
+            )
+            if not stale:
+                return swept
+            swept += attachments_remove(queryset=Attachment.objects.filter(pk__in=stale, message__isnull=True))
+        if len(stale) < batch:
+            return swept
