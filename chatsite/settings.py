@@ -319,8 +319,10 @@ ATTACHMENTS_PER_MESSAGE_MAX = env_int("ATTACHMENTS_PER_MESSAGE_MAX", 10, minimum
 # An upload never sent (a closed page, a cancelled message) is swept with its files after this many
 # seconds, by every process's housekeeping (rooms/realtime/housekeeping.py).
 UPLOAD_UNSENT_TTL = env_int("UPLOAD_UNSENT_TTL", 3600, minimum=60)
-# Uploads read and drawn again at once per process, off the chat's thread (rooms/web/attachments.py).
+# Uploads read and drawn again at once per process, pictures in worker processes (rooms/drawing.py), and
+# how many more may wait for a place; past that an upload is refused at once (uploads_busy, HTTP 429).
 UPLOAD_CONCURRENCY = env_int("UPLOAD_CONCURRENCY", 2, minimum=1)
+UPLOAD_QUEUE_MAX = env_int("UPLOAD_QUEUE_MAX", 32, minimum=0)
 # Behind nginx: the internal location that serves MEDIA_ROOT (docs/deploy/nginx.conf), so Django checks
 # who may read a file and nginx sends it. Empty: Django streams the file itself.
 MEDIA_X_ACCEL_PREFIX = env_str("MEDIA_X_ACCEL_PREFIX")

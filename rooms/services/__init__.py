@@ -9,6 +9,7 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 
 from rooms.services.attachments import (
     attachment_keep,
+    attachment_store,
     attachment_upload,
     attachment_upload_check,
     attachments_bind,
@@ -66,6 +67,7 @@ __all__ = [
     "Post",
     "PostQueue",
     "attachment_keep",
+    "attachment_store",
     "attachment_upload",
     "attachment_upload_check",
     "attachments_bind",

@@ -30,6 +30,23 @@ def attachment_keep(*, upload, voice: bool = False) -> media.Kept:
         raise ChatError.from_validation(error, Code.UPLOAD_TYPE) from error
 
 
+def attachment_store(*, room: Room, kept: media.Kept) -> tuple[str, str, str]:
+    """Write what is kept of an upload to storage under a new random name: (token, path, thumb path).
+
+    No database: the upload view runs it on a thread of its own (a bucket write of 25 MB takes
+    a while), then attachment_upload makes the row.
+    """
+    token = secrets.token_urlsafe(18)
+    folder = f"attachments/{room.pk}/{token}"
+    path = default_storage.save(f"{folder}/file.{kept.extension}", ContentFile(kept.data))
+    try:
+        thumb_path = default_storage.save(f"{folder}/thumb.webp", ContentFile(kept.thumb)) if kept.thumb else ""
+    except Exception:
+        _discard([path])
+        raise
+    return token, path, thumb_path
+
+
 def attachment_upload(
     *,
     room: Room,
@@ -38,6 +55,7 @@ def attachment_upload(
     voice: bool = False,
     duration: float | None = None,
     kept: media.Kept | None = None,
+    stored: tuple[str, str, str] | None = None,
 ) -> Attachment:
     """Keep one uploaded file for a message `actor` is about to send in `room`.
 
@@ -48,14 +66,12 @@ def attachment_upload(
     recorded by the page, with the `duration` its recorder measured (seconds, shown only).
     `kept`: attachment_keep's answer for `upload`, when the caller counted the upload
     (attachment_upload_check) and kept it itself; otherwise both happen here.
+    `stored`: attachment_store's answer for `kept`, when the caller wrote the files itself.
     """
     if kept is None:
         attachment_upload_check(actor=actor)
         kept = attachment_keep(upload=upload, voice=voice)
-    token = secrets.token_urlsafe(18)
-    folder = f"attachments/{room.pk}/{token}"
-    path = default_storage.save(f"{folder}/file.{kept.extension}", ContentFile(kept.data))
-    thumb_path = default_storage.save(f"{folder}/thumb.webp", ContentFile(kept.thumb)) if kept.thumb else ""
+    token, path, thumb_path = stored or attachment_store(room=room, kept=kept)
     try:
         return Attachment.objects.create(
             token=token,

@@ -4,7 +4,6 @@ A few lines each: rooms/services/attachments.py decides what is kept,
 rooms/selectors/attachments.py who may read it.
 """
 
-import asyncio
 import math
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from rooms import services
+from rooms import drawing, services
 from rooms.errors import ChatError, Code
 from rooms.identity import actor_for_request
 from rooms.models import Room
@@ -28,6 +27,7 @@ STATUS = {
     Code.UPLOAD_TOO_LARGE: 413,
     Code.UPLOAD_TYPE: 415,
     Code.UPLOADS_TOO_FAST: 429,
+    Code.UPLOADS_BUSY: 429,
     Code.ROOM_NOT_FOUND: 404,
     Code.BAD_FRAME: 400,
 }
@@ -38,7 +38,10 @@ MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'un
 
 
 def _refuse(error: ChatError) -> JsonResponse:
-    return JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+    response = JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+    if "retry_after" in error.extra:
+        response["Retry-After"] = str(max(1, math.ceil(error.extra["retry_after"])))
+    return response
 
 
 @require_POST
@@ -47,18 +50,20 @@ async def upload(request, name):
 
     `voice=1` with `duration` (seconds): a voice note the page recorded.
 
-    Reading the body and drawing a picture again take seconds for a large photo, so they run
-    on threads of their own, not on the one thread Django's sync code and the socket's
-    database calls share (which would hold up every message meanwhile: bench/uploads.py),
-    at most UPLOAD_CONCURRENCY at a time per process (a 24-megapixel picture takes ~100 MB).
+    The body is parsed on a thread of its own and a picture drawn again in a worker process
+    (rooms/drawing.py), never on the thread Django's sync code and the sockets' database calls
+    share nor in the process whose event loop carries the sockets: at most UPLOAD_CONCURRENCY at
+    a time per process, UPLOAD_QUEUE_MAX more waiting, else 429 `uploads_busy` with Retry-After.
+    The files go to storage on a thread of their own too; only the row takes the shared thread.
     """
     try:
         room, actor = await database_sync_to_async(_room_and_reader)(request, name)
-        async with _slots():
+        async with drawing.slot():
             file, voice, duration = await sync_to_async(_read_body, thread_sensitive=False)(request)
-            kept = await sync_to_async(services.attachment_keep, thread_sensitive=False)(upload=file, voice=voice)
+            kept = await drawing.keep(file, voice=voice)
+        stored = await sync_to_async(services.attachment_store, thread_sensitive=False)(room=room, kept=kept)
         attachment = await database_sync_to_async(services.attachment_upload)(
-            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept
+            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept, stored=stored
         )
     except ChatError as error:
         return _refuse(error)
@@ -80,17 +85,6 @@ def _read_body(request):
     if file is None:
         raise ChatError(Code.BAD_FRAME, "Send the file as the multipart field `file`.")
     return file, request.POST.get("voice") == "1", _seconds(request)
-
-
-_SLOTS: dict[int, asyncio.Semaphore] = {}
-
-
-def _slots() -> asyncio.Semaphore:
-    """This event loop's semaphore (one per process in daphne; tests may run several loops)."""
-    loop = id(asyncio.get_running_loop())
-    if loop not in _SLOTS:
-        _SLOTS[loop] = asyncio.Semaphore(settings.UPLOAD_CONCURRENCY)
-    return _SLOTS[loop]
 
 
 @require_http_methods(["GET", "HEAD"])
