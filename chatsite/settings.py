@@ -433,6 +433,7 @@ LOGGING = {
         "layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"},
         "refusal": {"()": "chatsite.logs.RefusalWithoutTraceback"},
         "health_answer": {"()": "chatsite.logs.HealthAnswer"},
+        "unparsable_body": {"()": "chatsite.logs.UnparsableBody"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -442,7 +443,8 @@ LOGGING = {
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
         # An oversized form or upload is answered 400; one line, not a traceback (chatsite/logs.py).
         # /healthz's 503 during an outage is its answer, not a fault (chatsite/logs.py).
-        "django.request": {"filters": ["health_answer"]},
+        # A multipart body with no or a broken boundary is answered 400; one line too (chatsite/logs.py).
+        "django.request": {"filters": ["health_answer", "unparsable_body"]},
         "django.security.RequestDataTooBig": {"filters": ["refusal"]},
         "django.security.TooManyFieldsSent": {"filters": ["refusal"]},
         "django.security.TooManyFilesSent": {"filters": ["refusal"]},
