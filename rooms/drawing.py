@@ -18,17 +18,21 @@ voice note, a PDF) is only sniffed and read: a thread does that.
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import weakref
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from rooms import media
 from rooms.errors import ChatError, Code
+
+logger = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
 BUSY_RETRY_AFTER_SECONDS = 5
@@ -60,6 +64,13 @@ def _pool_of_workers() -> ProcessPoolExecutor:
             initializer=_worker_start,
         )
     return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    if _pool is pool:
+        _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _draw(source: str | bytes, name: str, limits: dict) -> tuple[media.Kept | None, dict | None]:
@@ -115,7 +126,14 @@ async def keep(upload, *, voice: bool = False) -> media.Kept:
         source = await sync_to_async(upload.read, thread_sensitive=False)()
     limits = {key: getattr(settings, key) for key in _LIMITS}
     loop = asyncio.get_running_loop()
-    kept, refusal = await loop.run_in_executor(_pool_of_workers(), _draw, source, upload.name or "", limits)
+    pool = _pool_of_workers()
+    try:
+        kept, refusal = await loop.run_in_executor(pool, _draw, source, upload.name or "", limits)
+    except BrokenProcessPool:
+        # A worker died (killed for memory, say): the next upload gets a new pool, this one is asked again.
+        _discard(pool)
+        logger.warning("a picture worker process died; starting new ones for the next upload")
+        raise ChatError(Code.UPLOADS_BUSY, retry_after=BUSY_RETRY_AFTER_SECONDS) from None
     if refusal is not None:
         raise ChatError(refusal.pop("code"), refusal.pop("message"), **refusal)
     return kept

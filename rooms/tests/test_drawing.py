@@ -53,6 +53,20 @@ async def test_the_workers_run_at_a_lower_cpu_priority():
     assert worker == min(os.nice(0) + drawing.WORKER_NICENESS, 19)
 
 
+async def test_a_worker_that_dies_is_an_uploads_busy_and_the_next_upload_gets_new_workers(caplog):
+    await drawing.keep(picture())
+    pool = drawing._pool_of_workers()
+    for process in list(pool._processes.values()):  # killed as the kernel's OOM killer would
+        process.kill()
+        await sync_to_async(process.join)()
+    with pytest.raises(ChatError) as caught:
+        await drawing.keep(picture())
+    assert caught.value.code == Code.UPLOADS_BUSY
+    assert "a picture worker process died" in caplog.text
+    kept = await drawing.keep(picture())
+    assert kept.width == 300 and drawing._pool_of_workers() is not pool
+
+
 def guest_session(name: str) -> str:
     session = SessionStore()
     session[USERNAME_KEY] = name
