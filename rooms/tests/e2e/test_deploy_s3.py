@@ -156,3 +156,20 @@ async def test_an_upload_lives_in_the_bucket_is_read_through_a_signed_url_and_go
     assert objects(endpoint) == []
     assert get_without_following(bob_browser, server.url + shown["url"])[0] == 404
     await ann.close()
+
+
+def test_an_avatar_in_the_bucket_is_named_by_chatsites_own_path_and_served_from_there(s3_endpoint, s3_server):
+    """Not a signed bucket URL in every payload (signed on each call, dead after MEDIA_SIGNED_URL_SECONDS)."""
+    picture = io.BytesIO()
+    Image.new("RGB", (80, 80), "teal").save(picture, format="PNG")
+    s3_server.shell(
+        "import io; from django.core.files.uploadedfile import SimpleUploadedFile; "
+        "from chatsite.accounts import avatars; from chatsite.accounts.models import User; "
+        "user = User.objects.create_user('avatarowner', password='pw-Aa1!-long-enough'); "
+        f"upload = SimpleUploadedFile('a.png', {picture.getvalue()!r}, content_type='image/png'); "
+        "user.avatar = avatars.store(avatars.make_avatar(upload), user_id=user.pk); user.save(); "
+        "assert avatars.avatar_url(user.avatar) == '/media/' + user.avatar + '-64.webp', avatars.avatar_url(user.avatar)"
+    )
+    [small] = [key for key in objects(s3_endpoint) if key.startswith("avatars/") and key.endswith("-64.webp")]
+    status, headers, body = fetch(f"{s3_server.url}/media/{small}")
+    assert status == 200 and headers["Content-Type"] == "image/webp" and body[:4] == b"RIFF"
