@@ -1,6 +1,8 @@
 """Attachments: an upload kept for a message, bound to it when it is sent, and gone from storage with it."""
 
+import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from rooms import media, throttle
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Attachment, Message, Room
+
+logger = logging.getLogger(__name__)
 
 
 def attachment_upload_check(*, actor: Actor) -> None:
@@ -132,6 +136,32 @@ def _discard(paths: list[str]) -> None:
             default_storage.delete(path)
 
 
+_deleter: ThreadPoolExecutor | None = None
+
+
+def _discard_after_commit(paths: list[str]) -> None:
+    """Files of rows just deleted: at once from disk; from a bucket on a thread of its own.
+
+    A commit's callbacks run on the thread that committed, in the socket layer the one
+    every database call shares; a bucket's delete is a network request per file.
+    """
+    global _deleter
+    if not settings.MEDIA_S3:
+        _discard(paths)
+        return
+    if _deleter is None:
+        _deleter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachment-delete")
+    _deleter.submit(_discard_logged, paths)
+
+
+def _discard_logged(paths: list[str]) -> None:
+    try:
+        _discard(paths)
+    except Exception:
+        # Nobody can read them any more (their rows are gone); the files are only left over.
+        logger.warning("could not delete %d attachment file(s) from storage: %s", len(paths), paths, exc_info=True)
+
+
 def attachments_remove(*, queryset) -> int:
     """Delete these attachments' rows now and their files from storage once the transaction commits; how many."""
     rows = list(queryset.values_list("id", "path", "thumb_path"))
@@ -139,7 +169,7 @@ def attachments_remove(*, queryset) -> int:
         return 0
     Attachment.objects.filter(pk__in=[row[0] for row in rows]).delete()
     paths = [path for _, *pair in rows for path in pair]
-    transaction.on_commit(lambda: _discard(paths))
+    transaction.on_commit(lambda: _discard_after_commit(paths))
     return len(rows)
 
 
