@@ -21,12 +21,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
-from rooms.ws.daphne import close_cleanly_on_protocol_errors  # noqa: E402
+from rooms.ws.daphne import close_cleanly_on_protocol_errors, leave_request_bodies_to_django  # noqa: E402
 from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
 from rooms.ws.routing import websocket_urlpatterns  # noqa: E402
 from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
+leave_request_bodies_to_django()
 
 application = ProtocolTypeRouter(
     {

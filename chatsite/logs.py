@@ -40,3 +40,20 @@ class HealthAnswer(logging.Filter):
         if getattr(record, "status_code", None) == 503 and getattr(request, "path", None) == "/healthz":
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
+
+
+class UnparsableBody(logging.Filter):
+    """A multipart body Django cannot parse (no boundary, a broken one): answered 400, logged as one line.
+
+    Django logs it on django.request at WARNING with the parser's traceback; it is a
+    client's mistake. (Twisted used to parse every multipart body first and drop such a
+    request itself; chatsite leaves bodies to Django now: rooms/ws/daphne.py.)
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and type(error).__name__ == "MultiPartParserError":
+            record.msg = f"{record.getMessage()}: {error} (refused with 400)"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        return True

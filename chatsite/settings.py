@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -317,8 +318,13 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000, minimum=1)
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 30, minimum=1)
 UPLOAD_RATE_WINDOW_SECONDS = env_int("UPLOAD_RATE_WINDOW_SECONDS", 60, minimum=1)
 ATTACHMENTS_PER_MESSAGE_MAX = env_int("ATTACHMENTS_PER_MESSAGE_MAX", 10, minimum=1)
-# Uploads read and drawn again at once per process, off the chat's thread (rooms/web/attachments.py).
+# An upload never sent (a closed page, a cancelled message) is swept with its files after this many
+# seconds, by every process's housekeeping (rooms/realtime/housekeeping.py).
+UPLOAD_UNSENT_TTL = env_int("UPLOAD_UNSENT_TTL", 3600, minimum=60)
+# Uploads read and drawn again at once per process, pictures in worker processes (rooms/drawing.py), and
+# how many more may wait for a place; past that an upload is refused at once (uploads_busy, HTTP 429).
 UPLOAD_CONCURRENCY = env_int("UPLOAD_CONCURRENCY", 2, minimum=1)
+UPLOAD_QUEUE_MAX = env_int("UPLOAD_QUEUE_MAX", 32, minimum=0)
 # Link previews (rooms/previews.py, rooms/services/previews.py): the card under a message's first link,
 # fetched by the server through an SSRF guard. Off with DJANGO_LINK_PREVIEWS=0 (then nothing is fetched).
 LINK_PREVIEWS = env_bool("DJANGO_LINK_PREVIEWS", True)
@@ -352,13 +358,62 @@ STATIC_URL = "static/"
 # Where collectstatic puts the files whitenoise serves in production (docs/deploy.md).
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded files (avatars), through Django's storage API: on disk by default, served by
-# chatsite.accounts.views.media in development and by nginx in production (docs/deploy.md).
-# An operator may point STORAGES["default"] at another backend (django-storages' S3, say).
+# Uploaded files (avatars, attachments), through Django's storage API: on disk by default, served by
+# chatsite's views in development and by nginx in production (docs/deploy.md); or, with
+# DJANGO_STORAGE=s3 (or AWS_STORAGE_BUCKET_NAME set), in an S3-compatible bucket (below).
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+DJANGO_STORAGE = env_str("DJANGO_STORAGE").lower() or ("s3" if env_str("AWS_STORAGE_BUCKET_NAME") else "filesystem")
+if DJANGO_STORAGE not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(f"DJANGO_STORAGE must be filesystem or s3, not {DJANGO_STORAGE!r}")
+# How long a signed URL to a private file in the bucket stays good (the attachment view checks the
+# reader, then redirects there: rooms/web/attachments.py). Short: a URL passed on stops working soon.
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300, minimum=1)
+MEDIA_S3 = DJANGO_STORAGE == "s3"
+if MEDIA_S3:
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("DJANGO_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _S3_ENDPOINT = env_str("AWS_S3_ENDPOINT_URL")  # empty: AWS itself; else MinIO, Ceph, R2, moto...
+    _S3_ADDRESSING = env_str("AWS_S3_ADDRESSING_STYLE") or ("path" if _S3_ENDPOINT else "virtual")
+    if _S3_ADDRESSING not in {"path", "virtual"}:
+        raise ImproperlyConfigured(f"AWS_S3_ADDRESSING_STYLE must be path or virtual, not {_S3_ADDRESSING!r}")
+    _S3_OPTIONS = {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": _S3_ENDPOINT or None,
+        "region_name": env_str("AWS_S3_REGION_NAME") or None,
+        # Empty: boto3 finds credentials itself (an instance role, ~/.aws); set, they are these.
+        "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+        "location": env_str("AWS_LOCATION"),  # a folder inside the bucket, if it is shared
+        "addressing_style": _S3_ADDRESSING,
+        "signature_version": "s3v4",
+        # Every object is private (the bucket's own default, no public-read ACL) and read only through
+        # a URL signed for MEDIA_SIGNED_URL_SECONDS; a custom domain would serve them unsigned, so none.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+        "custom_domain": None,
+        # Names are chatsite's own (random folders): never overwrite one by accident.
+        "file_overwrite": False,
+    }
+    # Pages load pictures (avatars, thumbnails) and media from the bucket's address, so the CSP allows it.
+    _S3_HOST = (
+        urlsplit(_S3_ENDPOINT).netloc
+        if _S3_ENDPOINT
+        else f"s3.{_S3_OPTIONS['region_name'] or 'us-east-1'}.amazonaws.com"
+    )
+    _S3_SCHEME = urlsplit(_S3_ENDPOINT).scheme if _S3_ENDPOINT else "https"
+    if _S3_ADDRESSING == "virtual":
+        _S3_HOST = f"{_S3_OPTIONS['bucket_name']}.{_S3_HOST}"
+    MEDIA_ORIGIN = env_str("MEDIA_ORIGIN") or f"{_S3_SCHEME}://{_S3_HOST}"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(MEDIA_ORIGIN)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["media-src"] = [SELF, MEDIA_ORIGIN]
+    _DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+else:
+    MEDIA_ORIGIN = ""
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -391,6 +446,7 @@ LOGGING = {
         "layer_outage": {"()": "rooms.realtime.outages.LayerOutageFilter"},
         "refusal": {"()": "chatsite.logs.RefusalWithoutTraceback"},
         "health_answer": {"()": "chatsite.logs.HealthAnswer"},
+        "unparsable_body": {"()": "chatsite.logs.UnparsableBody"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -400,7 +456,8 @@ LOGGING = {
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
         # An oversized form or upload is answered 400; one line, not a traceback (chatsite/logs.py).
         # /healthz's 503 during an outage is its answer, not a fault (chatsite/logs.py).
-        "django.request": {"filters": ["health_answer"]},
+        # A multipart body with no or a broken boundary is answered 400; one line too (chatsite/logs.py).
+        "django.request": {"filters": ["health_answer", "unparsable_body"]},
         "django.security.RequestDataTooBig": {"filters": ["refusal"]},
         "django.security.TooManyFieldsSent": {"filters": ["refusal"]},
         "django.security.TooManyFilesSent": {"filters": ["refusal"]},

@@ -41,6 +41,7 @@ class Code:
     UPLOAD_TOO_LARGE = "upload_too_large"
     UPLOAD_TYPE = "upload_type"
     UPLOADS_TOO_FAST = "uploads_too_fast"
+    UPLOADS_BUSY = "uploads_busy"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"
     UNAVAILABLE = "unavailable"
     DIRECT_SELF = "direct_self"
@@ -91,6 +92,7 @@ DEFAULT_MESSAGES = {
     Code.UPLOAD_TOO_LARGE: "That file is too large.",
     Code.UPLOAD_TYPE: "That type of file is not accepted.",
     Code.UPLOADS_TOO_FAST: "You are uploading too fast.",
+    Code.UPLOADS_BUSY: "The server is busy with other uploads; try this one again in a few seconds.",
     Code.ATTACHMENT_NOT_FOUND: "That attachment is not yours to send here, or was already sent.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
     Code.DIRECT_SELF: "You cannot start a conversation with yourself.",

@@ -80,5 +80,10 @@ def file_name(stem: str, size: int) -> str:
 
 
 def avatar_url(stem: str, size: int = SMALL) -> str | None:
-    """Where a browser fetches one size of an avatar, or None for a person without one."""
-    return default_storage.url(file_name(stem, size)) if stem else None
+    """Where a browser fetches one size of an avatar, or None for a person without one.
+
+    Always chatsite's own /media/avatars/… (chatsite.accounts.views.avatar_file reads it from
+    storage), never the storage's url(): with a bucket that would be a URL signed on every call,
+    in every message payload, and dead after MEDIA_SIGNED_URL_SECONDS in a page left open.
+    """
+    return f"{settings.MEDIA_URL}{file_name(stem, size)}" if stem else None

@@ -2,6 +2,7 @@
 
 import json
 
+from asgiref.sync import sync_to_async
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -115,19 +116,26 @@ def _save_profile(request, form: ProfileForm) -> bool:
 
 
 @require_http_methods(["GET", "HEAD"])
-def avatar_file(request, user_id: int, name: str):
+async def avatar_file(request, user_id: int, name: str):
     """One avatar picture from storage (the development server's and any deployment's without a web server in front).
 
     Always WebP whatever is stored: chatsite wrote the file (chatsite/accounts/avatars.py).
-    A new avatar is a new name, so a browser may keep this one for ever.
+    A new avatar is a new name, so a browser may keep this one for ever. Read whole (a few KB)
+    on a thread of its own, not the one the chat's database calls share: from a bucket it is
+    a network request.
     """
     path = f"avatars/{user_id}/{name}"
     try:
-        handle = default_storage.open(path, "rb")
+        data = await sync_to_async(_read_whole, thread_sensitive=False)(path)
     except (FileNotFoundError, SuspiciousFileOperation):
         raise Http404("No such avatar.") from None
-    response = FileResponse(handle, content_type="image/webp")
+    response = HttpResponse(data, content_type="image/webp")
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     # A picture, never a page: no script or style in it would run even if one were opened as a document.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _read_whole(path: str) -> bytes:
+    with default_storage.open(path, "rb") as handle:
+        return handle.read()

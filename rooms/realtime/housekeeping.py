@@ -1,4 +1,5 @@
-"""A hub's housekeeping: heartbeat, sweep of crashed processes, purge of empty rooms, refill of lost messages."""
+"""A hub's housekeeping: heartbeat, sweep of crashed processes, purge of empty rooms, sweep of uploads never
+sent, refill of lost messages."""
 
 import asyncio
 import logging
@@ -24,8 +25,12 @@ def housekeeping_interval() -> float:
 
 
 class Housekeeping:
+    # Unsent uploads are swept this often at most (seconds): a query a minute, not one a round.
+    UPLOAD_SWEEP_EVERY = 60.0
+
     def __init__(self, hub: "Hub"):
         self.hub = hub
+        self.uploads_swept_at = time.monotonic()  # a minute after start: the first rounds are busy enough
         self.leaves: set[str] = set()  # connections that closed while the database was away
 
     def leave_later(self, connection_id: str) -> None:
@@ -78,7 +83,18 @@ class Housekeeping:
             self.leaves.discard(connection_id)
         await database_sync_to_async(services.presence_sweep)()
         await database_sync_to_async(services.rooms_purge_empty)()
+        await self.sweep_uploads()
         await self.refill()
+
+    async def sweep_uploads(self, *, now: bool = False) -> int:
+        """Unsent uploads past UPLOAD_UNSENT_TTL go, files and all; at most once a UPLOAD_SWEEP_EVERY."""
+        if not now and time.monotonic() - self.uploads_swept_at < self.UPLOAD_SWEEP_EVERY:
+            return 0
+        self.uploads_swept_at = time.monotonic()
+        swept = await database_sync_to_async(services.attachments_sweep_unsent)()
+        if swept:
+            logger.info("swept %d upload(s) never sent", swept)
+        return swept
 
     async def refill(self, *, now: bool = False) -> None:
         """Catch up each local room on messages the channel layer lost.

@@ -9,10 +9,12 @@ commit. Everything is re-exported here: `services.room_close(...)`.
 
 from rooms.services.attachments import (
     attachment_keep,
+    attachment_store,
     attachment_upload,
     attachment_upload_check,
     attachments_bind,
     attachments_remove,
+    attachments_sweep_unsent,
 )
 from rooms.services.bans import ban_create, ban_lift, banned_error
 from rooms.services.direct import (
@@ -68,10 +70,12 @@ __all__ = [
     "Post",
     "PostQueue",
     "attachment_keep",
+    "attachment_store",
     "attachment_upload",
     "attachment_upload_check",
     "attachments_bind",
     "attachments_remove",
+    "attachments_sweep_unsent",
     "account_delete",
     "account_rename",
     "account_set_active",

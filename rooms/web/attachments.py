@@ -4,7 +4,6 @@ A few lines each: rooms/services/attachments.py decides what is kept,
 rooms/selectors/attachments.py who may read it.
 """
 
-import asyncio
 import math
 from urllib.parse import quote
 
@@ -13,20 +12,22 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from rooms import services
+from rooms import drawing, services
 from rooms.errors import ChatError, Code
 from rooms.identity import actor_for_request
 from rooms.models import Room
 from rooms.payloads import attachment_data
 from rooms.selectors import attachment_for_reader, preview_for_reader, room_by_name, room_readable
+from rooms.web import ranges
 
 STATUS = {
     Code.UPLOAD_TOO_LARGE: 413,
     Code.UPLOAD_TYPE: 415,
     Code.UPLOADS_TOO_FAST: 429,
+    Code.UPLOADS_BUSY: 429,
     Code.ROOM_NOT_FOUND: 404,
     Code.BAD_FRAME: 400,
 }
@@ -37,7 +38,10 @@ MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'un
 
 
 def _refuse(error: ChatError) -> JsonResponse:
-    return JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+    response = JsonResponse({"error": error.as_data()}, status=STATUS.get(error.code, 400))
+    if "retry_after" in error.extra:
+        response["Retry-After"] = str(max(1, math.ceil(error.extra["retry_after"])))
+    return response
 
 
 @require_POST
@@ -46,18 +50,20 @@ async def upload(request, name):
 
     `voice=1` with `duration` (seconds): a voice note the page recorded.
 
-    Reading the body and drawing a picture again take seconds for a large photo, so they run
-    on threads of their own, not on the one thread Django's sync code and the socket's
-    database calls share (which would hold up every message meanwhile: bench/uploads.py),
-    at most UPLOAD_CONCURRENCY at a time per process (a 24-megapixel picture takes ~100 MB).
+    The body is parsed on a thread of its own and a picture drawn again in a worker process
+    (rooms/drawing.py), never on the thread Django's sync code and the sockets' database calls
+    share nor in the process whose event loop carries the sockets: at most UPLOAD_CONCURRENCY at
+    a time per process, UPLOAD_QUEUE_MAX more waiting, else 429 `uploads_busy` with Retry-After.
+    The files go to storage on a thread of their own too; only the row takes the shared thread.
     """
     try:
         room, actor = await database_sync_to_async(_room_and_reader)(request, name)
-        async with _slots():
+        async with drawing.slot():
             file, voice, duration = await sync_to_async(_read_body, thread_sensitive=False)(request)
-            kept = await sync_to_async(services.attachment_keep, thread_sensitive=False)(upload=file, voice=voice)
+            kept = await drawing.keep(file, voice=voice)
+        stored = await sync_to_async(services.attachment_store, thread_sensitive=False)(room=room, kept=kept)
         attachment = await database_sync_to_async(services.attachment_upload)(
-            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept
+            room=room, actor=actor, upload=file, voice=voice, duration=duration, kept=kept, stored=stored
         )
     except ChatError as error:
         return _refuse(error)
@@ -81,20 +87,14 @@ def _read_body(request):
     return file, request.POST.get("voice") == "1", _seconds(request)
 
 
-_SLOTS: dict[int, asyncio.Semaphore] = {}
-
-
-def _slots() -> asyncio.Semaphore:
-    """This event loop's semaphore (one per process in daphne; tests may run several loops)."""
-    loop = id(asyncio.get_running_loop())
-    if loop not in _SLOTS:
-        _SLOTS[loop] = asyncio.Semaphore(settings.UPLOAD_CONCURRENCY)
-    return _SLOTS[loop]
-
-
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def download(request, token, name):
-    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404."""
+    """One attachment's file (`name` is its name) or thumbnail (thumb.webp), to those who may read its room; else 404.
+
+    Who may read is decided here on every request, wherever the bytes then come from: nginx
+    (X-Accel-Redirect), the bucket (a redirect to a URL signed for MEDIA_SIGNED_URL_SECONDS), or
+    this view, which answers one `Range` (206) so that a video or a voice note can be sought.
+    """
     attachment = attachment_for_reader(token=token, actor=actor_for_request(request, keep=False))
     if attachment is None:
         raise Http404("No such file.")
@@ -104,8 +104,36 @@ def download(request, token, name):
         path, content_type, inline = attachment.path, attachment.content_type, attachment.kind in INLINE
     else:
         raise Http404("No such file.")
+    disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_quoted(attachment.name)}"
+    return _serve(request, path, content_type=content_type, disposition=disposition, etag=f'"{token}-{name}"')
+
+
+@require_http_methods(["GET", "HEAD"])
+def preview_image(request, token):
+    """A link card's picture (WebP, drawn again by chatsite), to those who may read its message's room; else 404."""
+    preview = preview_for_reader(token=token, actor=actor_for_request(request, keep=False))
+    if preview is None or not preview.image_path:
+        raise Http404("No such file.")
+    disposition = 'inline; filename="image.webp"'
+    return _serve(request, preview.image_path, content_type="image/webp", disposition=disposition, etag=f'"{token}"')
+
+
+def _serve(request, path: str, *, content_type: str, disposition: str, etag: str):
+    """The bytes of a file the caller has decided this reader may have, from wherever they are kept."""
+    if settings.MEDIA_S3:
+        # The bucket sends the bytes (ranges included) under the type and disposition chatsite decided.
+        url = default_storage.url(
+            path,
+            parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition},
+            expire=settings.MEDIA_SIGNED_URL_SECONDS,
+        )
+        response = HttpResponseRedirect(url)
+        # The redirect may be kept while the URL it names is still good, not longer.
+        response["Cache-Control"] = f"private, max-age={settings.MEDIA_SIGNED_URL_SECONDS // 2}"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     if settings.MEDIA_X_ACCEL_PREFIX:
-        # nginx sends the file from its internal location; Django only decided who may have it.
+        # nginx sends the file from its internal location (ranges included); Django only decided who may have it.
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + path
     else:
@@ -113,36 +141,12 @@ def download(request, token, name):
             handle = default_storage.open(path, "rb")
         except (FileNotFoundError, SuspiciousFileOperation):
             raise Http404("No such file.") from None
-        response = FileResponse(handle, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quoted(attachment.name)}"
+        response = ranges.file_response(request, handle, content_type=content_type, etag=etag)
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     # Readers are checked on every request: a browser may keep it, no shared cache may.
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-@require_GET
-def preview_image(request, token):
-    """A link card's picture (WebP, drawn again by chatsite), to those who may read its message's room; else 404."""
-    preview = preview_for_reader(token=token, actor=actor_for_request(request, keep=False))
-    if preview is None:
-        raise Http404("No such file.")
-    if settings.MEDIA_X_ACCEL_PREFIX:
-        response = HttpResponse(content_type="image/webp")
-        response["X-Accel-Redirect"] = settings.MEDIA_X_ACCEL_PREFIX.rstrip("/") + "/" + preview.image_path
-    else:
-        try:
-            handle = default_storage.open(preview.image_path, "rb")
-        except (FileNotFoundError, SuspiciousFileOperation):
-            raise Http404("No such file.") from None
-        response = FileResponse(handle, content_type="image/webp")
-    response["Content-Disposition"] = 'inline; filename="image.webp"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = MEDIA_CSP
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

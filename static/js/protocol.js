@@ -54,6 +54,7 @@ export const Code = Object.freeze({
   UPLOAD_TOO_LARGE: "upload_too_large",
   UPLOAD_TYPE: "upload_type",
   UPLOADS_TOO_FAST: "uploads_too_fast",
+  UPLOADS_BUSY: "uploads_busy",
   ATTACHMENT_NOT_FOUND: "attachment_not_found",
   UNAVAILABLE: "unavailable",
   DIRECT_SELF: "direct_self",

@@ -96,3 +96,34 @@ def test_a_too_large_file_and_html_named_png_are_refused_and_the_message_goes_wi
     sent = message(bob, "no files after all")
     expect(sent).to_have_count(1)
     expect(sent.locator(".msg-files")).to_have_count(0)
+
+
+def test_an_upload_the_server_is_too_busy_for_goes_again_by_itself(open_page):
+    """The 429 uploads_busy itself is the server's (test_drawing.py); here, what the page does with one."""
+    room, ann, bob = ann_and_bob(open_page, "busy")
+    answered = []
+
+    def busy_once(route):
+        if answered:
+            route.continue_()
+            return
+        answered.append(route.request.url)
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": "1", "Content-Type": "application/json"},
+            body='{"error": {"code": "uploads_busy", "message": "busy", "retry_after": 1}}',
+        )
+
+    ann.route("**/attachments/", busy_once)
+    put(ann, "paste", "sunset.png", "image/png", images.halves(60, 40))
+    tray = ann.get_by_role("list", name="Files for the next message")
+    expect(tray.locator(".upload-error")).to_have_text(
+        "The server is busy with other uploads; trying again in a moment…"
+    )
+    expect(tray.locator(".upload.done")).to_have_count(1)
+    expect(tray.locator(".upload.failed")).to_have_count(0)
+    expect(tray.locator(".upload-error")).to_have_text("")
+    assert len(answered) == 1
+    ann.fill("#message-input", "after the wait")
+    ann.press("#message-input", "Enter")
+    expect(message(bob, "after the wait").locator("img")).to_have_count(1)

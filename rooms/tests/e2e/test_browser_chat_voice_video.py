@@ -87,6 +87,8 @@ RECORD_MP4 = """async () => {
 
 def test_an_mp4_plays_inline_for_bob(open_page):
     room, ann, bob = ann_and_bob(open_page, "video")
+    bob_media = []
+    bob.on("response", lambda response: bob_media.append(response) if "/media/a/" in response.url else None)
     assert ann.evaluate("() => MediaRecorder.isTypeSupported('video/mp4')")
     ann.evaluate(RECORD_MP4)
     expect(ann.locator(".upload.done")).to_have_count(1)
@@ -96,3 +98,16 @@ def test_an_mp4_plays_inline_for_bob(open_page):
     expect(video).to_have_count(1)
     expect(video).to_have_attribute("controls", "")
     plays(bob, "video.msg-video")
+    # daphne sends the file itself here (no nginx): Chromium asks for a range and gets 206, so it can seek.
+    source = video.evaluate("(element) => element.currentSrc")
+    answers = [response for response in bob_media if response.url == source]
+    assert answers and all(response.status == 206 for response in answers)
+    assert answers[0].headers["accept-ranges"] == "bytes" and answers[0].headers["content-range"].startswith("bytes 0-")
+    seeked = video.evaluate(
+        """(element) => new Promise((done) => {
+             element.pause();
+             element.addEventListener("seeked", () => done(element.currentTime), { once: true });
+             element.currentTime = 1.0;
+           })"""
+    )
+    assert 0.9 <= seeked <= 1.1

@@ -1,10 +1,12 @@
 """Attachments in the services: what an upload becomes, every refusal, binding to a message, and cleanup."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from chatsite.accounts.models import User
@@ -209,6 +211,41 @@ def test_a_deleted_account_takes_its_files(room, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         services.account_delete(user=user, actor=account)
     assert files(attachment) == [False, False] and files(bobs) == [True, True]
+
+
+def aged(attachment, seconds):
+    Attachment.objects.filter(pk=attachment.pk).update(created_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def test_uploads_never_sent_are_swept_with_their_files_after_the_ttl(
+    room, settings, django_capture_on_commit_callbacks
+):
+    settings.UPLOAD_UNSENT_TTL = 3600
+    old = upload(room, images.halves(40, 20))
+    fresh = upload(room, images.PDF, "fresh.pdf")
+    _, sent_long_ago = sent(room)
+    aged(old, 3601)
+    aged(fresh, 3500)
+    aged(sent_long_ago, 10 * 3600)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.attachments_sweep_unsent() == 1
+    assert files(old) == [False, False] and not Attachment.objects.filter(pk=old.pk).exists()
+    assert files(fresh) == [True] and files(sent_long_ago) == [True, True]
+    assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, sent_long_ago.pk}
+    # The page that kept it in its tray and sends it now is told plainly.
+    with pytest.raises(ChatError) as caught:
+        services.message_post(room=room, actor=ANN, username="ann", text="late", attachments=(old.pk,))
+    assert caught.value.code == Code.ATTACHMENT_NOT_FOUND
+
+
+def test_the_sweep_goes_through_more_than_one_batch(room, settings, django_capture_on_commit_callbacks):
+    settings.UPLOAD_UNSENT_TTL = 60
+    stale = [upload(room, images.PDF, f"{n}.pdf") for n in range(5)]
+    for attachment in stale:
+        aged(attachment, 120)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.attachments_sweep_unsent(batch=2) == 5
+    assert not Attachment.objects.exists() and files(*stale) == [False] * 5
 
 
 def test_a_voice_note_is_sound_with_its_duration(room):

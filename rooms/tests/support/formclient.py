@@ -1,10 +1,13 @@
-"""A browser's HTTP side without a browser: the lobby's form starts a session, uploads go with its CSRF token."""
+"""A browser's HTTP side without a browser: the lobby's form starts a session, uploads go with its CSRF token;
+and the bytes of a streamed file response, as a test client gets them."""
 
 import http.cookiejar
 import json
 import secrets
 import urllib.parse
 import urllib.request
+
+from asgiref.sync import async_to_sync
 
 
 class Browser:
@@ -51,3 +54,12 @@ class Browser:
     def get(self, url):
         with self.opener.open(url, timeout=15) as response:
             return response.status, response.headers, response.read()
+
+
+def body(response) -> bytes:
+    """A streamed file's bytes (the view reads them off the chat's thread, so its content is asynchronous)."""
+
+    async def read():
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(read)() if response.is_async else b"".join(response.streaming_content)

@@ -10,6 +10,7 @@ from rooms.errors import Code
 from rooms.identity import GUEST_KEY, USERNAME_KEY, Actor
 from rooms.models import Attachment, Room
 from rooms.tests.support import images
+from rooms.tests.support.formclient import body
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_a_picture_is_served_inline_sandboxed_and_nosniff(general):
     assert (
         "sandbox" in response["Content-Security-Policy"] and "default-src 'none'" in response["Content-Security-Policy"]
     )
-    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert body(response).startswith(b"\x89PNG")
     thumb = Client().get(f"/media/a/{attachment.token}/thumb.webp")
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
 
@@ -228,3 +229,89 @@ def test_a_conversations_file_is_for_its_members_only_staff_included(general):
     staff = Client()
     staff.force_login(get_user_model().objects.create_superuser("mod", "mod@example.com", "pw-not-used"))
     assert staff.get(url).status_code == 404
+
+
+@pytest.fixture
+def sent_pdf(general):
+    """A sent PDF of 1000 bytes whose every byte says where it is, and its URL."""
+    content = images.PDF + bytes(index % 251 for index in range(len(images.PDF), 1000))
+    attachment = Attachment.objects.get(
+        pk=post_file(guest("ann"), "general", content, "r.pdf").json()["attachment"]["id"]
+    )
+    send(general, "ann", attachment.pk)
+    return content, f"/media/a/{attachment.token}/r.pdf"
+
+
+def test_a_whole_file_says_ranges_may_be_asked(sent_pdf):
+    content, url = sent_pdf
+    response = Client().get(url)
+    assert response.status_code == 200 and response["Accept-Ranges"] == "bytes"
+    assert response["Content-Length"] == "1000" and body(response) == content
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=500-", 500, 999),
+        ("bytes=-10", 990, 999),
+        ("bytes=990-5000", 990, 999),  # past the end: up to the end
+        ("bytes=-5000", 0, 999),  # a suffix longer than the file: all of it
+        ("BYTES = 7-7", 7, 7),
+    ],
+)
+def test_one_range_is_answered_206_with_those_bytes(sent_pdf, header, first, last):
+    content, url = sent_pdf
+    response = Client().get(url, headers={"Range": header})
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {first}-{last}/1000"
+    assert response["Content-Length"] == str(last - first + 1)
+    assert body(response) == content[first : last + 1]
+    assert response["X-Content-Type-Options"] == "nosniff" and response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0"])
+def test_a_range_past_the_end_is_416_with_the_size(sent_pdf, header):
+    _, url = sent_pdf
+    response = Client().get(url, headers={"Range": header})
+    assert response.status_code == 416 and response["Content-Range"] == "bytes */1000"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["bytes=0-1,5-6", "bytes=9-3", "bytes=abc", "items=0-5", "bytes=-", "bytes=" + "9" * 30 + "-"],
+    ids=["several", "backwards", "garbage", "other-unit", "empty", "huge-number"],
+)
+def test_several_or_malformed_ranges_get_the_whole_file(sent_pdf, header):
+    content, url = sent_pdf
+    response = Client().get(url, headers={"Range": header})
+    assert response.status_code == 200 and body(response) == content
+
+
+def test_if_range_with_another_validator_gets_the_whole_file(sent_pdf):
+    content, url = sent_pdf
+    etag = Client().get(url)["ETag"]
+    same = Client().get(url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert same.status_code == 206 and body(same) == content[:10]
+    other = Client().get(url, headers={"Range": "bytes=0-9", "If-Range": '"something-else"'})
+    assert other.status_code == 200 and body(other) == content
+
+
+def test_a_head_says_the_size_and_sends_no_bytes(sent_pdf):
+    _, url = sent_pdf
+    response = Client().head(url, headers={"Range": "bytes=10-19"})
+    assert response.status_code == 206 and response["Content-Length"] == "10"
+    assert response["Content-Range"] == "bytes 10-19/1000" and body(response) == b""
+
+
+def test_a_range_is_no_way_around_the_readers_check(general):
+    room = services.room_create_private(actor=Actor(guest_key="guest-ann"))
+    enter(room, "ann")
+    attachment = Attachment.objects.get(
+        pk=post_file(guest("ann"), room.name, images.PDF, "r.pdf").json()["attachment"]["id"]
+    )
+    send(room, "ann", attachment.pk)
+    url = f"/media/a/{attachment.token}/r.pdf"
+    assert guest("eve").get(url, headers={"Range": "bytes=0-3"}).status_code == 404
+    assert guest("eve").head(url).status_code == 404
+    assert guest("ann").get(url, headers={"Range": "bytes=0-3"}).status_code == 206

@@ -9,6 +9,7 @@ from rooms import previews, services
 from rooms.identity import Actor
 from rooms.models import LinkPreview, Room
 from rooms.tests.support import images
+from rooms.tests.support.formclient import body
 from rooms.tests.web.test_attachments import enter, guest
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_a_public_rooms_card_picture_is_served_as_webp_nosniff_and_sandboxed(gen
     _, url = carded(general)
     response = Client().get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/webp"
-    assert b"".join(response.streaming_content)[8:12] == b"WEBP"
+    assert body(response)[8:12] == b"WEBP"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
 

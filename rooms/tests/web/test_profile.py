@@ -142,7 +142,7 @@ def test_the_avatar_is_served_as_webp_that_never_runs_as_a_page(client, ann):
     assert (
         "sandbox" in response["Content-Security-Policy"] and "default-src 'none'" in response["Content-Security-Policy"]
     )
-    assert b"".join(response.streaming_content)[:4] == b"RIFF"
+    assert response.content[:4] == b"RIFF"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,10 @@
 // the message can still go without it.
 
 import { el } from "../dom.js";
+import { Code } from "../protocol.js";
+
+// A server process busy with other uploads (429 uploads_busy) is asked again after its Retry-After, this often at most.
+const BUSY_RETRIES = 5;
 
 export function sizeText(bytes) {
   if (bytes < 1000) return `${bytes} B`;
@@ -78,7 +82,8 @@ export class Uploads {
     item.xhr = xhr;
     const progress = item.row.querySelector("progress");
     const cancel = item.row.querySelector(".upload-cancel");
-    cancel.addEventListener("click", () => this.remove(item));
+    if (!item.cancelBound) cancel.addEventListener("click", () => this.remove(item));
+    item.cancelBound = true;
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
     });
@@ -97,6 +102,17 @@ export class Uploads {
         cancel.textContent = "Remove";
         this.changed();
         item.onDone?.();
+      } else if (xhr.status === 429 && body?.error?.code === Code.UPLOADS_BUSY && (item.busyTries ?? 0) < BUSY_RETRIES) {
+        // Not a refusal of this file: the same upload goes again, by itself, once the server has room.
+        item.busyTries = (item.busyTries ?? 0) + 1;
+        progress.value = 0;
+        item.row.querySelector(".upload-error").textContent = "The server is busy with other uploads; trying again in a moment…";
+        const seconds = Math.max(1, Number(xhr.getResponseHeader("Retry-After")) || body.error.retry_after || 5);
+        item.retry = setTimeout(() => {
+          item.retry = null;
+          item.row.querySelector(".upload-error").textContent = "";
+          this.upload(item);
+        }, seconds * 1000);
       } else if (xhr.status === 413 && !body) {
         this.fail(item, `Too large; files may be up to ${sizeText(this.maxBytes)}.`);
       } else {
@@ -136,6 +152,7 @@ export class Uploads {
   }
 
   remove(item) {
+    clearTimeout(item.retry);
     item.xhr?.abort();
     item.row.remove();
     this.items = this.items.filter((i) => i !== item);
@@ -158,7 +175,7 @@ export class Uploads {
   }
 
   get busy() {
-    return this.items.some((i) => i.xhr);
+    return this.items.some((i) => i.xhr || i.retry);
   }
 
   // What the next message carries: the finished uploads (the refused ones stay on screen until dismissed).
