@@ -43,6 +43,7 @@ class Code:
     UPLOADS_TOO_FAST = "uploads_too_fast"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"
     UNAVAILABLE = "unavailable"
+    BUSY = "busy"
     DIRECT_SELF = "direct_self"
     TOO_MANY_PEOPLE = "too_many_people"
     BLOCKED = "blocked"
@@ -93,6 +94,7 @@ DEFAULT_MESSAGES = {
     Code.UPLOADS_TOO_FAST: "You are uploading too fast.",
     Code.ATTACHMENT_NOT_FOUND: "That attachment is not yours to send here, or was already sent.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
+    Code.BUSY: "The chat is very busy right now; your message goes again in a moment.",
     Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
     Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",
     Code.BLOCKED: "This person does not accept your messages.",

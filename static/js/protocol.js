@@ -56,6 +56,7 @@ export const Code = Object.freeze({
   UPLOADS_TOO_FAST: "uploads_too_fast",
   ATTACHMENT_NOT_FOUND: "attachment_not_found",
   UNAVAILABLE: "unavailable",
+  BUSY: "busy",
   DIRECT_SELF: "direct_self",
   TOO_MANY_PEOPLE: "too_many_people",
   BLOCKED: "blocked",
