@@ -1,5 +1,7 @@
 """Bans, read: which bans are in force, and the one keeping someone out."""
 
+from typing import Any
+
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -12,12 +14,18 @@ def in_force() -> Q:
     return Q(until__isnull=True) | Q(until__gt=timezone.now())
 
 
-def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
-    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+def bans_keeping_out(*, actor: Actor, room: Any):
+    """The bans in force keeping this guest or user out of `room` (a Room, an OuterRef to one, or None: the site),
+    the one that lasts longest first."""
     who = Q(guest_key=actor.guest_key)
     if actor.user_id is not None:
         who |= Q(user_id=actor.user_id)
     where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
     # The ban that lasts longest (for ever first), so `until` tells the truth
     # when several apply; databases disagree on where NULL sorts, so say it.
-    return Ban.objects.filter(who, where, in_force()).order_by(F("until").desc(nulls_first=True)).first()
+    return Ban.objects.filter(who, where, in_force()).order_by(F("until").desc(nulls_first=True))
+
+
+def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
+    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+    return bans_keeping_out(actor=actor, room=room).first()
