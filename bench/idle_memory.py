@@ -137,7 +137,9 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--warm", type=int, default=50)
     parser.add_argument("--join", help="a room every socket joins (each under its own name)")
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds to let the server go quiet before a snapshot")
+    parser.add_argument(
+        "--settle", type=float, default=2.0, help="seconds to let the server go quiet before a snapshot"
+    )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--group", choices=("lineno", "filename"), default="lineno")
     args = parser.parse_args()
