@@ -28,6 +28,12 @@ from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
 
+
+def chat_stack(consumer):
+    """/ws/chat/'s checks around a consumer: the Origin, then the session and user (an outage refuses)."""
+    return SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(consumer)))
+
+
 application = ProtocolTypeRouter(
     {
         "http": URLRouter([path("socket.io/", polling_app), re_path(r"", django_asgi_app)]),
@@ -39,9 +45,12 @@ application = ProtocolTypeRouter(
                         DatabaseOutageGuard(AuthMiddlewareStack(websocket_app)), allowed=sio_origin_allowed
                     ),
                 ),
-                re_path(
-                    r"",
-                    SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+                # Each of rooms/ws/routing.py's routes under its own stack rather than one stack around a
+                # second router: a router copies the scope and stays on every socket's stack for as long as
+                # the socket is open (bench/idle_memory.py).
+                *(
+                    type(route)(route.pattern, chat_stack(route.callback), name=route.name)
+                    for route in websocket_urlpatterns
                 ),
             ]
         ),
