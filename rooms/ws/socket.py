@@ -53,8 +53,7 @@ class HubSocket(AsyncWebsocketConsumer):
         layer. These sockets have no channel (the hub delivers,
         NO_CHANNEL_LAYER): awaiting `receive()` in place handles the same
         events in the same order and spares each idle socket a task, its
-        coroutine and the waiter asyncio.wait leaves on it
-        (bench/idle_memory.py; docs/performance.md, "Memory per idle connection").
+        coroutine and the waiter asyncio.wait leaves on it (bench/idle_memory.py shows what an idle socket holds).
         """
         self.scope = scope
         self.channel_layer = None
