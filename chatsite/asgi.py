@@ -20,6 +20,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+from rooms.ws.auth import SocketAuth  # noqa: E402
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
 from rooms.ws.daphne import close_cleanly_on_protocol_errors  # noqa: E402
 from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
@@ -30,8 +31,11 @@ close_cleanly_on_protocol_errors()
 
 
 def chat_stack(consumer):
-    """/ws/chat/'s checks around a consumer: the Origin, then the session and user (an outage refuses)."""
-    return SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(consumer)))
+    """/ws/chat/'s checks around a consumer: the Origin, then the session and user (an outage refuses).
+
+    SocketAuth is Channels' AuthMiddlewareStack in one layer (rooms/ws/auth.py says why).
+    """
+    return SameOriginValidator(DatabaseOutageGuard(SocketAuth(consumer)))
 
 
 application = ProtocolTypeRouter(
