@@ -86,9 +86,12 @@ def join(room_name: str, person: str, process_id: str, tag: str) -> tuple[int, f
     actor = Actor(guest_key=person)
     with CaptureQueriesContext(connection) as joined:
         start = time.perf_counter()
-        room = services.room_for_join(room_name=room_name, create=False, actor=actor)
-        services.presence_enter(room=room, actor=actor, username=person, connection_id=tag, process_id=process_id)
-        selectors.join_snapshot(room=room)
+        # As the consumer does (rooms/ws/consumer.py): the name with the room, the positions from the lock.
+        room = services.room_for_join(room_name=room_name, create=False, actor=actor, username=person)
+        entered = services.presence_enter(
+            room=room, actor=actor, username=person, connection_id=tag, process_id=process_id
+        )
+        selectors.join_snapshot(room=room, positions=(entered.last_seq, entered.reactions_seq))
         took = time.perf_counter() - start
     services.presence_leave(connection_id=tag)
     return len(joined), took

@@ -70,11 +70,12 @@ def measure(room: Room, process_id: str, runs: int) -> dict:
         actor = Actor(guest_key=f"bench-joiner-{i}")
         with CaptureQueriesContext(connection) as joined:
             start = time.perf_counter()
-            found = services.room_for_join(room_name=room.name, create=False, actor=actor)
-            services.presence_enter(
+            # As the consumer does (rooms/ws/consumer.py): the name with the room, the positions from the lock.
+            found = services.room_for_join(room_name=room.name, create=False, actor=actor, username=f"joiner{i}")
+            entered = services.presence_enter(
                 room=found, actor=actor, username=f"joiner{i}", connection_id=f"bench-{i}", process_id=process_id
             )
-            snapshot = selectors.join_snapshot(room=found)
+            snapshot = selectors.join_snapshot(room=found, positions=(entered.last_seq, entered.reactions_seq))
             join_times.append(time.perf_counter() - start)
         join_queries.add(len(joined))
         services.presence_leave(connection_id=f"bench-{i}")

@@ -20,6 +20,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+from rooms.ws.auth import SocketAuth  # noqa: E402
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
 from rooms.ws.daphne import close_cleanly_on_protocol_errors, leave_request_bodies_to_django  # noqa: E402
 from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
@@ -28,6 +29,15 @@ from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
 leave_request_bodies_to_django()
+
+
+def chat_stack(consumer):
+    """/ws/chat/'s checks around a consumer: the Origin, then the session and user (an outage refuses).
+
+    SocketAuth is Channels' AuthMiddlewareStack in one layer (rooms/ws/auth.py says why).
+    """
+    return SameOriginValidator(DatabaseOutageGuard(SocketAuth(consumer)))
+
 
 application = ProtocolTypeRouter(
     {
@@ -40,9 +50,12 @@ application = ProtocolTypeRouter(
                         DatabaseOutageGuard(AuthMiddlewareStack(websocket_app)), allowed=sio_origin_allowed
                     ),
                 ),
-                re_path(
-                    r"",
-                    SameOriginValidator(DatabaseOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+                # Each of rooms/ws/routing.py's routes under its own stack rather than one stack around a
+                # second router: a router copies the scope and stays on every socket's stack for as long as
+                # the socket is open (bench/idle_memory.py).
+                *(
+                    type(route)(route.pattern, chat_stack(route.callback), name=route.name)
+                    for route in websocket_urlpatterns
                 ),
             ]
         ),

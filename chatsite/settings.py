@@ -544,6 +544,11 @@ TYPING_INTERVAL_SECONDS = 2.0
 # A socket whose client stopped reading is closed (4013, reconnect and resume) once this many
 # bytes wait for it in the server; it resumes from the database when it comes back.
 WS_SEND_BACKLOG_MAX_BYTES = env_int("WS_SEND_BACKLOG_MAX_BYTES", 512 * 1024, minimum=16 * 1024)
+# Admission control of posting (rooms/services/posting.py PostQueue): at most this many messages wait for
+# the next group commit in one process; past it send_message is answered `busy {retry_after}` (the client keeps
+# the message and sends it again after POST_BUSY_RETRY_SECONDS) instead of queueing without bound.
+POST_QUEUE_MAX = env_int("POST_QUEUE_MAX", 2000, minimum=1)
+POST_BUSY_RETRY_SECONDS = env_float("POST_BUSY_RETRY_SECONDS", 1.0, minimum=0.1)
 # Open sockets one person (a guest's session, or a logged-in user) may hold in one server process;
 # the next is accepted and closed with 4014 ("too many open tabs"). Per process: docs/security.md.
 WS_MAX_SOCKETS_PER_PERSON = env_int("WS_MAX_SOCKETS_PER_PERSON", 20, minimum=1)

@@ -44,6 +44,7 @@ class Code:
     UPLOADS_BUSY = "uploads_busy"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"
     UNAVAILABLE = "unavailable"
+    BUSY = "busy"
     DIRECT_SELF = "direct_self"
     TOO_MANY_PEOPLE = "too_many_people"
     BLOCKED = "blocked"
@@ -95,6 +96,7 @@ DEFAULT_MESSAGES = {
     Code.UPLOADS_BUSY: "The server is busy with other uploads; try this one again in a few seconds.",
     Code.ATTACHMENT_NOT_FOUND: "That attachment is not yours to send here, or was already sent.",
     Code.UNAVAILABLE: "The chat cannot reach its database right now; trying again in a moment.",
+    Code.BUSY: "The chat is very busy right now; your message goes again in a moment.",
     Code.DIRECT_SELF: "You cannot start a conversation with yourself.",
     Code.TOO_MANY_PEOPLE: "A conversation can have at most 8 people, you included.",
     Code.BLOCKED: "This person does not accept your messages.",

@@ -620,7 +620,7 @@ class ChatScreen(Screen):
     def refused(self, data: dict[str, Any]) -> None:
         self.error(data)
         client_id = data.get("client_id")
-        if data.get("event") == "send_message" and client_id and data.get("code") != "unavailable":
+        if data.get("event") == "send_message" and client_id and data.get("code") not in ("unavailable", "busy"):
             for pending in self.feed.query(f"#pending-{client_id}"):
                 pending.remove()
                 composer = self.query_one("#composer", Composer)

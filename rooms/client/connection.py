@@ -204,8 +204,9 @@ class Connection:
 
     async def _refused(self, data: dict[str, Any]) -> None:
         code, event = data.get("code"), data.get("event")
-        if code == Code.UNAVAILABLE:
-            # Not a refusal: hold everything, then send the outbox (or the join) again.
+        if code in (Code.UNAVAILABLE, Code.BUSY):
+            # Not a refusal (no database for now, or a server past its posting limit):
+            # hold everything, then send the outbox (or the join) again.
             wait = float(data.get("retry_after") or 2)
             self._held_until = asyncio.get_running_loop().time() + wait
             asyncio.get_running_loop().call_later(wait, lambda: asyncio.ensure_future(self._retry(event)))

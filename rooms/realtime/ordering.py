@@ -113,7 +113,22 @@ class SocketStream:
 
     `hold` when it starts joining, `start` once its join snapshot is sent,
     `stop` when it leaves. `offer` takes each room frame from the hub.
+    One per socket, idle ones included: slotted, like the socket's other small parts.
     """
+
+    __slots__ = (
+        "send_text",
+        "guest_key",
+        "label",
+        "room",
+        "entry",
+        "joining",
+        "pending",
+        "seen_seq",
+        "target_seq",
+        "versions",
+        "catch_up_task",
+    )
 
     def __init__(self, send_text: Callable[[str, bytes | None], Awaitable[None]], guest_key: str, label: str):
         self.send_text = send_text

@@ -5,7 +5,7 @@ module per concern, re-exported here: `selectors.lobby_rooms()`.
 """
 
 from rooms.selectors.attachments import attachment_for_reader, preview_for_reader, room_readable
-from rooms.selectors.bans import active_ban, in_force
+from rooms.selectors.bans import active_ban, bans_keeping_out, in_force
 from rooms.selectors.direct import (
     absent_unread,
     conversation_data,
@@ -29,14 +29,17 @@ from rooms.selectors.messages import (
 )
 from rooms.selectors.people import person_data, profile_card
 from rooms.selectors.rooms import (
+    JoinFacts,
     lobby_rooms,
     presence_state,
     readable_rooms,
     room_by_name,
+    room_for_joining,
     room_members,
     room_roster,
     room_tails,
     rooms_find,
+    roster_of,
 )
 from rooms.selectors.search import message_search
 
@@ -45,7 +48,9 @@ __all__ = [
     "preview_for_reader",
     "room_readable",
     "JoinSnapshot",
+    "JoinFacts",
     "active_ban",
+    "bans_keeping_out",
     "conversation_data",
     "in_force",
     "join_snapshot",
@@ -66,11 +71,13 @@ __all__ = [
     "profile_card",
     "readable_rooms",
     "room_by_name",
+    "room_for_joining",
     "room_history",
     "room_history_after",
     "room_history_around",
     "room_members",
     "room_roster",
+    "roster_of",
     "room_tails",
     "rooms_find",
     "unread_counts",

@@ -1,5 +1,7 @@
 """Bans, read: which bans are in force, and the one keeping someone out."""
 
+from typing import Any
+
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -20,9 +22,15 @@ def bans_against(*, actor: Actor):
     return Ban.objects.filter(who, in_force())
 
 
-def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
-    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+def bans_keeping_out(*, actor: Actor, room: Any):
+    """The bans in force keeping this guest or user out of `room` (a Room, an OuterRef to one, or None: the site),
+    the one that lasts longest first."""
     where = Q(room__isnull=True) | Q(room=room) if room is not None else Q(room__isnull=True)
     # The ban that lasts longest (for ever first), so `until` tells the truth
     # when several apply; databases disagree on where NULL sorts, so say it.
-    return bans_against(actor=actor).filter(where).order_by(F("until").desc(nulls_first=True)).first()
+    return bans_against(actor=actor).filter(where).order_by(F("until").desc(nulls_first=True))
+
+
+def active_ban(*, actor: Actor, room: Room | None) -> Ban | None:
+    """The ban, if any, keeping this guest or user out of `room` (or out of the site)."""
+    return bans_keeping_out(actor=actor, room=room).first()

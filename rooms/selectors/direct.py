@@ -68,18 +68,21 @@ def absent_unread(*, room_ids: list[int]) -> list[tuple[str, int, str, int]]:
     return list(rows.values_list("person_key", "room_id", "room__name", "unread"))
 
 
-def conversation_partners(*, person: str) -> list[str]:
-    """The person keys of everyone who shares a direct conversation with `person` and is online now; one query."""
+def conversation_partners(*, person: str, unless_present_outside: int | None = None) -> list[str]:
+    """The person keys of everyone who shares a direct conversation with `person` and is online now; one query.
+
+    With `unless_present_outside` (a room id): nobody, if `person` is present in any other room (in the same query).
+    """
     theirs = Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
     rows = (
         Membership.objects.filter(room_id__in=theirs.values("room_id"))
         .exclude(person_key=person)
         .filter(Exists(Presence.objects.filter(guest_key=OuterRef("person_key"))))
-        .order_by("person_key")
-        .values_list("person_key", flat=True)
-        .distinct()
     )
-    return list(rows)
+    if unless_present_outside is not None:
+        elsewhere = Presence.objects.filter(guest_key=person).exclude(room_id=unless_present_outside)
+        rows = rows.filter(~Exists(elsewhere))
+    return list(rows.order_by("person_key").values_list("person_key", flat=True).distinct())
 
 
 def _people(room_ids: list[int]) -> dict[int, list[tuple[str, str]]]:

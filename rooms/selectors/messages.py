@@ -174,7 +174,14 @@ class JoinSnapshot:
     changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # resuming: what changed meanwhile
 
 
-def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: int | None = None) -> JoinSnapshot:
+def join_snapshot(
+    *,
+    room: Room,
+    since_id: int | None = None,
+    reactions_since: int | None = None,
+    positions: tuple[int, int] | None = None,
+    since_seq: int | None = None,
+) -> JoinSnapshot:
     """History for a joining socket: the recent page, or everything after since_id.
 
     Reads the room's last_seq first, so every message up to it is committed
@@ -182,16 +189,22 @@ def join_snapshot(*, room: Room, since_id: int | None = None, reactions_since: i
     with `reactions_since` (the `reactions_seq` of the page's last join) also
     reads what changed after it in the messages it has (id <= since_id):
     reactions, edits, removals; more than RESUME_MAX of those is a resync, like missed messages.
+    `positions`: (last_seq, last_reaction_seq) when the join read them already,
+    under the room's lock after the socket subscribed (services.presence_enter);
+    `since_seq`: the seq since_id stands for, when the join read it with the room.
     """
-    last_seq, reactions_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", "last_reaction_seq").get()
+    if positions is None:
+        positions = Room.objects.filter(pk=room.pk).values_list("last_seq", "last_reaction_seq").get()
+    last_seq, reactions_seq = positions
     resync = False
     if since_id is not None:
-        since_seq = (
-            Message.objects.filter(room_id=room.pk, id__lte=since_id)
-            .order_by("-id")
-            .values_list("seq", flat=True)
-            .first()
-        ) or 0
+        if since_seq is None:
+            since_seq = (
+                Message.objects.filter(room_id=room.pk, id__lte=since_id)
+                .order_by("-id")
+                .values_list("seq", flat=True)
+                .first()
+            ) or 0
         changed = []
         if reactions_since is not None and reactions_since < reactions_seq:
             changed = messages_changed(

@@ -1,15 +1,17 @@
 """Rooms, read: finding one by name, the lobby's bounded list and search, members, the hub's checks."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
 from rooms.models import Membership, Message, Presence, Room
 from rooms.payloads import room_data
-from rooms.selectors.bans import bans_against
+from rooms.selectors.bans import bans_against, bans_keeping_out
 
 
 def room_by_name(*, name: str) -> Room | None:
@@ -17,6 +19,65 @@ def room_by_name(*, name: str) -> Room | None:
     if "\x00" in name:
         return None  # no room has one, and PostgreSQL refuses NUL even in a query (/r/a%00b/)
     return Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).first()
+
+
+@dataclass
+class JoinFacts:
+    """What a join needs to know besides the room, read with it in one query (room_for_joining).
+
+    For `guest_key` only; services.presence_enter uses them instead of asking again.
+    """
+
+    guest_key: str
+    ban_id: int | None  # the ban in force keeping them out, if any (the longest)
+    membership: tuple[int, int, str] | None  # (pk, last_read_id, username) of their membership, if any
+    username_key: str | None = None  # the name the reserved check below is for
+    name_reserved: bool = False  # that name (or a look-alike) is another account's
+    since_seq: int | None = None  # resuming: the seq of the newest message with an id up to since_id (0: none)
+
+
+def room_for_joining(
+    *, name: str, actor: Actor, username_key: str | None = None, since_id: int | None = None
+) -> Room | None:
+    """room_by_name, with the actor's ban, membership, (for `username_key`) whether the name is another
+    account's and (for `since_id`) where a resume starts, in the same statement: `room.joining` holds them
+    (JoinFacts).
+
+    One query where a join used to spend four (docs/performance.md): the subqueries
+    run on the indexes of bans (guest, user), memberships (room, person) and users (name_key).
+    """
+    if "\x00" in name:
+        return None
+    member = Membership.objects.filter(room=OuterRef("pk"), person_key=actor.guest_key)
+    query = Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).annotate(
+        join_ban=Subquery(bans_keeping_out(actor=actor, room=OuterRef("pk")).values("pk")[:1]),
+        join_member=Subquery(member.values("pk")[:1]),
+        join_read=Subquery(member.values("last_read_id")[:1]),
+        join_member_name=Subquery(member.values("username")[:1]),
+    )
+    if username_key is not None:
+        accounts = get_user_model().objects.filter(name_key=username_key)
+        if actor.user_id is not None:
+            accounts = accounts.exclude(pk=actor.user_id)
+        query = query.annotate(join_reserved=Exists(accounts))
+    if since_id is not None:
+        # Within a room id order is seq order, and the messages up to since_id were committed
+        # before the client saw since_id: reading this before the room's lock misses none.
+        seen = Message.objects.filter(room=OuterRef("pk"), id__lte=since_id).order_by("-id")
+        query = query.annotate(join_since_seq=Subquery(seen.values("seq")[:1]))
+    room = query.first()
+    if room is None:
+        return None
+    membership = None if room.join_member is None else (room.join_member, room.join_read, room.join_member_name)
+    room.joining = JoinFacts(
+        guest_key=actor.guest_key,
+        ban_id=room.join_ban,
+        membership=membership,
+        username_key=username_key,
+        name_reserved=bool(getattr(room, "join_reserved", False)),
+        since_seq=(room.join_since_seq or 0) if since_id is not None else None,
+    )
+    return room
 
 
 PUBLIC_KINDS = (Room.Kind.TOPIC, Room.Kind.NAMED)
@@ -131,6 +192,11 @@ def room_members(*, room_id: int) -> list[str]:
 def room_roster(*, room_id: int) -> tuple[list[str], dict[str, str]]:
     """Display names of everyone present, in the order they arrived, and {name: avatar stem} of the accounts among them."""
     rows = Presence.objects.filter(room_id=room_id).order_by("joined_at", "id").values_list("username", "guest_key")
+    return roster_of(rows)
+
+
+def roster_of(rows: Iterable[tuple[str, str]]) -> tuple[list[str], dict[str, str]]:
+    """room_roster from (username, guest_key) pairs already read, in the order they arrived."""
     names, account_names = [], {}
     for name, key in rows:
         names.append(name)

@@ -110,25 +110,33 @@ def is_member(*, room: Room, person: str) -> bool:
     return Membership.objects.filter(room_id=room.pk, person_key=person).exists()
 
 
-def membership_enter(*, room: Room, actor: Actor, username: str) -> int:
+_UNREAD = object()
+
+
+def membership_enter(*, room: Room, actor: Actor, username: str, found: Any = _UNREAD) -> int:
     """The person joins a room: their membership (a new one for a public or private room); returns last_read_id.
 
     A direct conversation's memberships exist from its opening (nothing read
     yet: 0); only members reach this (services.room_for_join refuses everyone
     else). A new membership of a public or private room starts read up to its
     newest message: what was said before one came is history, not unread.
+    The join path passes the membership it read with the room already
+    (services.presence_enter): `found`, as (pk, last_read_id, username) or None.
     """
-    row = Membership.objects.filter(room_id=room.pk, person_key=actor.guest_key).values_list("pk", "last_read_id")
-    found = row.first()
+    if found is _UNREAD:
+        row = Membership.objects.filter(room_id=room.pk, person_key=actor.guest_key)
+        found = row.values_list("pk", "last_read_id", "username").first()
     if found is None:
         if room.is_direct:
             raise ChatError(Code.ROOM_NOT_FOUND)
         newest = Message.objects.filter(room_id=room.pk).aggregate(newest=Max("id"))["newest"] or 0
-        membership, _ = Membership.objects.get_or_create(
-            room_id=room.pk, person_key=actor.guest_key, defaults={"username": username, "last_read_id": newest}
-        )
-        return membership.last_read_id
-    Membership.objects.filter(pk=found[0]).exclude(username=username).update(username=username)
+        # Under the room's lock (presence_enter), so two joins of one person do not race; a membership
+        # made meanwhile by anything else is kept as it is (no savepoint, no error).
+        membership = Membership(room_id=room.pk, person_key=actor.guest_key, username=username, last_read_id=newest)
+        Membership.objects.bulk_create([membership], ignore_conflicts=True)
+        return newest
+    if found[2] != username:
+        Membership.objects.filter(pk=found[0]).update(username=username)
     return found[1]
 
 
@@ -168,14 +176,16 @@ def rooms_unread_announce(*, room_ids: list[int]) -> int:
     return len(rows)
 
 
-def person_online_announce(*, person: str, online: bool) -> None:
+def person_online_announce(*, person: str, online: bool, unless_present_outside: int | None = None) -> None:
     """`person` came online (their first room) or went offline (their last): the people they share a
     conversation with, and who are online, hear `online {author, online}`; their sidebar dots follow.
 
-    Called by the presence services on those transitions only (rooms/services/presence.py).
+    Called by the presence services on those transitions (rooms/services/presence.py), which pass the
+    room entered or left as `unless_present_outside`: present in another room, the person was (or stays)
+    online, and nobody hears anything. One query either way.
     """
     data = {"author": author_token(person), "online": online}
-    for partner in conversation_partners(person=person):
+    for partner in conversation_partners(person=person, unless_present_outside=unless_present_outside):
         events.to_person(partner, "online", data)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -273,15 +274,27 @@ class PostQueue:
     `unavailable`; nothing of it was announced, and the client sends each
     again with its client_id, which stores it once even if the failed commit
     did go through (the hub's housekeeping then refills the room).
+
+    Admission control: at most POST_QUEUE_MAX posts wait for the next batch.
+    Past saturation a queue without a bound only grows (every message waits
+    longer than the last, and the process's memory with it), so a post
+    beyond it is refused at once with `busy {retry_after}`: nothing was
+    stored or announced, and the client sends the same again (same
+    client_id) after retry_after. What is admitted keeps being written at
+    the rate the database takes, so throughput levels off instead of falling.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.posts: list[tuple[Post, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
+        self.refused = 0  # posts answered `busy` since the process started (for bench/ and the logs)
 
     async def post(self, **post: Any) -> tuple[Message, bool]:
-        """message_post(**post), in the next batch."""
+        """message_post(**post), in the next batch; `busy` when POST_QUEUE_MAX posts already wait."""
+        if len(self.posts) >= settings.POST_QUEUE_MAX:
+            self.refused += 1
+            raise ChatError(Code.BUSY, retry_after=settings.POST_BUSY_RETRY_SECONDS)
         future = self.loop.create_future()
         self.posts.append((Post(**post), future))
         if self.task is None:

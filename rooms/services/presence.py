@@ -31,7 +31,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
 from rooms.payloads import member_list_data, room_data, timestamp
-from rooms.selectors import room_roster
+from rooms.selectors import room_roster, roster_of
 from rooms.services.direct import membership_enter, person_online_announce
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class Entered:
     users: int
     accounts: dict[str, str]  # the members who are accounts: {name: avatar stem}
     last_read: int = 0  # the newest message id this person had read here before joining (0: none)
+    last_seq: int | None = None  # the room's newest message seq and reaction seq, read under its lock
+    reactions_seq: int | None = None
 
 
 def process_register() -> str:
@@ -126,8 +128,23 @@ def _belongs_to_another_account(username_key: str, actor: Actor) -> bool:
     return accounts.exists()
 
 
-def _online_elsewhere(guest_key: str, room_id: int) -> bool:
-    return Presence.objects.filter(guest_key=guest_key).exclude(room_id=room_id).exists()
+def _lock_for_join(room_id: int) -> tuple[int, int, int] | None:
+    """lock_room for a join: also the room's last_seq and last_reaction_seq, in the same statement.
+
+    None when the room is gone or closed. Read from the locked row, which
+    every post updates too, so every message up to that last_seq is committed
+    (selectors.join_snapshot reads its page up to it). Nothing else is read in
+    this statement: on PostgreSQL a subquery here would see the snapshot taken
+    before the statement waited for the lock, not the row's newest state.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET presence_version = presence_version + 1 "
+            "WHERE id = %s AND closed_at IS NULL RETURNING presence_version, last_seq, last_reaction_seq",
+            [room_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def presence_enter(
@@ -147,35 +164,59 @@ def presence_enter(
     no socket keeps a name its person gave up. A person in no other room comes
     online: the people they share a conversation with hear `online` (not when
     `moving`: a socket that just left another room, and so never went offline).
+
+    What services.room_for_join read with the room (`room.joining`) is not read
+    again. Under the room's lock: one statement locks it and reads its
+    positions, one reads who is present (the member list is worked out from
+    it), then only the writes (docs/performance.md, "Joins").
     """
+    facts, room.joining = getattr(room, "joining", None), None  # true as the room was read: used once
+    if facts is not None and facts.guest_key != actor.guest_key:
+        facts = None
     username_key = names.name_key(username)
-    if _belongs_to_another_account(username_key, actor):
+    if facts is not None and facts.username_key == username_key:
+        reserved = facts.name_reserved
+    else:
+        reserved = _belongs_to_another_account(username_key, actor)
+    if reserved:
         raise ChatError(
             Code.USERNAME_RESERVED, f"{username} is the name of an account. Log in as {username}, or pick another name."
         )
+    taken = ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.")
     with transaction.atomic():
-        version = lock_room(room.pk)
-        if version is None:
+        locked = _lock_for_join(room.pk)
+        if locked is None:
             raise ChatError(Code.ROOM_NOT_FOUND)
-        presence = Presence.objects.filter(room_id=room.pk, guest_key=actor.guest_key).first()
-        announce = None
-        try:
-            with transaction.atomic():
-                if presence is None:
-                    presence = Presence.objects.create(
-                        room_id=room.pk, guest_key=actor.guest_key, username=username, username_key=username_key
-                    )
-                    announce = "join"
-                elif presence.username != username:
-                    before = presence.username
-                    presence.username, presence.username_key = username, username_key
-                    presence.save(update_fields=["username", "username_key"])
+        version, last_seq, reactions_seq = locked
+        present = list(
+            Presence.objects.filter(room_id=room.pk)
+            .order_by("joined_at", "id")
+            .values_list("pk", "guest_key", "username", "username_key")
+        )
+        mine = next((row for row in present if row[1] == actor.guest_key), None)
+        if any(row[3] == username_key and row[1] != actor.guest_key for row in present):
+            raise taken  # every presence change of the room takes its lock: this is exact
+        announce, before = None, ""
+        try:  # no savepoint: a refusal here undoes the whole join anyway
+            if mine is None:
+                presence_id = Presence.objects.create(
+                    room_id=room.pk, guest_key=actor.guest_key, username=username, username_key=username_key
+                ).pk
+                present.append((presence_id, actor.guest_key, username, username_key))
+                announce = "join"
+            else:
+                presence_id, before = mine[0], mine[2]
+                if before != username:
+                    Presence.objects.filter(pk=presence_id).update(username=username, username_key=username_key)
+                    present = [(p, k, username if k == actor.guest_key else n, u) for p, k, n, u in present]
                     announce = "rename"
         except IntegrityError:
-            raise ChatError(Code.USERNAME_TAKEN, f"Someone in this room is already called {username}.") from None
-        Connection.objects.create(id=connection_id, presence=presence, process_id=process_id)
-        last_read = membership_enter(room=room, actor=actor, username=username)
-        members, accounts = room_roster(room_id=room.pk)
+            raise taken from None  # the unique name in the room, should anything change presence without its lock
+        Connection.objects.create(id=connection_id, presence_id=presence_id, process_id=process_id)
+        # A conversation's membership is read again under the lock: whoever left it meanwhile is out.
+        known = {"found": facts.membership} if facts is not None and not room.is_direct else {}
+        last_read = membership_enter(room=room, actor=actor, username=username, **known)
+        members, accounts = roster_of((name, key) for _, key, name, _ in present)
         if announce == "rename":
             renamed = {"room": room.name, "username": username}
             events.rename(room.pk, actor.guest_key, username, "renamed", renamed, source=connection_id)
@@ -190,9 +231,17 @@ def presence_enter(
                 guest_key=actor.guest_key,
                 text=f"{before} is now {username}" if announce == "rename" else "",
             )
-        if announce == "join" and not moving and not _online_elsewhere(actor.guest_key, room.pk):
-            person_online_announce(person=actor.guest_key, online=True)
-    return Entered(members=members, version=version, users=len(members), accounts=accounts, last_read=last_read)
+        if announce == "join" and not moving:
+            person_online_announce(person=actor.guest_key, online=True, unless_present_outside=room.pk)
+    return Entered(
+        members=members,
+        version=version,
+        users=len(members),
+        accounts=accounts,
+        last_read=last_read,
+        last_seq=last_seq,
+        reactions_seq=reactions_seq,
+    )
 
 
 def presence_leave(*, connection_id: str, staying: bool = False) -> bool:
@@ -226,8 +275,8 @@ def presence_leave(*, connection_id: str, staying: bool = False) -> bool:
                 username=presence.username,
                 guest_key=presence.guest_key,
             )
-        if not staying and not _online_elsewhere(presence.guest_key, presence.room_id):
-            person_online_announce(person=presence.guest_key, online=False)
+        if not staying:
+            person_online_announce(person=presence.guest_key, online=False, unless_present_outside=presence.room_id)
     return True
 
 
@@ -254,8 +303,7 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
                 guest_key=guest_key,
                 text=text.format(username=presence.username),
             )
-        if not _online_elsewhere(guest_key, room.pk):
-            person_online_announce(person=guest_key, online=False)
+        person_online_announce(person=guest_key, online=False, unless_present_outside=room.pk)
     return presence.username
 
 

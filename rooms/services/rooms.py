@@ -7,16 +7,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chatsite import names
 from rooms import events, policy, rules, throttle
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
-from rooms.models import Attachment, LinkPreview, Message, Presence, Reaction, Room
+from rooms.models import Attachment, Ban, LinkPreview, Message, Presence, Reaction, Room
 from rooms.payloads import room_data
-from rooms.selectors import active_ban, room_by_name
+from rooms.selectors import active_ban, room_by_name, room_for_joining
 from rooms.services.attachments import attachments_remove
 from rooms.services.bans import banned_error
 from rooms.services.changes import next_change_seq
-from rooms.services.direct import is_member
 from rooms.services.moderation import audit
 from rooms.services.presence import lock_room
 from rooms.services.previews import previews_remove
@@ -90,7 +90,9 @@ def _creation_counted(actor: Actor) -> None:
         throttle.room_created(guest_key=actor.guest_key, ip=actor.ip)
 
 
-def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
+def room_for_join(
+    *, room_name: str, create: bool, actor: Actor, username: str | None = None, since_id: int | None = None
+) -> Room:
     """The room a join asks for: by name or code, or a new named room if `create`.
 
     Unknown names count as guesses at private codes: past JOIN_MISS_LIMIT a
@@ -100,9 +102,14 @@ def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
     guess. A banned actor gets `banned`. A direct conversation is found only
     by its members; for anyone else it is a room that does not exist, refused
     and counted exactly as one.
+
+    The room comes with what presence_enter needs to know of the actor there
+    (`room.joining`, selectors.JoinFacts: ban, membership, and whether
+    `username` is another account's, and where a resume after `since_id` starts), all read in one statement.
     """
-    room = room_by_name(name=room_name)
-    if room is not None and room.is_direct and not is_member(room=room, person=actor.guest_key):
+    username_key = names.name_key(username) if username else None
+    room = room_for_joining(name=room_name, actor=actor, username_key=username_key, since_id=since_id)
+    if room is not None and room.is_direct and room.joining.membership is None:
         room = None  # a conversation is only its members': to anyone else it does not exist
     if room is None or not room.is_public:
         throttle.guess_check(guest_key=actor.guest_key, ip=actor.ip)
@@ -112,7 +119,11 @@ def room_for_join(*, room_name: str, create: bool, actor: Actor) -> Room:
     if room is None:
         throttle.guess_missed(guest_key=actor.guest_key, ip=actor.ip)
         raise ChatError(Code.ROOM_NOT_FOUND, "No room by that name or code.")
-    ban = active_ban(actor=actor, room=room)
+    facts = getattr(room, "joining", None)
+    if facts is None:  # just created: nothing was read with it
+        ban = active_ban(actor=actor, room=room)
+    else:
+        ban = Ban.objects.filter(pk=facts.ban_id).first() if facts.ban_id is not None else None
     if ban is not None:
         raise banned_error(ban)
     return room

@@ -1,7 +1,8 @@
 """ASGI middleware: a database outage during a WebSocket handshake refuses it, without a traceback.
 
-Channels' AuthMiddleware reads the session and the user from the database
-before any consumer code runs. While the database is away that read raises,
+The session middleware (Channels' AuthMiddleware; rooms/ws/auth.py on
+/ws/chat/) reads the session and the user from the database before any
+consumer code runs. While the database is away that read raises,
 and daphne would log "Exception inside application" with a traceback for
 every page trying to reconnect. Here the handshake is refused instead, as
 "try again later", and the outage is logged once (rooms/availability.py); the

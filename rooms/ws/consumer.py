@@ -120,19 +120,18 @@ class ChatConsumer(HubSocket):
     async def on_join_room(self, data):
         """join_room: enter a room by name or code (creating a named one if asked)."""
         username = await self._take_username(data.get("username"))
+        since_id = data.get("since_id")
         room = await db(services.room_for_join)(
-            room_name=data["room_name"], create=data.get("create", False), actor=self.actor
+            room_name=data["room_name"],
+            create=data.get("create", False),
+            actor=self.actor,
+            username=username,
+            since_id=since_id,
         )
         moving = self.room is not None
         if moving:
             await self._leave(staying=True)
-        await self._enter(
-            room,
-            username,
-            since_id=data.get("since_id"),
-            reactions_since=data.get("reactions_since"),
-            moving=moving,
-        )
+        await self._enter(room, username, since_id=since_id, reactions_since=data.get("reactions_since"), moving=moving)
 
     async def on_leave_room(self, data):
         """leave_room: back to the lobby, socket still open."""
@@ -345,6 +344,7 @@ class ChatConsumer(HubSocket):
     ) -> None:
         # Subscribe first and hold live frames, so nothing slips between the
         # snapshot below and the first live frame.
+        facts = getattr(room, "joining", None)  # what room_for_join read with the room (presence_enter uses it up)
         self.room = room
         self.stream.hold(room)
         local = await self.hub.enter_room(self, room.pk)
@@ -358,7 +358,13 @@ class ChatConsumer(HubSocket):
                 process_id=self.hub.process_id,
                 moving=moving,
             )
-            snapshot = await db(selectors.join_snapshot)(room=room, since_id=since_id, reactions_since=reactions_since)
+            snapshot = await db(selectors.join_snapshot)(
+                room=room,
+                since_id=since_id,
+                reactions_since=reactions_since,
+                positions=(entered.last_seq, entered.reactions_seq),
+                since_seq=facts.since_seq if facts is not None else None,
+            )
         except BaseException:
             self.room = None
             self.stream.stop()

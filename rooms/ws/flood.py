@@ -43,6 +43,8 @@ class TokenBucket:
 class FloodGuard:
     """One socket's meters: frames (loose) and messages (send, edit)."""
 
+    __slots__ = ("frames", "messages", "strikes", "last_refusal", "closed")
+
     def __init__(self) -> None:
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.messages = TokenBucket(settings.RATE_LIMIT_BURST, settings.RATE_LIMIT_PER_SECOND)

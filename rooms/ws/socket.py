@@ -13,6 +13,7 @@ from typing import Any
 
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -42,6 +43,26 @@ class HubSocket(AsyncWebsocketConsumer):
     session_key: str | None = None  # the Django session it was opened with, if any
     counted_as: str | None = None  # the person this socket counts for in the hub's cap
     follows: str | None = None  # the person group it hears through the hub (its person's own stream)
+
+    async def __call__(self, scope, receive, send):
+        """The ASGI application of one socket: each event from daphne, handled in turn, until StopConsumer.
+
+        Channels' AsyncConsumer.__call__ does the same through
+        await_many_dispatch, which runs every `receive()` as a task of its own
+        and waits on it with asyncio.wait, so that it can also read a channel
+        layer. These sockets have no channel (the hub delivers,
+        NO_CHANNEL_LAYER): awaiting `receive()` in place handles the same
+        events in the same order and spares each idle socket a task, its
+        coroutine and the waiter asyncio.wait leaves on it (bench/idle_memory.py shows what an idle socket holds).
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         """Called with each ASGI event: run its handler.

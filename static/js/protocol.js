@@ -57,6 +57,7 @@ export const Code = Object.freeze({
   UPLOADS_BUSY: "uploads_busy",
   ATTACHMENT_NOT_FOUND: "attachment_not_found",
   UNAVAILABLE: "unavailable",
+  BUSY: "busy",
   DIRECT_SELF: "direct_self",
   TOO_MANY_PEOPLE: "too_many_people",
   BLOCKED: "blocked",

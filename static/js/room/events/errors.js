@@ -21,11 +21,14 @@ function joinRefused(chat, error) {
   }
 }
 
-// Not a refusal: the server could not reach its database. Nothing happened;
-// the same goes again after retry_after (a message stays "sending…").
+// Not a refusal: the server could not reach its database, or is past what it
+// admits (`busy`). Nothing happened; the same goes again after retry_after (a
+// message stays "sending…"). A busy server's tabs spread their resends over up
+// to half as long again, so they do not all come back in the same instant.
 function unavailable(chat, error) {
   const { session, sender, composer } = chat;
-  const seconds = error.retry_after ?? 2;
+  const jitter = error.code === Code.BUSY ? 1 + Math.random() / 2 : 1;
+  const seconds = (error.retry_after ?? 2) * jitter;
   if (error.client_id) {
     sender.pause(seconds);
     return;
@@ -59,7 +62,7 @@ export function bindErrors(chat) {
       members.enableKick();
       messages.enableDelete();
     }
-    if (error.code === Code.UNAVAILABLE) {
+    if (error.code === Code.UNAVAILABLE || error.code === Code.BUSY) {
       unavailable(chat, error);
       return;
     }
