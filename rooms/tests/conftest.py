@@ -1,4 +1,5 @@
-"""Fixtures for browser tests: one real daphne server and one headless Chromium per session."""
+"""Fixtures for browser tests: one real daphne server and one headless Chromium per session; and the link
+preview tests' own web site on loopback."""
 
 import os
 import shutil
@@ -121,3 +122,17 @@ def moderator(open_page, chat_server):
     page = open_page("/")
     admin_login(page, name, password)
     return page
+
+
+@pytest.fixture
+def preview_site(settings):
+    """Link previews on, for the tests' own site on 127.0.0.1 only (support/linksite.py); every fetch done after."""
+    from rooms.services.previews import fetcher
+    from rooms.tests.support.linksite import link_site
+
+    settings.LINK_PREVIEWS = True
+    settings.LINK_PREVIEW_ALLOWED_HOSTS = ["127.0.0.1"]
+    fetcher.forget()
+    with link_site() as site:
+        yield site
+        fetcher.drain()

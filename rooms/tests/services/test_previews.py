@@ -14,7 +14,6 @@ from rooms.models import LinkPreview, Room
 from rooms.realtime import bus
 from rooms.selectors import room_history
 from rooms.services.previews import fetcher
-from rooms.tests.support.linksite import link_site
 
 # The fetch runs on other threads, which see only what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,13 +22,8 @@ ANN, BOB = Actor(guest_key="guest-ann"), Actor(guest_key="guest-bob")
 
 
 @pytest.fixture
-def site(settings):
-    settings.LINK_PREVIEWS = True
-    settings.LINK_PREVIEW_ALLOWED_HOSTS = ["127.0.0.1"]
-    fetcher.forget()
-    with link_site() as site:
-        yield site
-        fetcher.drain()
+def site(preview_site):
+    return preview_site
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ it, only the author may take it away (`preview_remove`), and the room hears it g
 import pytest
 
 from rooms.errors import Code
-from rooms.services.previews import fetcher
 from rooms.tests.support.client import NOISE
-from rooms.tests.support.linksite import link_site
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,13 +12,8 @@ SKIP = (*NOISE, "ack", "typing", "receive_message")
 
 
 @pytest.fixture
-def site(settings):
-    settings.LINK_PREVIEWS = True
-    settings.LINK_PREVIEW_ALLOWED_HOSTS = ["127.0.0.1"]
-    fetcher.forget()
-    with link_site() as site:
-        yield site
-        fetcher.drain()
+def site(preview_site):
+    return preview_site
 
 
 async def test_the_card_reaches_the_room_after_the_message_and_only_its_author_removes_it(site, joined, connect):
