@@ -63,6 +63,7 @@ export function bindDirect(chat) {
   // Our own open_direct: go there, without a reload.
   socket.on("direct_opened", ({ room }) => {
     chat.profiles.close();
+    chat.newDirect.opened();
     if (room !== session.joined) join(chat, room);
   });
 
