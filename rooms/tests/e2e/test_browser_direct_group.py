@@ -133,13 +133,22 @@ def test_ann_starts_a_group_with_bob_and_carol_dan_sees_nothing_and_the_same_peo
 
 def test_the_dialog_allows_seven_others_refuses_an_unknown_name_in_words_and_gives_focus_back(open_page, chat_server):
     room = fresh_room_name("crowd")
-    others = [f"p{n}x" for n in range(8)]
+    others, blocked = [f"p{n}x" for n in range(8)], "q9x"
     ann = open_page("/")
     create_room(ann, "ann", room)
-    with crowd(chat_server.ws_url, [(room, name) for name in others]):
-        for name in others:
+    with crowd(chat_server.ws_url, [(room, name) for name in [*others, blocked]]):
+        for name in [*others, blocked]:
             expect(ann.locator("#member-list")).to_contain_text(name)
+        # ann blocks q9x from the card: the dialog does not offer them.
+        ann.locator("#member-list").get_by_role("button", name=blocked, exact=True).click()
+        ann.get_by_role("dialog", name=blocked).get_by_role("button", name="Block").click()
+        expect(ann.get_by_role("dialog", name=blocked)).to_be_hidden()
+        ann.locator("#member-list").get_by_role("button", name=blocked, exact=True).click()  # the block took
+        expect(ann.get_by_role("dialog", name=blocked).get_by_role("button", name=f"Unblock {blocked}")).to_be_visible()
+        ann.keyboard.press("Escape")
         dialog = open_dialog(ann)
+        expect(dialog.get_by_role("checkbox")).to_have_count(8)
+        expect(dialog.get_by_role("checkbox", name=blocked, exact=True)).to_have_count(0)
         for name in others[:6]:
             dialog.get_by_role("checkbox", name=name, exact=True).check()
         limit = dialog.locator("#new-direct-limit")
@@ -183,6 +192,13 @@ def test_on_a_phone_the_dialog_is_reached_from_the_rooms_drawer_and_fits(open_pa
     bob = open_page("/")
     enter_room(bob, "bob", room)
     expect(ann.locator("#member-count")).to_have_text("2")
+
+    # Escape closes it; the drawer closed as the focus went into the dialog, so the focus goes back to its button.
+    dialog = open_dialog(ann)
+    expect(ann.locator("#sidebar")).to_be_hidden()
+    ann.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(ann.get_by_role("button", name="Rooms", exact=True)).to_be_focused()
 
     dialog = open_dialog(ann)
     within_width(ann, dialog)

@@ -169,7 +169,7 @@ const profiles = new ProfileCard($("profile-dialog"), {
 
 // "New conversation": several people at once (the same people again, the same conversation).
 const newDirect = new NewConversation(
-  { opener: $("new-direct"), dialog: $("new-direct-dialog") },
+  { opener: $("new-direct"), dialog: $("new-direct-dialog"), fallback: $("rooms-toggle") },
   {
     people: () => {
       const me = (session.username || "").toLowerCase();

@@ -23,9 +23,11 @@ const keyOf = (name) => name.trim().toLowerCase();
 
 export class NewConversation {
   // people(): [{name, avatar}] of the current room, others only and none blocked.
-  // onStart(usernames): send open_direct.
-  constructor({ opener, dialog }, { people, onStart }) {
+  // onStart(usernames): send open_direct. fallback: where focus goes back when the opener is out of
+  // sight (on a phone it sits in the rooms drawer, which closed as the focus left it for the dialog).
+  constructor({ opener, dialog, fallback }, { people, onStart }) {
     this.opener = opener;
+    this.fallback = fallback;
     this.dialog = dialog;
     this.people = people;
     this.onStart = onStart;
@@ -46,7 +48,9 @@ export class NewConversation {
     });
     dialog.addEventListener("close", () => {
       this.waiting = false;
-      if (this.opener.isConnected && this.returnFocus) this.opener.focus();
+      if (!this.returnFocus) return;
+      const shown = this.opener.isConnected && this.opener.getClientRects().length > 0;
+      (shown ? this.opener : this.fallback)?.focus();
     });
     this.list.addEventListener("change", () => this.update());
     this.addButton.addEventListener("click", () => this.addTyped());
