@@ -214,3 +214,29 @@ def test_on_a_phone_the_dialog_is_reached_from_the_rooms_drawer_and_fits(open_pa
     expect(dialog).to_be_hidden()
     expect(ann).to_have_url(CONVERSATION_URL)
     expect(ann.locator("#room-title")).to_have_text("bob")
+
+
+def test_start_while_the_connection_is_down_says_so_in_the_dialog_and_works_once_back(open_page, chat_server):
+    room = fresh_room_name("down")
+    ann = open_page("/")
+    create_room(ann, "ann", room)
+    bob = open_page("/")
+    enter_room(bob, "bob", room)
+    expect(ann.locator("#member-list")).to_contain_text("bob")
+    dialog = open_dialog(ann)
+    dialog.get_by_role("checkbox", name="bob", exact=True).check()
+
+    chat_server.stop()
+    expect(ann.locator("#connection-status")).to_have_text("Reconnecting…")
+    dialog.get_by_role("button", name="Start").click()
+    expect(dialog.locator("#new-direct-error")).to_have_text("Not connected: try again once the page says Connected.")
+    expect(dialog).to_be_visible()
+
+    chat_server.start()
+    expect(ann.locator("#connection-status")).to_have_text("Connected", timeout=20_000)
+    expect(bob.locator("#connection-status")).to_have_text("Connected", timeout=20_000)
+    expect(ann.locator("#member-list")).to_contain_text("bob")
+    dialog.get_by_role("button", name="Start").click()
+    expect(dialog).to_be_hidden()
+    expect(ann).to_have_url(CONVERSATION_URL)
+    expect(ann.locator("#room-title")).to_have_text("bob")

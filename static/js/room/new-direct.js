@@ -23,7 +23,7 @@ const keyOf = (name) => name.trim().toLowerCase();
 
 export class NewConversation {
   // people(): [{name, avatar}] of the current room, others only and none blocked.
-  // onStart(usernames): send open_direct. fallback: where focus goes back when the opener is out of
+  // onStart(usernames): send open_direct (false: not connected). fallback: where focus goes back when the opener is out of
   // sight (on a phone it sits in the rooms drawer, which closed as the focus left it for the dialog).
   constructor({ opener, dialog, fallback }, { people, onStart }) {
     this.opener = opener;
@@ -146,9 +146,19 @@ export class NewConversation {
       return;
     }
     this.clearError();
+    if (!this.onStart(names)) {
+      this.showError("Not connected: try again once the page says Connected.");
+      return;
+    }
     this.waiting = true;
     this.startButton.disabled = true;
-    this.onStart(names);
+  }
+
+  // The socket came back (a new inbox): an open_direct sent before the drop has no answer coming.
+  reconnected() {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.update();
   }
 
   // direct_opened: the page goes there; the dialog's job is done (focus goes to the conversation, not back).

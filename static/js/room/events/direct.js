@@ -48,6 +48,7 @@ export function bindDirect(chat) {
 
   socket.on("inbox", (inbox) => {
     direct.restore(inbox);
+    chat.newDirect.reconnected();
     if (session.joined) {
       direct.markCurrent(session.joined);
       showTitle(chat, session.joined);
