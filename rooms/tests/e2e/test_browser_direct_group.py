@@ -78,7 +78,6 @@ def test_ann_starts_a_group_with_bob_and_carol_dan_sees_nothing_and_the_same_peo
     expect(ann.locator("#member-list")).to_contain_text("dan")
 
     # The dialog lists the others of the room, not ann herself; axe finds nothing serious in it.
-    ann.evaluate("() => { window.__samePage = true; }")
     dialog = open_dialog(ann)
     boxes = dialog.get_by_role("checkbox")
     expect(boxes).to_have_count(3)
@@ -89,6 +88,8 @@ def test_ann_starts_a_group_with_bob_and_carol_dan_sees_nothing_and_the_same_peo
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
 
+    for page in (ann, bob, carol):
+        page.evaluate("() => { window.__samePage = true; }")
     conversation = start_with(ann, ["bob", "carol"])
     # Opened without a reload, titled with both names, current in her sidebar.
     assert ann.evaluate("() => window.__samePage === true")
@@ -101,6 +102,8 @@ def test_ann_starts_a_group_with_bob_and_carol_dan_sees_nothing_and_the_same_peo
     carol_link = direct_section(carol).locator("li", has_text="ann").filter(has_text="bob")
     expect(bob_link).to_have_count(1)
     expect(carol_link).to_have_count(1)
+    assert bob.evaluate("() => window.__samePage === true")  # live: no reload brought it
+    assert carol.evaluate("() => window.__samePage === true")
     bob_link.locator("a").click()
     expect(bob).to_have_url(re.compile(rf"/r/{conversation}/$"))
     send(bob, "bob in the group")
