@@ -219,7 +219,7 @@ def test_on_a_phone_the_dialog_is_reached_from_the_rooms_drawer_and_fits(open_pa
     expect(ann.locator("#room-title")).to_have_text("bob")
 
 
-def test_start_while_the_connection_is_down_says_so_in_the_dialog_and_works_once_back(open_page, chat_server):
+def test_the_open_dialog_follows_who_comes_in_and_a_start_while_offline_is_said_there(open_page, chat_server):
     room = fresh_room_name("down")
     ann = open_page("/")
     create_room(ann, "ann", room)
@@ -228,6 +228,11 @@ def test_start_while_the_connection_is_down_says_so_in_the_dialog_and_works_once
     expect(ann.locator("#member-list")).to_contain_text("bob")
     dialog = open_dialog(ann)
     dialog.get_by_role("checkbox", name="bob", exact=True).check()
+    # Someone comes in while the dialog is open: listed at once, bob's tick kept.
+    carol = open_page("/")
+    enter_room(carol, "carol", room)
+    expect(dialog.get_by_role("checkbox", name="carol", exact=True)).not_to_be_checked()
+    expect(dialog.get_by_role("checkbox", name="bob", exact=True)).to_be_checked()
 
     chat_server.stop()
     expect(ann.locator("#connection-status")).to_have_text("Reconnecting…")

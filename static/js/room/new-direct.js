@@ -85,6 +85,23 @@ export class NewConversation {
     (this.list.querySelector("input") || this.nameInput).focus();
   }
 
+  // The room's members changed while the dialog is open: list them again, keeping every tick
+  // (a ticked person who left stays listed, ticked: a name can still mean an account).
+  refresh() {
+    if (!this.dialog.open) return;
+    const ticked = new Map(this.picked().map((name) => [keyOf(name), name]));
+    const rows = this.people().map(({ name, avatar }) => {
+      const row = this.row(name, avatar, ticked.has(keyOf(name)));
+      ticked.delete(keyOf(name));
+      return row;
+    });
+    for (const name of ticked.values()) rows.push(this.row(name, null, true));
+    const focused = document.activeElement?.closest?.("li.new-direct-person")?.dataset.key;
+    this.list.replaceChildren(...rows);
+    if (focused) this.list.querySelector(`li[data-key="${CSS.escape(focused)}"] input`)?.focus();
+    this.update();
+  }
+
   row(name, avatar, checked) {
     const box = el("input", { attrs: { type: "checkbox", value: name } });
     box.checked = checked;
