@@ -5,7 +5,7 @@
 // button that opened it.
 //
 // It lists the people in the current room (not oneself, not those one
-// blocks) with checkboxes, and takes a typed name too (an account's, or
+// blocks) with checkboxes, kept current while open (refresh), and takes a typed name too (an account's, or
 // someone's here): the page does not judge names, the server resolves them
 // as `open_direct` does, and its refusal (`member_not_found`,
 // `too_many_people`, `blocked`, `direct_self`) is shown next to the field.
@@ -23,8 +23,9 @@ const keyOf = (name) => name.trim().toLowerCase();
 
 export class NewConversation {
   // people(): [{name, avatar}] of the current room, others only and none blocked.
-  // onStart(usernames): send open_direct (false: not connected). fallback: where focus goes back when the opener is out of
-  // sight (on a phone it sits in the rooms drawer, which closed as the focus left it for the dialog).
+  // onStart(usernames): send open_direct (false: not connected).
+  // fallback: where focus goes back when the opener is out of sight (on a phone it sits in the
+  // rooms drawer, which closed as the focus left it for the dialog).
   constructor({ opener, dialog, fallback }, { people, onStart }) {
     this.opener = opener;
     this.fallback = fallback;
