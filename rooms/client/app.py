@@ -1,7 +1,9 @@
 """The terminal client's screens: connect (server, name or account), then chat.
 
 The chat screen has the rooms with their live counts and, below them, your
-direct conversations on the left (both with unread counts), the room's
+direct conversations on the left (both with unread counts; each person in a
+conversation after an online dot, ● or ○; moving to the last one listed pages
+in older ones with `inbox_more`), the room's
 messages in the middle, its members on the right, and a composer below.
 Typing `/help` lists the commands; Up in an empty composer edits your last
 message, PageUp at the top of the messages fetches older ones. Everything the
@@ -66,6 +68,12 @@ class Settings:
 def people_names(conversation: dict[str, Any]) -> str:
     """A conversation is called by its other people's names, as on the page."""
     return ", ".join(person["username"] for person in conversation.get("people", [])) or "just you"
+
+
+def people_with_dots(conversation: dict[str, Any]) -> str:
+    """The other people's names, each after its online dot (● in some room now, ○ not), as the page's faces show."""
+    people = conversation.get("people", [])
+    return ", ".join(f"{'●' if person.get('online') else '○'} {person['username']}" for person in people) or "just you"
 
 
 def highlighted(snippet: str, ranges: list[list[int]]) -> Text:
@@ -233,6 +241,8 @@ class ChatScreen(Screen):
         self.conversations: dict[str, dict[str, Any]] = {}  # your direct conversations, by identifier
         self.unread: dict[str, int] = {}  # every room and conversation you belong to → unread count
         self.asked: set[str] = set()  # conversations asked for (get_conversation): news in one not listed
+        self.inbox_more = False  # older conversations than those listed exist (inbox.more, inbox_page.more)
+        self.inbox_asking: str | None = None  # the `before` of the inbox_more sent, until its inbox_page comes
         self.read_up_to: tuple[str, int] | None = None  # the last mark_read sent: (room, id)
         self.mark_read_timer = None  # a mark_read due soon (mark_read_soon), and what it will say
         self.read_due: tuple[str, int] = ("", 0)
@@ -320,12 +330,16 @@ class ChatScreen(Screen):
         options = self.query_one("#directs", OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        newest_first = sorted(self.conversations.values(), key=lambda c: c.get("last_active") or "", reverse=True)
-        for conversation in newest_first:
+        for conversation in self.newest_conversations():
             room = conversation["room"]
-            options.add_option(Option(Text(f"{people_names(conversation)}{self.unread_mark(room)}"), id=room))
+            options.add_option(Option(Text(f"{people_with_dots(conversation)}{self.unread_mark(room)}"), id=room))
         if highlighted is not None and options.option_count:
             options.highlighted = min(highlighted, options.option_count - 1)
+
+    def newest_conversations(self) -> list[dict[str, Any]]:
+        """Newest activity first, ties by identifier, as the server pages them and the page lists them."""
+        by_room = sorted(self.conversations.values(), key=lambda c: c["room"], reverse=True)
+        return sorted(by_room, key=lambda c: c.get("last_active") or "", reverse=True)
 
     def show_members(self) -> None:
         text = Text()
@@ -408,7 +422,19 @@ class ChatScreen(Screen):
             self.blocked = {row["author"]: row["username"] for row in data.get("blocked", [])}
             self.conversations = {c["room"]: c for c in data.get("conversations", [])}
             self.unread = {row["room"]: row["count"] for row in data.get("unread", [])}
+            self.inbox_more, self.inbox_asking = bool(data.get("more")), None
             self.show_lists()
+        elif event == "inbox_page":
+            if data.get("before") != self.inbox_asking:
+                return  # the answer to a request of before a reconnect: the new inbox replaced that list
+            self.inbox_asking = None
+            for conversation in data.get("conversations", []):
+                self.conversations.setdefault(conversation["room"], conversation)
+            self.unread.update({row["room"]: row["count"] for row in data.get("unread", [])})
+            self.inbox_more = bool(data.get("more"))
+            self.show_lists()
+        elif event == "online":
+            self.online_changed(data)
         elif event in ("direct_added", "conversation"):  # a new one; or one not in inbox's page, asked for
             self.conversations[data["room"]] = data
             self.show_lists()
@@ -548,6 +574,27 @@ class ChatScreen(Screen):
         self.read_up_to = (self.room["name"], newest)
         with contextlib.suppress(ChatError):  # not connected: the rejoin marks it again
             await self.connection.send("mark_read", {"room": self.room["name"], "id": newest})
+
+    def online_changed(self, data: dict[str, Any]) -> None:
+        """online {author, online}: someone we share a conversation with came online or went offline."""
+        changed = False
+        for conversation in self.conversations.values():
+            for person in conversation.get("people", []):
+                if person.get("author") == data.get("author") and person.get("online") != data.get("online"):
+                    person["online"] = bool(data.get("online"))
+                    changed = True
+        if changed:
+            self.show_directs()
+
+    async def ask_inbox_more(self) -> None:
+        """The list is at its last entry and older conversations exist: the next page (inbox_more), once."""
+        if not self.inbox_more or self.inbox_asking is not None or not self.conversations:
+            return
+        self.inbox_asking = self.newest_conversations()[-1]["room"]
+        try:
+            await self.connection.send("inbox_more", {"before": self.inbox_asking})
+        except ChatError:  # not connected: the next inbox starts the list again
+            self.inbox_asking = None
 
     def unread_changed(self, data: dict[str, Any]) -> None:
         """`unread {room, count, username | last_read}`: someone wrote elsewhere, or another device read."""
@@ -770,6 +817,12 @@ class ChatScreen(Screen):
             self.last_typing = now
             with contextlib.suppress(ChatError):  # not connected: nobody to tell
                 await self.connection.send("typing")
+
+    @on(OptionList.OptionHighlighted, "#directs")
+    async def moved_in_directs(self, event: OptionList.OptionHighlighted) -> None:
+        """Moved (arrows, End, a scroll of the highlight) to the last conversation listed: page in the older ones."""
+        if event.option_index == event.option_list.option_count - 1:
+            await self.ask_inbox_more()
 
     @on(OptionList.OptionSelected, "#rooms")
     @on(OptionList.OptionSelected, "#directs")

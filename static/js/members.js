@@ -17,6 +17,7 @@ export class MemberList {
     this.counter = counter;
     this.note = note;
     this.members = [];
+    this.avatars = {};
     list.addEventListener("click", (e) => {
       const direct = e.target.closest("button[data-direct]");
       if (direct) onMessage(direct.dataset.direct);
@@ -31,6 +32,7 @@ export class MemberList {
   // A name opens that member's profile card (profile-card.js).
   show(members, me, { owner = false, accounts = [], avatars = {} } = {}) {
     this.members = members;
+    this.avatars = avatars;
     const isAccount = new Set(accounts);
     this.list.replaceChildren(
       ...members.map((name) => {
@@ -74,6 +76,7 @@ export class MemberList {
   // Not in the room: who is there is not ours to see, and "0 online" would be untrue.
   showOutside(text) {
     this.members = [];
+    this.avatars = {};
     this.list.replaceChildren();
     this.counter.textContent = "";
     this.counter.hidden = true;

@@ -166,3 +166,61 @@ async def test_news_in_a_conversation_the_inbox_did_not_list_brings_it_into_the_
         await bob.join(conversation)
         await bob.say("an old thread, again")
         await term.pane_shows("#directs", f"{bob_name} (1 new)")
+
+
+async def test_the_conversation_list_shows_online_dots_that_follow_the_other_person(terminal, browser_client):
+    async with terminal() as term:
+        ann, bob, bob_name = await in_general(term, browser_client)
+        await term.enter(f"/msg {bob_name}")
+        await term.pane_shows("#directs", f"● {bob_name}")  # bob is in #general: online
+
+        await bob.send("leave_room")  # back to the lobby: in no room, offline
+        await bob.expect("leave_confirm", skip=(*NOISE, "direct_added"))
+        await term.pane_shows("#directs", f"○ {bob_name}")
+        await bob.join("general", bob_name)  # a room again: online
+        await term.pane_shows("#directs", f"● {bob_name}")
+        await bob.close()  # every socket closed: offline
+        await term.pane_shows("#directs", f"○ {bob_name}")
+
+
+SEED_CONVERSATIONS = """
+from datetime import timedelta
+from django.utils import timezone
+from rooms.models import Membership, Presence, Room
+from rooms.rules import new_direct_name
+
+ann = Presence.objects.filter(room__key="general", username={ann!r}).values_list("guest_key", flat=True).get()
+start = timezone.now() - timedelta(days=10)
+for n in range({count}):
+    name = new_direct_name()
+    room = Room.objects.create(
+        kind="direct", name=name, title="Direct conversation", people_key="seed-" + name,
+        last_active_at=start + timedelta(minutes=n + 1),
+    )
+    Membership.objects.create(person_key=ann, room=room, username={ann!r})
+    Membership.objects.create(person_key="g:someone-away", room=room, username=f"pat{{n:02d}}")
+"""
+
+
+async def test_moving_to_the_last_conversation_listed_pages_in_the_older_ones(terminal, server, relay):
+    async with terminal(url=relay.url) as term:
+        ann = unique("ann")
+        await term.enter(ann)
+        await term.pane_shows("#status", f"#general as {ann}")
+        await to_thread(server.shell, SEED_CONVERSATIONS.format(ann=ann, count=60))
+        relay.cut()  # reconnected, the client gets its inbox again: the newest 50 of 60, and `more`
+        await term.pane_shows("#directs", "○ pat59", wait=30)
+        await term.pane_shows("#status", "● connected · #general")
+        directs = term.app.screen.query_one("#directs")
+        assert directs.option_count == 50
+
+        # Tab to the rooms, Tab to the conversations, End: the last one listed; the next page comes.
+        await term.pilot.press("tab", "tab", "end")
+        await term.until(lambda: directs.option_count == 60, "the older ten conversations listed")
+        await term.pilot.press("end")
+        await term.pane_shows("#directs", "○ pat00")  # the oldest, at the end
+        assert term.app.screen.inbox_more is False  # nothing older: End again asks for nothing
+        await term.pilot.press("home", "end")
+        await term.pilot.pause(0.3)
+        assert directs.option_count == 60
+        assert term.app.screen.inbox_asking is None

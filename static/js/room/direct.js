@@ -152,6 +152,11 @@ export class DirectMessages {
     this.onChange();
   }
 
+  // The names of the people this person blocks (the "New conversation" dialog leaves them out).
+  blockedNames() {
+    return [...this.blocked.values()];
+  }
+
   isBlocked(author) {
     return Boolean(author) && this.blocked.has(author);
   }
@@ -159,7 +164,7 @@ export class DirectMessages {
   render() {
     const newestFirst = this.newestFirst();
     this.list.replaceChildren(...newestFirst.map((c) => this.item(c)));
-    this.section.hidden = newestFirst.length === 0;
+    this.section.hidden = false; // empty, it still holds "New conversation"
     this.moreButton.hidden = !this.hasMore;
     for (const list of this.roomLists) {
       for (const li of list.children) this.badge(li, this.counts.get(li.dataset.room) || 0);

@@ -26,6 +26,7 @@ import { bindRoomState } from "./events/room-state.js";
 import { Jumper } from "./jump.js";
 import { MessageList } from "./message-list.js";
 import { NameGate } from "./name-gate.js";
+import { NewConversation } from "./new-direct.js";
 import { ProfileCard } from "./profile-card.js";
 import { RoomPage } from "./page.js";
 import { ReplyBar } from "./replies.js";
@@ -166,6 +167,21 @@ const profiles = new ProfileCard($("profile-dialog"), {
   onReport: (id, reason) => socket.send("report_message", { id, reason }),
 });
 
+// "New conversation": several people at once (the same people again, the same conversation).
+const newDirect = new NewConversation(
+  { opener: $("new-direct"), dialog: $("new-direct-dialog"), fallback: $("rooms-toggle") },
+  {
+    people: () => {
+      const me = (session.username || "").toLowerCase();
+      const blocked = new Set(direct.blockedNames().map((name) => name.toLowerCase()));
+      return members.members
+        .filter((name) => name.toLowerCase() !== me && !blocked.has(name.toLowerCase()))
+        .map((name) => ({ name, avatar: Object.hasOwn(members.avatars, name) ? members.avatars[name] : null }));
+    },
+    onStart: (usernames) => socket.send("open_direct", { usernames }),
+  },
+);
+
 // A search result opens its room at that message: here at once, elsewhere once joined (as a message link does).
 const search = new SearchPanel(
   { form: $("search-form"), input: $("search-input"), panel: $("search-panel"), list: $("search-results"), status: $("search-status"), toggle: $("search-toggle"), closer: $("search-close") },
@@ -183,7 +199,7 @@ const search = new SearchPanel(
   },
 );
 
-const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles, direct, search };
+const chat = { socket, session, store, messages, composer, typing, notifier, controls, members, sender, older, page, sidebar, gate, jumper, replies, profiles, direct, newDirect, search };
 // Opened from a message's link (/r/<room>/?m=<id>, checked by the server): go there once in.
 chat.focus = config.focus ? { room: config.room, id: config.focus } : null;
 bindJoining(chat);

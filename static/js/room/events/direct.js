@@ -48,6 +48,7 @@ export function bindDirect(chat) {
 
   socket.on("inbox", (inbox) => {
     direct.restore(inbox);
+    chat.newDirect.reconnected();
     if (session.joined) {
       direct.markCurrent(session.joined);
       showTitle(chat, session.joined);
@@ -63,6 +64,7 @@ export function bindDirect(chat) {
   // Our own open_direct: go there, without a reload.
   socket.on("direct_opened", ({ room }) => {
     chat.profiles.close();
+    chat.newDirect.opened();
     if (room !== session.joined) join(chat, room);
   });
 

@@ -53,7 +53,10 @@ export function bindErrors(chat) {
     }
     if (error.event === "edit_message") messages.editFailed();
     if (error.event === "get_profile") chat.profiles.refused();
-    if (error.event === "open_direct") chat.profiles.close();
+    if (error.event === "open_direct") {
+      chat.profiles.close();
+      if (chat.newDirect.refused(error)) return; // said in the dialog, next to its name field
+    }
     if (error.event === "history") {
       older.done();
       chat.jumper.failed();

@@ -4,6 +4,7 @@
 export function showMembers(chat, { members: names = [], accounts = [], avatars = {} }) {
   const { members, session } = chat;
   members.show(names, session.username, { owner: session.owner, accounts, avatars });
+  chat.newDirect.refresh(); // an open "New conversation" lists who is here now
 }
 
 export function bindPresence(chat) {
