@@ -10,7 +10,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from rooms.tests.support.pages import create_room, enter_room, fresh_room_name, message, send, show_members
+from rooms.tests.support.pages import (
+    create_room,
+    enter_room,
+    fresh_room_name,
+    message,
+    pick,
+    record_frames,
+    send,
+    show_members,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +32,6 @@ window.Notification = class {
 };
 localStorage.setItem("chatsite:notify", "on");
 """
-
-
-def record_frames(page) -> list[str]:
-    frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
-    return frames
-
-
-def pick(page, name: str) -> None:
-    """A room or conversation in the sidebar, by what its link says."""
-    page.locator("#sidebar a.sidebar-room", has_text=name).first.click()
 
 
 def test_ann_writes_to_bob_carol_sees_nothing_bob_replies_and_blocks(open_page):

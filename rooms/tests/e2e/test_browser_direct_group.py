@@ -16,6 +16,8 @@ from rooms.tests.support.pages import (
     enter_room,
     fresh_room_name,
     message,
+    pick,
+    record_frames,
     send,
     settle,
     within_width,
@@ -25,17 +27,6 @@ pytestmark = pytest.mark.browser
 
 CONVERSATION_URL = re.compile(r"/r/(_[0-9a-f]{30})/$")
 PHONE = {"width": 360, "height": 740}
-
-
-def record_frames(page) -> list[str]:
-    frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
-    return frames
-
-
-def pick(page, name: str) -> None:
-    """A room or conversation in the sidebar, by what its link says."""
-    page.locator("#sidebar a.sidebar-room", has_text=name).first.click()
 
 
 def direct_section(page):

@@ -13,6 +13,7 @@ from rooms.tests.support.pages import (
     enter_room,
     fresh_room_name,
     message,
+    pick,
     send,
     show_members,
     wait_in_room,
@@ -35,11 +36,6 @@ OPEN_GROUP = """
   };
 })
 """
-
-
-def pick(page, name: str) -> None:
-    """A room or conversation in the sidebar, by what its link says."""
-    page.locator("#sidebar a.sidebar-room", has_text=name).first.click()
 
 
 def room_badge(page, room: str):

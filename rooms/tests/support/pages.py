@@ -204,3 +204,15 @@ def show_members(page) -> None:
         toggle.click()
         expect(page.locator("#members")).to_be_visible()
         settle(page)
+
+
+def record_frames(page) -> list[str]:
+    """Every WebSocket frame the page receives from now on, as text."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    return frames
+
+
+def pick(page, name: str) -> None:
+    """A room or conversation in the sidebar, by what its link says."""
+    page.locator("#sidebar a.sidebar-room", has_text=name).first.click()
