@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.e2e.layout_steps import DESKTOP, PHONE, busy_room
-from rooms.tests.support.pages import axe_violations, settle
+from rooms.tests.support.pages import axe_violations, send, settle
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +129,54 @@ def test_the_lobby_and_a_room_work_with_the_keyboard_alone(open_page):
     expect(toggle).not_to_have_attribute("aria-pressed", before)
 
 
+def test_the_message_list_is_one_tab_stop_with_arrow_keys_inside(open_page):
+    page = busy_room(open_page, viewport=DESKTOP)
+    ann_text = page.locator(".msg").filter(has_text="Thanks bob")
+    for n in range(30):
+        send(page, f"filler {n}")
+    expect(page.locator(".msg:not(.pending)")).to_have_count(33)
+
+    # However many messages (each with its buttons), Tab goes from the list straight on to the message box.
+    page.locator("#messages").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#message-input")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # back to the newest message's own controls
+    assert page.evaluate("document.activeElement.closest('.msg')?.textContent").count("filler 29") == 1
+
+    # In the list, the arrow keys walk the messages; Tab steps through the one in focus only.
+    page.locator("#messages").focus()
+    page.keyboard.press("ArrowUp")
+    newest = page.locator(".msg").filter(has_text="filler 29")
+    expect(newest).to_be_focused()
+    for _ in range(31):
+        page.keyboard.press("ArrowUp")
+    expect(ann_text).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.msg')?.dataset.id") == ann_text.get_attribute("data-id")
+    expect(ann_text.locator(".msg-actions")).to_have_css("opacity", "1")
+    for _ in range(10):
+        if page.evaluate("document.activeElement.id") == "message-input":
+            break
+        assert page.evaluate("document.activeElement.closest('.msg')?.dataset.id") == ann_text.get_attribute("data-id")
+        page.keyboard.press("Tab")
+    expect(page.locator("#message-input")).to_be_focused()
+
+    # Home and End reach the ends; Shift+Tab climbs back out of a message; Escape returns to the message box.
+    page.locator("#messages").focus()
+    page.keyboard.press("Home")
+    expect(page.locator("li.msg").first).to_be_focused()
+    page.keyboard.press("End")
+    expect(newest).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(newest).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#messages")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Escape")
+    expect(page.locator("#message-input")).to_be_focused()
+
+
 def test_phone_drawers_work_with_the_keyboard(open_page):
     page = busy_room(open_page, viewport=PHONE)
     button = page.locator("#rooms-toggle")
@@ -143,8 +191,10 @@ def test_phone_drawers_work_with_the_keyboard(open_page):
     # Tabbing past the end of an open drawer closes it rather than leaving it over the chat.
     page.keyboard.press("Enter")
     expect(page.locator("#sidebar a").first).to_be_focused()
-    for _ in range(page.locator("#sidebar a").count()):
+    for _ in range(40):
         page.keyboard.press("Tab")
+        if not page.evaluate("document.activeElement.closest('#sidebar')"):
+            break
     expect(page.locator("#sidebar")).to_be_hidden()
     expect(button).to_have_attribute("aria-expanded", "false")
     assert page.evaluate("document.activeElement.closest('#main') !== null")

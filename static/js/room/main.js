@@ -24,6 +24,7 @@ import { bindRemoval } from "./events/removal.js";
 import { bindRename } from "./events/rename.js";
 import { bindRoomState } from "./events/room-state.js";
 import { Jumper } from "./jump.js";
+import { ListKeys, tabbables } from "./list-keys.js";
 import { MessageList } from "./message-list.js";
 import { NameGate } from "./name-gate.js";
 import { NewConversation } from "./new-direct.js";
@@ -78,6 +79,7 @@ const uploads = new Uploads({
   maxFiles: config.upload.maxFiles,
 });
 new ImageViewer($("image-viewer"), $("message-list"));
+new ListKeys($("messages"), $("message-list"), { next: () => tabbables($("composer"))[0] || $("message-input") });
 new VoiceRecorder({
   button: $("voice-button"),
   bar: $("voice-bar"),
