@@ -239,7 +239,11 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layer", choices=list(LAYERS), default="memory")
-    parser.add_argument("--workloads", default="i,ii,iii", help="comma-separated: i, ii, iii, room:N, NAME@RATE (e.g. iii@4), idle, history")
+    parser.add_argument(
+        "--workloads",
+        default="i,ii,iii",
+        help="comma-separated: i, ii, iii, room:N, NAME@RATE (e.g. iii@4), idle, history",
+    )
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of sending per workload")
     parser.add_argument("--idle", type=int, default=5000, help="connections for the idle workload")
     parser.add_argument("--history-messages", type=int, default=100_000)
