@@ -6,15 +6,14 @@ import os
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 
 from rooms import drawing, media
 from rooms.errors import ChatError, Code
-from rooms.identity import GUEST_KEY, USERNAME_KEY
 from rooms.models import Attachment
 from rooms.tests.support import images
+from rooms.tests.support.guests import guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,14 +64,6 @@ async def test_a_worker_that_dies_is_an_uploads_busy_and_the_next_upload_gets_ne
     assert "a picture worker process died" in caplog.text
     kept = await drawing.keep(picture())
     assert kept.width == 300 and drawing._pool_of_workers() is not pool
-
-
-def guest_session(name: str) -> str:
-    session = SessionStore()
-    session[USERNAME_KEY] = name
-    session[GUEST_KEY] = f"guest-{name}"
-    session.save()
-    return session.session_key
 
 
 async def post(client: AsyncClient):

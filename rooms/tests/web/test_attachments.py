@@ -7,32 +7,13 @@ from django.test import Client
 
 from rooms import services
 from rooms.errors import Code
-from rooms.identity import GUEST_KEY, USERNAME_KEY, Actor
+from rooms.identity import Actor
 from rooms.models import Attachment, Room
 from rooms.tests.support import images
 from rooms.tests.support.formclient import body
+from rooms.tests.support.guests import enter, guest
 
 pytestmark = pytest.mark.django_db
-
-
-def guest(name: str, **options) -> Client:
-    client = Client(**options)
-    session = client.session
-    session[USERNAME_KEY] = name
-    session[GUEST_KEY] = f"guest-{name}"
-    session.save()
-    client.cookies["sessionid"] = session.session_key
-    return client
-
-
-def enter(room: Room, name: str) -> None:
-    services.presence_enter(
-        room=room,
-        actor=Actor(guest_key=f"guest-{name}"),
-        username=name,
-        connection_id=f"conn-{name}",
-        process_id=services.process_register(),
-    )
 
 
 def post_file(client, room_name, content, name="pic.png", content_type="image/png", **extra):

@@ -10,7 +10,7 @@ from rooms.identity import Actor
 from rooms.models import LinkPreview, Room
 from rooms.tests.support import images
 from rooms.tests.support.formclient import body
-from rooms.tests.web.test_attachments import enter, guest
+from rooms.tests.support.guests import enter, guest
 
 pytestmark = pytest.mark.django_db
 
