@@ -167,6 +167,8 @@ class ChatConsumer(HubSocket):
                 attachments=tuple(data.get("attachments", ())),
             )
         except ChatError as error:
+            if error.code == Code.BUSY:
+                self.flood.message_refused()
             if client_id:
                 error.extra["client_id"] = client_id
             raise

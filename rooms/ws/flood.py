@@ -39,6 +39,10 @@ class TokenBucket:
             return 0.0
         return (1 - self.tokens) / self.per_second
 
+    def give_back(self) -> None:
+        """Return the token an action spent when the server, not the sender, refused it."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
 
 class FloodGuard:
     """One socket's meters: frames (loose) and messages (send, edit)."""
@@ -72,6 +76,10 @@ class FloodGuard:
         wait = self.messages.take()
         if wait:
             raise rate_limited(wait)
+
+    def message_refused(self) -> None:
+        """The message metered last was refused as `busy`: the server's load is not the sender's flood."""
+        self.messages.give_back()
 
 
 def refusal(wait: float, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:

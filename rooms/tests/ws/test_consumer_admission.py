@@ -1,6 +1,7 @@
 """Admission control over a real socket (docs/protocol.md, "When the server is busy"): past
 POST_QUEUE_MAX waiting posts a send_message is answered `busy {retry_after}` at once, and the
-same message sent again after retry_after is stored once and heard by everyone."""
+same message sent again after retry_after is stored once and heard by everyone; a `busy` refusal
+does not count against the sender's flood limit."""
 
 import asyncio
 import contextlib
@@ -18,13 +19,15 @@ SENDERS = 8
 
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
-    """chatsite on daphne that lets only QUEUE_MAX posts wait for the next batch."""
+    """chatsite on daphne that lets only QUEUE_MAX posts wait for the next batch.
+
+    Each sender may post once, then once in 10 s: the resend after `busy` must not need a second token."""
     with sqlite_server(
         tmp_path_factory.mktemp("admission"),
         POST_QUEUE_MAX=str(QUEUE_MAX),
         POST_BUSY_RETRY_SECONDS=str(RETRY_AFTER),
-        RATE_LIMIT_BURST="1000",
-        RATE_LIMIT_PER_SECOND="1000",
+        RATE_LIMIT_BURST="1",
+        RATE_LIMIT_PER_SECOND="0.1",
     ) as server:
         yield server
 
@@ -84,6 +87,7 @@ async def test_past_the_queue_limit_a_send_is_busy_and_its_resend_is_stored_once
             assert data["message"]
 
         # As the page does: keep the message, wait retry_after, send the same again with its client_id.
+        # The refusal gave the sender's token back: the server was busy, the sender did not flood.
         await asyncio.sleep(RETRY_AFTER)
         for n in busy:
             await senders[n].send("send_message", {"text": f"hello from s{n}", "client_id": ids[n]})
