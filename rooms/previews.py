@@ -14,7 +14,8 @@ a way into the network it sits in, so:
 - only `text/html` pages (and, for the picture, the four picture types
   chatsite accepts for uploads, drawn again by Pillow through chatsite/pictures.py);
 - at most LINK_PREVIEW_MAX_BYTES read, and LINK_PREVIEW_TIMEOUT seconds for the
-  whole preview (page, redirects and picture), an overall deadline, not per read;
+  whole preview (page, redirects and picture, the name lookups included), an
+  overall deadline, not per read;
 - no cookies, no credentials (userinfo in a URL is refused), a plain User-Agent.
 
 LINK_PREVIEW_ALLOWED_HOSTS (empty by default) names hosts exempt from the
@@ -34,6 +35,8 @@ import re
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import quote, urljoin, urlsplit
@@ -109,10 +112,30 @@ class Target:
     path: str
 
 
-def resolve(url: str) -> Target:
+# getaddrinfo takes no timeout: a resolver that does not answer holds it for as long as resolv.conf's
+# timeouts and attempts add up to (tens of seconds). So the lookup runs on a thread of its own and the
+# preview waits only what is left of its deadline; at most LOOKUPS lookups are outstanding at once,
+# so a dead resolver holds a few threads, never one per link.
+LOOKUPS = 4
+_lookups = ThreadPoolExecutor(max_workers=LOOKUPS, thread_name_prefix="preview-dns")
+
+
+def _lookup(host: str, port: int, deadline: "Deadline | None") -> list:
+    if deadline is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    answer = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    try:
+        return answer.result(timeout=deadline.left())
+    except FutureTimeout:
+        answer.cancel()
+        raise Refused(f"out of time looking up {host}") from None
+
+
+def resolve(url: str, deadline: "Deadline | None" = None) -> Target:
     """Check `url` and resolve its host once; Refused if it is not an http(s) URL to an allowed address.
 
     A literal address needs no lookup (getaddrinfo only parses it); every address a name has must pass.
+    The lookup gets what is left of `deadline`, when there is one.
     """
     try:
         parts = urlsplit(url)
@@ -136,7 +159,7 @@ def resolve(url: str) -> Target:
     # On the wire as ASCII: what a person typed (é, a space) percent-encoded, escapes already there kept.
     path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe="/?&=%:@!$'()*+,;~[]")
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        answers = _lookup(host, port, deadline)
     except (OSError, UnicodeError) as error:
         raise Refused(f"cannot resolve {host}: {error}") from None
     if not answers:
@@ -216,7 +239,7 @@ def fetch(url: str, *, types: set[str], accept: str, deadline: Deadline) -> Fetc
     """
     limit = settings.LINK_PREVIEW_MAX_BYTES
     for _ in range(settings.LINK_PREVIEW_MAX_REDIRECTS + 1):
-        target = resolve(url)
+        target = resolve(url, deadline)
         try:
             connection, sock, response = _get(target, deadline, accept)
         except TimeoutError:

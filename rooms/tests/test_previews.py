@@ -4,6 +4,7 @@ Without LINK_PREVIEW_ALLOWED_HOSTS the fetcher reaches no loopback, private, lin
 unroutable address, nor one a redirect points to; with it (tests only) it reaches the test site."""
 
 import socket
+import time
 
 import pytest
 
@@ -192,6 +193,24 @@ def test_a_page_that_drips_is_cut_off_by_the_overall_deadline(site, allowed, set
     # Each byte comes well within any per-read timeout; only a deadline for the whole fetch stops it.
     settings.LINK_PREVIEW_TIMEOUT = 1
     assert "out of time" in refusal(site.url("/slow"))
+
+
+def test_a_name_lookup_that_does_not_answer_is_cut_off_by_the_deadline(site, settings, monkeypatch, connects):
+    # getaddrinfo has no timeout of its own: a resolver that is slow to answer (here 2 s, for a preview
+    # with 0.5 s in all) must cost the preview its deadline, not the resolver's.
+    settings.LINK_PREVIEW_TIMEOUT = 0.5
+    settings.LINK_PREVIEW_ALLOWED_HOSTS = ["slow-dns.test"]
+    answered = socket.getaddrinfo
+
+    def slow_resolver(host, *args, **kwargs):
+        if host == "slow-dns.test":
+            time.sleep(2)
+            host = "127.0.0.1"
+        return answered(host, *args, **kwargs)
+
+    monkeypatch.setattr(previews.socket, "getaddrinfo", slow_resolver)
+    assert refusal(f"http://slow-dns.test:{site.port}/page") == "out of time looking up slow-dns.test"
+    assert connects == [] and site.requests == []
 
 
 def test_a_path_a_person_typed_goes_out_percent_encoded(site, allowed):
