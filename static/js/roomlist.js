@@ -22,7 +22,21 @@ export class RoomList {
   }
 
   replaceAll(rooms) {
+    const focused = this.focusedItem();
     this.list.replaceChildren(...rooms.map((room) => this.build(room)));
+    if (focused) this.refocus(this.item(focused.dataset.room) || this.list.firstElementChild);
+  }
+
+  // The list changes under a keyboard user's feet (rooms come and go live): the focus is never
+  // dropped to the page's start with the item that held it, but kept on the same room or a neighbour.
+  focusedItem() {
+    const active = document.activeElement;
+    return active && active !== this.list && this.list.contains(active) ? active.closest("li") : null;
+  }
+
+  refocus(li) {
+    const target = li?.querySelector("a[href], button");
+    if (target) target.focus({ preventScroll: true });
   }
 
   // Another page of rooms after those shown (a room already shown is not shown twice).
@@ -48,7 +62,10 @@ export class RoomList {
 
   remove(name) {
     const li = this.item(name);
-    if (li) li.remove();
+    if (!li) return;
+    const neighbour = this.focusedItem() === li ? li.nextElementSibling || li.previousElementSibling : null;
+    li.remove();
+    if (neighbour) this.refocus(neighbour);
   }
 
   // list: false for a list that room_list does not fill (the lobby's search results).

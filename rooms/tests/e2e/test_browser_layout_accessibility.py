@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.tests.e2e.layout_steps import DESKTOP, PHONE, busy_room
-from rooms.tests.support.pages import axe_violations, send, settle
+from rooms.tests.support.pages import admin_action, axe_violations, create_room, fresh_room_name, send, settle
 
 pytestmark = pytest.mark.browser
 
@@ -177,6 +177,22 @@ def test_the_message_list_is_one_tab_stop_with_arrow_keys_inside(open_page):
     expect(page.locator("#message-input")).to_be_focused()
 
 
+def test_a_room_that_goes_while_its_link_has_the_focus_hands_the_focus_to_a_neighbour(open_page, moderator):
+    room = fresh_room_name("doomed")
+    ann = open_page("/", viewport=DESKTOP)
+    create_room(ann, "ann", room)
+    ann.locator("#sidebar-rooms li[data-room='general'] a").click()  # on to #general in place; the room stays listed
+    expect(ann.locator("#room-title")).to_have_text("General")
+    doomed = ann.locator(f"#sidebar-rooms li[data-room='{room}']")
+    doomed.locator("a").focus()
+    admin_action(moderator, "room", room, "close_rooms")
+    moderator.get_by_role("button", name="Close the rooms").click()
+    expect(doomed).to_have_count(0)
+    # Not dropped to the top of the page with the link: a keyboard user is still in the list, on another room.
+    focused = ann.evaluate("document.activeElement.closest('#sidebar-rooms li')?.dataset.room")
+    assert focused and focused != room, ann.evaluate("document.activeElement.outerHTML")
+
+
 def test_phone_drawers_work_with_the_keyboard(open_page):
     page = busy_room(open_page, viewport=PHONE)
     button = page.locator("#rooms-toggle")
@@ -191,10 +207,17 @@ def test_phone_drawers_work_with_the_keyboard(open_page):
     # Tabbing past the end of an open drawer closes it rather than leaving it over the chat.
     page.keyboard.press("Enter")
     expect(page.locator("#sidebar a").first).to_be_focused()
-    for _ in range(40):
+    path = []
+    for _ in range(page.locator("#sidebar a[href], #sidebar button").count() + 2):
         page.keyboard.press("Tab")
+        path.append(
+            page.evaluate(
+                "`${document.activeElement.tagName}#${document.activeElement.id} ${document.activeElement.textContent.slice(0, 40)}`"
+            )
+        )
         if not page.evaluate("document.activeElement.closest('#sidebar')"):
             break
+    assert page.evaluate("document.activeElement.closest('#main') !== null"), path
     expect(page.locator("#sidebar")).to_be_hidden()
     expect(button).to_have_attribute("aria-expanded", "false")
     assert page.evaluate("document.activeElement.closest('#main') !== null")
