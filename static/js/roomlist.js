@@ -21,10 +21,27 @@ export class RoomList {
     return Array.from(this.list.children).find((li) => li.dataset.room === name) || null;
   }
 
+  // In place: a room already shown keeps its element (only its count changes) and nothing moves
+  // that need not, so a click or the focus on a room never lands on an element just thrown away
+  // (the lobby's rooms are drawn by the server, then room_list comes as the socket opens).
   replaceAll(rooms) {
     const focused = this.focusedItem();
-    this.list.replaceChildren(...rooms.map((room) => this.build(room)));
-    if (focused) this.refocus(this.item(focused.dataset.room) || this.list.firstElementChild);
+    const nodes = rooms.map((room) => {
+      const li = this.item(room.name);
+      if (!li) return this.build(room);
+      this.setCount(li, room);
+      return li;
+    });
+    nodes.forEach((li, at) => {
+      if (this.list.children[at] !== li) this.list.insertBefore(li, this.list.children[at] || null);
+    });
+    while (this.list.children.length > nodes.length) this.list.lastElementChild.remove();
+    if (focused && !focused.isConnected) this.refocus(this.list.firstElementChild);
+  }
+
+  setCount(li, room) {
+    const value = li.querySelector(".count-value");
+    if (value && typeof room.users === "number") value.textContent = String(room.users);
   }
 
   // The list changes under a keyboard user's feet (rooms come and go live): the focus is never
@@ -56,8 +73,7 @@ export class RoomList {
       if (room.kind && room.kind !== "private" && this.accepts(room)) this.list.append(this.build(room));
       return;
     }
-    const value = li.querySelector(".count-value");
-    if (value && typeof room.users === "number") value.textContent = String(room.users);
+    this.setCount(li, room);
   }
 
   remove(name) {

@@ -112,6 +112,28 @@ def test_presence_member_list_notices_and_live_lobby_counts(open_page):
     expect(count).to_have_text("1")
 
 
+def test_the_lobbys_room_buttons_are_not_redrawn_under_the_pointer_when_the_live_list_arrives(open_page):
+    # The lobby's buttons come drawn by the server; room_list follows when the socket opens. A button
+    # thrown away and drawn again at that moment swallows the click of someone quick to pick a room.
+    lobby = open_page("/")
+    lobby.add_init_script(
+        "addEventListener('DOMContentLoaded', () => {"
+        " window.__drawn = [...document.querySelectorAll('#room-list button')]; })"
+    )
+    lobby.reload()
+    music = lobby.locator("#room-list li[data-room=music] .count-value")
+    expect(music).to_have_text("0")
+    ann = open_page("/")
+    enter_room(ann, "ann", "music")
+    expect(music).to_have_text("1")  # the lobby's socket is live: its room_list came long before
+    replaced = lobby.evaluate(
+        "window.__drawn.filter((b) => !b.isConnected"
+        " && document.querySelector(`#room-list button[value='${b.value}']`)).map((b) => b.value)"
+    )
+    assert lobby.evaluate("window.__drawn.length") >= 5
+    assert replaced == []
+
+
 def test_many_people_joining_at_once_show_in_the_lobby_counts(open_page, chat_server):
     """Joins that come together reach the lobby as one multi-room update (room_updates); the grid shows them all."""
     lobby = open_page("/")
