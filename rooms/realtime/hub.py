@@ -25,7 +25,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import services
+from rooms import selectors, services
 from rooms.realtime import bus
 from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, person_group, room_group
 from rooms.realtime.coalesce import Coalescer
@@ -35,6 +35,7 @@ from rooms.realtime.ordering import RoomOrder
 from rooms.realtime.outages import LAYER_OUTAGE, LayerWatch
 from rooms.realtime.publisher import Publisher
 from rooms.realtime.recovery import recover
+from rooms.realtime.shared import SharedRead
 from rooms.realtime.unread import UnreadRounds
 from rooms.realtime.wire import text_frame
 
@@ -90,6 +91,8 @@ class Hub:
         self.watch = LayerWatch()
         self.posting = services.PostQueue(loop)
         self.lobby = LobbyUpdates(loop, self._to_everyone)
+        # room_list, read once for all the sockets that connect at the same moment (shared.py).
+        self.lobby_rooms = SharedRead(selectors.lobby_rooms, database_sync_to_async)
         self.housekeeping = Housekeeping(self)
         self.publisher: Publisher | None = None
         self.unread = UnreadRounds(

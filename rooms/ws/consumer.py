@@ -57,7 +57,7 @@ class ChatConsumer(HubSocket):
                 )
                 await self.close_with_reason(Close.TOO_MANY_SOCKETS, "too many open tabs")
                 return
-            await self.send_event("room_list", await db(selectors.lobby_rooms)())
+            await self.send_event("room_list", await self.hub.lobby_rooms.get())
             # Follow the person's own stream before reading their counts, so no update falls between the two.
             await self.hub.follow_person(self, self.actor.guest_key)
             await self.send_event("inbox", await db(selectors.person_inbox)(person=self.actor.guest_key))
