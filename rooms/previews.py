@@ -120,9 +120,7 @@ LOOKUPS = 4
 _lookups = ThreadPoolExecutor(max_workers=LOOKUPS, thread_name_prefix="preview-dns")
 
 
-def _lookup(host: str, port: int, deadline: "Deadline | None") -> list:
-    if deadline is None:
-        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+def _lookup(host: str, port: int, deadline: "Deadline") -> list:
     answer = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     try:
         return answer.result(timeout=deadline.left())
@@ -131,11 +129,11 @@ def _lookup(host: str, port: int, deadline: "Deadline | None") -> list:
         raise Refused(f"out of time looking up {host}") from None
 
 
-def resolve(url: str, deadline: "Deadline | None" = None) -> Target:
+def resolve(url: str, deadline: "Deadline") -> Target:
     """Check `url` and resolve its host once; Refused if it is not an http(s) URL to an allowed address.
 
     A literal address needs no lookup (getaddrinfo only parses it); every address a name has must pass.
-    The lookup gets what is left of `deadline`, when there is one.
+    The lookup gets what is left of `deadline`.
     """
     try:
         parts = urlsplit(url)

@@ -26,8 +26,9 @@ export class RoomList {
   // (the lobby's rooms are drawn by the server, then room_list comes as the socket opens).
   replaceAll(rooms) {
     const focused = this.focusedItem();
+    const shown = new Map(Array.from(this.list.children, (li) => [li.dataset.room, li]));
     const nodes = rooms.map((room) => {
-      const li = this.item(room.name);
+      const li = shown.get(room.name);
       if (!li) return this.build(room);
       this.setCount(li, room);
       return li;

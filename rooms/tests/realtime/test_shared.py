@@ -14,7 +14,7 @@ def run_on_a_thread(read):
 
 
 class Reads:
-    """A read that counts its calls and, when `hold` is set, waits for `release` (on its thread)."""
+    """A read that counts its calls and waits on its thread until `release` is set (it starts set)."""
 
     def __init__(self, fail: bool = False):
         self.calls = 0
