@@ -14,6 +14,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import ACCOUNT_PREFIX, is_account_key
 from rooms.models import Block, Membership, Message, Presence, Room
 from rooms.payloads import author_token, avatar_url, timestamp
+from rooms.prepared import Prepared
 
 
 def _unread() -> Coalesce:
@@ -68,21 +69,34 @@ def absent_unread(*, room_ids: list[int]) -> list[tuple[str, int, str, int]]:
     return list(rows.values_list("person_key", "room_id", "room__name", "unread"))
 
 
-def conversation_partners(*, person: str, unless_present_outside: int | None = None) -> list[str]:
-    """The person keys of everyone who shares a direct conversation with `person` and is online now; one query.
-
-    With `unless_present_outside` (a room id): nobody, if `person` is present in any other room (in the same query).
-    """
+def _partners(*, person, room_id=None):
     theirs = Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
     rows = (
         Membership.objects.filter(room_id__in=theirs.values("room_id"))
         .exclude(person_key=person)
         .filter(Exists(Presence.objects.filter(guest_key=OuterRef("person_key"))))
     )
-    if unless_present_outside is not None:
-        elsewhere = Presence.objects.filter(guest_key=person).exclude(room_id=unless_present_outside)
+    if room_id is not None:
+        elsewhere = Presence.objects.filter(guest_key=person).exclude(room_id=room_id)
         rows = rows.filter(~Exists(elsewhere))
-    return list(rows.order_by("person_key").values_list("person_key", flat=True).distinct())
+    return rows.order_by("person_key").values_list("person_key").distinct()
+
+
+# Asked on every join (whom to tell the person came online): prepared (rooms/prepared.py).
+_partners_online = Prepared(_partners, person=str)
+_partners_unless_elsewhere = Prepared(_partners, person=str, room_id=int)
+
+
+def conversation_partners(*, person: str, unless_present_outside: int | None = None) -> list[str]:
+    """The person keys of everyone who shares a direct conversation with `person` and is online now; one query.
+
+    With `unless_present_outside` (a room id): nobody, if `person` is present in any other room (in the same query).
+    """
+    if unless_present_outside is None:
+        rows = _partners_online(person=person)
+    else:
+        rows = _partners_unless_elsewhere(person=person, room_id=unless_present_outside)
+    return [key for (key,) in rows]
 
 
 def _people(room_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -115,11 +129,11 @@ def _person(key: str, name: str, online: set[str], stems: dict[str, str]) -> dic
     }
 
 
-def _conversation(room: Room, people: list[tuple[str, str]], viewer_key: str, online, stems) -> dict[str, Any]:
+def _conversation(name: str, active, people: list[tuple[str, str]], viewer_key: str, online, stems) -> dict[str, Any]:
     return {
-        "room": room.name,
-        "people": [_person(key, name, online, stems) for key, name in people if key != viewer_key],
-        "last_active": timestamp(room.last_active_at),
+        "room": name,
+        "people": [_person(key, person, online, stems) for key, person in people if key != viewer_key],
+        "last_active": timestamp(active),
     }
 
 
@@ -127,23 +141,25 @@ def conversation_data(*, room: Room, viewer_key: str) -> dict[str, Any]:
     """One conversation as `viewer_key` sees it in their list: the others' names, faces, online dots."""
     people = _people([room.pk]).get(room.pk, [])
     online, stems = _faces({key for key, _ in people})
-    return _conversation(room, people, viewer_key, online, stems)
+    return _conversation(room.name, room.last_active_at, people, viewer_key, online, stems)
 
 
 INBOX_PAGE = 50  # conversations in `inbox` and in each `inbox_page`, newest activity first
 
 
-def _unread_row(row: Membership) -> dict[str, Any]:
-    return {"room": row.room.name, "kind": row.room.kind, "count": row.unread, "last_read": row.last_read_id}
+def _unread_row(name: str, kind: str, unread: int, last_read_id: int | None) -> dict[str, Any]:
+    return {"room": name, "kind": kind, "count": unread, "last_read": last_read_id}
 
 
-def _conversations_page(person: str, rows: list[Membership]) -> list[dict[str, Any]]:
-    """The conversations of these memberships as `person` sees them; three queries (members, presence, avatars)."""
-    rooms = [row.room for row in rows]
-    people = _people([room.pk for room in rooms]) if rooms else {}
+def _conversations_page(person: str, rooms: list[tuple[int, str, Any]]) -> list[dict[str, Any]]:
+    """The conversations (room id, name, last active) as `person` sees them; three queries (members, presence,
+    avatars)."""
+    people = _people([room_id for room_id, _, _ in rooms]) if rooms else {}
     keys = {key for members in people.values() for key, _ in members}
     online, stems = _faces(keys) if keys else (set(), {})
-    return [_conversation(room, people.get(room.pk, []), person, online, stems) for room in rooms]
+    return [
+        _conversation(name, active, people.get(room_id, []), person, online, stems) for room_id, name, active in rooms
+    ]
 
 
 def _direct_memberships(person: str):
@@ -155,32 +171,52 @@ def _direct_memberships(person: str):
     )
 
 
+# What the inbox reads of a membership: its room (id, name, kind, last active), the unread count, the read position.
+_INBOX_ROW = ("room_id", "room__name", "room__kind", "room__last_active_at", "unread", "last_read_id")
+
+_rooms_of = Prepared(
+    lambda person: (
+        Membership.objects.filter(person_key=person, room__closed_at__isnull=True)
+        .exclude(room__kind=Room.Kind.DIRECT)
+        .annotate(unread=_unread())
+        .order_by("-room__last_active_at", "room_id")
+        .values_list(*_INBOX_ROW)
+    ),
+    person=str,
+)
+_direct_page = Prepared(
+    lambda person: _direct_memberships(person).values_list(*_INBOX_ROW)[: INBOX_PAGE + 1], person=str
+)
+_direct_unread = Prepared(
+    lambda person: _direct_memberships(person).filter(unread__gt=0).values_list(*_INBOX_ROW), person=str
+)
+_blocks_of = Prepared(
+    lambda person: Block.objects.filter(blocker_key=person).values_list("blocked_key", "blocked_name"), person=str
+)
+
+
 def person_inbox(*, person: str) -> dict[str, Any]:
     """What a socket is told right after connecting: the person's newest INBOX_PAGE conversations
     (`more`: there are older ones, `inbox_more` pages on), the unread count and read position of every
     public and private room they belong to and of every conversation shown or with anything unread
     (so the tab title's total is right without the rest), and whom they block.
 
-    Seven queries at most, however many rooms and conversations (docs/performance.md).
+    Seven queries at most, however many rooms and conversations (docs/performance.md); the four that
+    every connect makes are prepared (rooms/prepared.py).
     """
-    rooms = list(
-        Membership.objects.filter(person_key=person, room__closed_at__isnull=True)
-        .exclude(room__kind=Room.Kind.DIRECT)
-        .select_related("room")
-        .annotate(unread=_unread())
-        .order_by("-room__last_active_at", "room_id")
-    )
-    direct = _direct_memberships(person)
-    page = list(direct[: INBOX_PAGE + 1])
+    rooms = _rooms_of(person=person)
+    page = _direct_page(person=person)
     more, page = len(page) > INBOX_PAGE, page[:INBOX_PAGE]
-    shown = {row.room_id for row in page}
+    shown = {row[0] for row in page}
     # Asked even when everything fits on the page (it then finds nothing): the same queries for everyone.
-    unread_elsewhere = list(direct.exclude(room_id__in=shown).filter(unread__gt=0))
-    blocks = list(Block.objects.filter(blocker_key=person).values_list("blocked_key", "blocked_name"))
+    unread_elsewhere = [row for row in _direct_unread(person=person) if row[0] not in shown]
+    blocks = _blocks_of(person=person)
     return {
-        "conversations": _conversations_page(person, page),
+        "conversations": _conversations_page(
+            person, [(room_id, name, active) for room_id, name, _, active, *_ in page]
+        ),
         "more": more,
-        "unread": [_unread_row(row) for row in [*rooms, *page, *unread_elsewhere]],
+        "unread": [_unread_row(*row[1:3], *row[4:]) for row in [*rooms, *page, *unread_elsewhere]],
         "blocked": [{"username": name, "author": author_token(key)} for key, name in blocks],
     }
 
@@ -215,11 +251,13 @@ def inbox_page(*, person: str, before: str) -> dict[str, Any]:
         raise ChatError(Code.ROOM_NOT_FOUND)
     active, room_id = mark
     older = Q(room__last_active_at__lt=active) | Q(room__last_active_at=active, room_id__lt=room_id)
-    page = list(_direct_memberships(person).filter(older)[: INBOX_PAGE + 1])
+    page = list(_direct_memberships(person).filter(older).values_list(*_INBOX_ROW)[: INBOX_PAGE + 1])
     more, page = len(page) > INBOX_PAGE, page[:INBOX_PAGE]
     return {
         "before": before,
-        "conversations": _conversations_page(person, page),
+        "conversations": _conversations_page(
+            person, [(room_id, name, active) for room_id, name, _, active, *_ in page]
+        ),
         "more": more,
-        "unread": [_unread_row(row) for row in page],
+        "unread": [_unread_row(*row[1:3], *row[4:]) for row in page],
     }

@@ -1,16 +1,21 @@
 """Rooms, read: finding one by name, the lobby's bounded list and search, members, the hub's checks."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from rooms.identity import ACCOUNT_PREFIX, Actor, is_account_key
 from rooms.models import Membership, Message, Presence, Room
 from rooms.payloads import room_data
+from rooms.prepared import Prepared
 from rooms.selectors.bans import bans_against, bans_keeping_out
 
 
@@ -36,6 +41,47 @@ class JoinFacts:
     since_seq: int | None = None  # resuming: the seq of the newest message with an id up to since_id (0: none)
 
 
+_ROOM_FIELDS = tuple(field.attname for field in Room._meta.concrete_fields)
+
+
+@functools.cache
+def _joining(account: bool, name_check: bool, since: bool) -> Prepared:
+    """room_for_joining's statement for one shape of join: by an account or a guest, checking a name, resuming."""
+    arguments = {"key": str, "guest_key": str, "now": datetime}
+    if account:
+        arguments["user_id"] = int
+    if name_check:
+        arguments["username_key"] = str
+    if since:
+        arguments["since_id"] = int
+
+    def build(*, key, guest_key, now, user_id=None, username_key=None, since_id=None):
+        actor = Actor(guest_key=guest_key, user_id=user_id)
+        member = Membership.objects.filter(room=OuterRef("pk"), person_key=guest_key)
+        query = Room.objects.filter(key=key, closed_at__isnull=True).annotate(
+            join_ban=Subquery(bans_keeping_out(actor=actor, room=OuterRef("pk"), now=now).values("pk")[:1]),
+            join_member=Subquery(member.values("pk")[:1]),
+            join_read=Subquery(member.values("last_read_id")[:1]),
+            join_member_name=Subquery(member.values("username")[:1]),
+        )
+        facts = ["join_ban", "join_member", "join_read", "join_member_name"]
+        if name_check:
+            accounts = get_user_model().objects.filter(name_key=username_key)
+            if account:
+                accounts = accounts.exclude(pk=user_id)
+            query = query.annotate(join_reserved=Exists(accounts))
+            facts.append("join_reserved")
+        if since:
+            # Within a room id order is seq order, and the messages up to since_id were committed
+            # before the client saw since_id: reading this before the room's lock misses none.
+            seen = Message.objects.filter(room=OuterRef("pk"), id__lte=since_id).order_by("-id")
+            query = query.annotate(join_since_seq=Subquery(seen.values("seq")[:1]))
+            facts.append("join_since_seq")
+        return query.order_by("pk").values_list(*_ROOM_FIELDS, *facts)[:1]
+
+    return Prepared(build, **arguments)
+
+
 def room_for_joining(
     *, name: str, actor: Actor, username_key: str | None = None, since_id: int | None = None
 ) -> Room | None:
@@ -45,37 +91,27 @@ def room_for_joining(
 
     One query where a join used to spend four (docs/performance.md): the subqueries
     run on the indexes of bans (guest, user), memberships (room, person) and users (name_key).
+    Prepared (rooms/prepared.py): compiling it cost more than running it.
     """
     if "\x00" in name:
         return None
-    member = Membership.objects.filter(room=OuterRef("pk"), person_key=actor.guest_key)
-    query = Room.objects.filter(key=name.strip().lower(), closed_at__isnull=True).annotate(
-        join_ban=Subquery(bans_keeping_out(actor=actor, room=OuterRef("pk")).values("pk")[:1]),
-        join_member=Subquery(member.values("pk")[:1]),
-        join_read=Subquery(member.values("last_read_id")[:1]),
-        join_member_name=Subquery(member.values("username")[:1]),
-    )
-    if username_key is not None:
-        accounts = get_user_model().objects.filter(name_key=username_key)
-        if actor.user_id is not None:
-            accounts = accounts.exclude(pk=actor.user_id)
-        query = query.annotate(join_reserved=Exists(accounts))
-    if since_id is not None:
-        # Within a room id order is seq order, and the messages up to since_id were committed
-        # before the client saw since_id: reading this before the room's lock misses none.
-        seen = Message.objects.filter(room=OuterRef("pk"), id__lte=since_id).order_by("-id")
-        query = query.annotate(join_since_seq=Subquery(seen.values("seq")[:1]))
-    room = query.first()
-    if room is None:
+    optional = {"user_id": actor.user_id, "username_key": username_key, "since_id": since_id}
+    optional = {name: value for name, value in optional.items() if value is not None}
+    statement = _joining("user_id" in optional, "username_key" in optional, "since_id" in optional)
+    rows = statement(key=name.strip().lower(), guest_key=actor.guest_key, now=timezone.now(), **optional)
+    if not rows:
         return None
-    membership = None if room.join_member is None else (room.join_member, room.join_read, room.join_member_name)
+    count = len(_ROOM_FIELDS)
+    room = Room.from_db(DEFAULT_DB_ALIAS, _ROOM_FIELDS, rows[0][:count])
+    ban_id, member, read, member_name, *more = rows[0][count:]
+    reserved = bool(more.pop(0)) if username_key is not None else False
     room.joining = JoinFacts(
         guest_key=actor.guest_key,
-        ban_id=room.join_ban,
-        membership=membership,
+        ban_id=ban_id,
+        membership=None if member is None else (member, read, member_name),
         username_key=username_key,
-        name_reserved=bool(getattr(room, "join_reserved", False)),
-        since_seq=(room.join_since_seq or 0) if since_id is not None else None,
+        name_reserved=reserved,
+        since_seq=(more[0] or 0) if since_id is not None else None,
     )
     return room
 
