@@ -27,6 +27,8 @@ duplicates (a message heard twice). Bounded: every wait has a deadline
 
 import argparse
 import asyncio
+import collections
+import concurrent.futures
 import contextlib
 import json
 import random
@@ -42,6 +44,7 @@ import websockets
 from websockets.asyncio.client import connect
 
 from bench.run import BENCH_ENV, Reference
+from bench.uploads import session_cookie
 from rooms.tests.support.servers import ChatServer, migrate, server_env
 
 BASE_DELAY, MAX_DELAY = 0.5, 15.0  # static/js/socket.js
@@ -52,6 +55,7 @@ class Member:
 
     def __init__(self, url: str, room: str, name: str, resume: bool):
         self.url, self.room, self.name, self.resume = url, room, name, resume
+        self.cookie: str | None = None  # chatsite: the page's session (bench/uploads.py session_cookie)
         self.ids: set[int] = set()
         self.duplicates = 0
         self.newest = 0
@@ -59,6 +63,7 @@ class Member:
         self.attempts = 0
         self.joins = 0
         self.joined_at: float | None = None  # the last join_confirm (monotonic)
+        self.errors: collections.Counter[str] = collections.Counter()  # `error` codes heard, by code
         self.joined = asyncio.Event()
         self.ws = None
         self.stopping = False
@@ -74,7 +79,13 @@ class Member:
             self.attempts += 1
             try:
                 async with connect(
-                    self.url, origin=origin, compression=None, max_size=None, open_timeout=20, ping_interval=None
+                    self.url,
+                    origin=origin,
+                    additional_headers={"Cookie": self.cookie} if self.cookie else None,
+                    compression=None,
+                    max_size=None,
+                    open_timeout=20,
+                    ping_interval=None,
                 ) as ws:
                     attempt = 0
                     self.ws = ws
@@ -105,6 +116,8 @@ class Member:
             self.joined.set()
         elif event == "receive_message":
             self._message(data["id"], live=True)
+        elif event == "error":
+            self.errors[str(data.get("code"))] += 1
 
     def _message(self, message_id: int, *, live: bool) -> None:
         if message_id in self.ids:
@@ -167,6 +180,15 @@ async def storm(server, url: str, args, *, resume: bool, database: Path | None) 
     rooms: dict[str, list[Member]] = {}
     for member in members:
         rooms.setdefault(member.room, []).append(member)
+    if resume:
+        # chatsite: each page has its session, as a browser does (the lobby form starts it): the same
+        # person after the restart, whose presence of before is theirs, not a stranger's name.
+        base_url = "http://" + urlsplit(url).netloc
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            loop = asyncio.get_running_loop()
+            cookies = [loop.run_in_executor(pool, session_cookie, base_url, m.name) for m in members]
+            for member, cookie in zip(members, await asyncio.gather(*cookies), strict=True):
+                member.cookie = cookie
     deadline = time.monotonic() + args.deadline
     for member in members:
         member.start()
@@ -178,6 +200,8 @@ async def storm(server, url: str, args, *, resume: bool, database: Path | None) 
     await wait_until(lambda: all(len(m.ids) >= want for m in members), deadline, "everyone heard the messages")
 
     attempts_before = sum(m.attempts for m in members)
+    for member in members:
+        member.errors.clear()
     started = time.monotonic()
     curve: list[tuple[float, int]] = []
     said: set[str] = set()
@@ -222,6 +246,9 @@ async def storm(server, url: str, args, *, resume: bool, database: Path | None) 
         "attempts": sum(m.attempts for m in members) - attempts_before,
         "peak_rss_mb": round(peak / 2**20, 1),
         "curve": curve,
+        # after the restart: `error` codes heard, and sockets open but not back in their room at the end
+        "errors": dict(sum((m.errors for m in members), collections.Counter())),
+        "open_not_joined": sum(1 for m in members if m.ws is not None and not (m.joined_at and m.joined_at > started)),
     }
     if database is not None:
         with contextlib.closing(sqlite3.connect(database)) as db:

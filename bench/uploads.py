@@ -61,8 +61,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def upload(base_url: str, content: bytes, name: str) -> float:
-    """One person's session and one upload; the seconds the POST took.
+HEADERS_VIA_PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def csrf_token() -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+def session_cookie(base_url: str, name: str, token: str | None = None) -> str:
+    """A person's session as the lobby form starts it (`sessionid=...`), their display name `name`.
 
     No page is rendered (the production settings want collected static files for that): the
     CSRF cookie is one this client makes (Django takes any well-formed token matching its
@@ -72,8 +79,8 @@ def upload(base_url: str, content: bytes, name: str) -> float:
     """
     opener = urllib.request.build_opener(_NoRedirect)
     origin = "https://" + base_url.split("://", 1)[1]
-    token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
-    headers = {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/"}
+    token = token or csrf_token()
+    headers = {**HEADERS_VIA_PROXY, "Origin": origin, "Referer": origin + "/"}
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": name, "enter": "general"}).encode()
     request = urllib.request.Request(base_url + "/", data=form, headers={**headers, "Cookie": f"csrftoken={token}"})
     try:
@@ -82,7 +89,16 @@ def upload(base_url: str, content: bytes, name: str) -> float:
     except urllib.error.HTTPError as answer:
         assert answer.code == 302, answer.code
         cookies = [c.split(";", 1)[0] for c in answer.headers.get_all("Set-Cookie") or []]
-    session = next(c for c in cookies if c.startswith("sessionid="))
+    return next(c for c in cookies if c.startswith("sessionid="))
+
+
+def upload(base_url: str, content: bytes, name: str) -> float:
+    """One person's session (session_cookie) and one upload; the seconds the POST took."""
+    origin = "https://" + base_url.split("://", 1)[1]
+    headers = {**HEADERS_VIA_PROXY, "Origin": origin, "Referer": origin + "/"}
+    token = csrf_token()
+    session = session_cookie(base_url, name, token)
+    opener = urllib.request.build_opener(_NoRedirect)
     boundary = secrets.token_hex(16)
     body = (
         (

@@ -549,6 +549,11 @@ WS_SEND_BACKLOG_MAX_BYTES = env_int("WS_SEND_BACKLOG_MAX_BYTES", 512 * 1024, min
 # the message and sends it again after POST_BUSY_RETRY_SECONDS) instead of queueing without bound.
 POST_QUEUE_MAX = env_int("POST_QUEUE_MAX", 2000, minimum=1)
 POST_BUSY_RETRY_SECONDS = env_float("POST_BUSY_RETRY_SECONDS", 1.0, minimum=0.1)
+# Admission at the handshake (rooms/ws/admission.py): while more than this many database calls of the process
+# are outstanding (waiting for its one database thread, or running there), a new WebSocket is refused as
+# "try again" (the page retries with backoff) instead of queueing behind them: a reconnect storm stays
+# within what the process gets through (docs/performance.md).
+WS_HANDSHAKE_QUEUE_MAX = env_int("WS_HANDSHAKE_QUEUE_MAX", 200, minimum=0)
 # Open sockets one person (a guest's session, or a logged-in user) may hold in one server process;
 # the next is accepted and closed with 4014 ("too many open tabs"). Per process: docs/security.md.
 WS_MAX_SOCKETS_PER_PERSON = env_int("WS_MAX_SOCKETS_PER_PERSON", 20, minimum=1)

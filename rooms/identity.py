@@ -14,7 +14,7 @@ no session cookie at all gets an id for that connection only.
 import secrets
 from dataclasses import dataclass
 
-from channels.db import database_sync_to_async
+from rooms.dbthread import database_sync_to_async
 
 GUEST_KEY = "chatsite_guest"
 USERNAME_KEY = "chatsite_username"

@@ -6,11 +6,11 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import selectors, services
 from rooms.availability import DATABASE_OUTAGE, watch
+from rooms.dbthread import database_sync_to_async
 from rooms.errors import Close
 
 if TYPE_CHECKING:

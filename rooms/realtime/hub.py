@@ -21,11 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from rooms import selectors, services
+from rooms.dbthread import database_sync_to_async
 from rooms.realtime import bus
 from rooms.realtime.bus import LOBBY_GROUP, HubMessage, IdentifyMessage, RoomMessage, person_group, room_group
 from rooms.realtime.coalesce import Coalescer

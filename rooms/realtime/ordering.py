@@ -14,9 +14,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from channels.db import database_sync_to_async
-
 from rooms.availability import DATABASE_OUTAGE, watch
+from rooms.dbthread import database_sync_to_async
 from rooms.payloads import encode
 from rooms.realtime.bus import COUNT, MEMBERS, NOTICES, RoomMessage
 from rooms.realtime.wire import text_frame

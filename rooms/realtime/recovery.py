@@ -3,9 +3,8 @@
 import logging
 from typing import TYPE_CHECKING
 
-from channels.db import database_sync_to_async
-
 from rooms import selectors
+from rooms.dbthread import database_sync_to_async
 from rooms.payloads import encode, member_list_data, room_data
 from rooms.realtime.bus import COUNT, MEMBERS
 

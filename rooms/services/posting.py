@@ -9,12 +9,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from rooms import availability, events, policy, rules, throttle
+from rooms.dbthread import database_sync_to_async
 from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Message, Room

@@ -8,7 +8,6 @@ import math
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -16,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rooms import drawing, services
+from rooms.dbthread import database_sync_to_async
 from rooms.errors import ChatError, Code
 from rooms.identity import actor_for_request
 from rooms.models import Room

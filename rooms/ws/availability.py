@@ -1,4 +1,5 @@
-"""ASGI middleware: a database outage during a WebSocket handshake refuses it, without a traceback.
+"""ASGI middleware: a database outage during a WebSocket handshake refuses it, without a traceback;
+so does a database thread too far behind (rooms/ws/admission.py), before anything is read.
 
 The session middleware (Channels' AuthMiddleware; rooms/ws/auth.py on
 /ws/chat/) reads the session and the user from the database before any
@@ -12,6 +13,7 @@ handles the same way (rooms/ws/consumer.py).
 
 from rooms.availability import DATABASE_OUTAGE, watch
 from rooms.errors import Close
+from rooms.ws.admission import admission
 
 
 class DatabaseOutageGuard:
@@ -19,6 +21,9 @@ class DatabaseOutageGuard:
         self.application = application
 
     async def __call__(self, scope, receive, send):
+        if admission.behind():
+            await send({"type": "websocket.close", "code": Close.TRY_AGAIN})
+            return None
         try:
             return await self.application(scope, receive, send)
         except DATABASE_OUTAGE as error:

@@ -11,11 +11,11 @@ import logging
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import identity, policy, rules, selectors, services, throttle
 from rooms.availability import DATABASE_OUTAGE, unavailable, watch
+from rooms.dbthread import database_sync_to_async
 from rooms.errors import ChatError, Close, Code
 from rooms.models import Room
 from rooms.payloads import author_token, avatar_url, room_data, roster_data

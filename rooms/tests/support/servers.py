@@ -4,6 +4,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,6 +146,18 @@ def sqlite_server(workdir: Path, **overrides: str) -> Iterator[ChatServer]:
         server.stop()
     faults = server.faults()
     assert not faults, "the server logged faults:\n" + "\n".join(faults)
+
+
+@contextlib.contextmanager
+def database_write_lock(database_url: str):
+    """Hold SQLite's write lock from outside, as a long commit would: the server's next batch waits for it."""
+    conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=20, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def create_postgres_database(database_url: str) -> str:

@@ -4,13 +4,11 @@ same message sent again after retry_after is stored once and heard by everyone; 
 does not count against the sender's flood limit."""
 
 import asyncio
-import contextlib
-import sqlite3
 
 import pytest
 
 from rooms.tests.support.client import NOISE, WSClient
-from rooms.tests.support.servers import room_messages, sqlite_server
+from rooms.tests.support.servers import database_write_lock, room_messages, sqlite_server
 
 QUEUE_MAX = 2
 RETRY_AFTER = 0.5
@@ -30,18 +28,6 @@ def busy_server(tmp_path_factory):
         RATE_LIMIT_PER_SECOND="0.1",
     ) as server:
         yield server
-
-
-@contextlib.contextmanager
-def database_write_lock(database_url: str):
-    """Hold SQLite's write lock from outside, as a long commit would: the server's next batch waits for it."""
-    conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=20, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
 
 
 async def first_answer(client: WSClient, client_id: str) -> tuple[str, dict]:
