@@ -5,7 +5,8 @@
 
 1. One server on a fixed port: chatsite on one daphne (SQLite, in-memory layer,
    bench.run's BENCH_ENV), or the reference (bench/reference_server.py). Every
-   socket connects and joins its room (`--sockets` / `--rooms` each), and the
+   socket (on chatsite with its own session, which the lobby form starts, as a
+   browser's page has) connects and joins its room (`--sockets` / `--rooms` each), and the
    first member of each room says `--messages` messages, which every member
    must have before the restart (its newest id is what it resumes from).
 2. The server is stopped (SIGTERM, as a deploy does) and started again on the
@@ -20,8 +21,9 @@
 Reported (one JSON line per server): the curve of sockets back (joined) every
 0.5 s after the stop began, the time until all were back, connection attempts,
 the server's peak RSS during the storm (psutil, the new process), and for
-chatsite, against its database: messages missing from any member, and
-duplicates (a message heard twice). Bounded: every wait has a deadline
+chatsite, against its database: messages missing from any member,
+duplicates (a message heard twice), the `error` codes heard after the restart,
+and the sockets open but not back in their room at the end. Bounded: every wait has a deadline
 (`--deadline`, default 120 s), and the servers stop themselves.
 """
 
