@@ -69,7 +69,7 @@ def absent_unread(*, room_ids: list[int]) -> list[tuple[str, int, str, int]]:
     return list(rows.values_list("person_key", "room_id", "room__name", "unread"))
 
 
-def _partners(*, person, room_id=None):
+def _partners(*, person: str, room_id: int | None = None):
     theirs = Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
     rows = (
         Membership.objects.filter(room_id__in=theirs.values("room_id"))
