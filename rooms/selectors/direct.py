@@ -165,7 +165,6 @@ def _conversations_page(person: str, rooms: list[tuple[int, str, Any]]) -> list[
 def _direct_memberships(person: str):
     return (
         Membership.objects.filter(person_key=person, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
-        .select_related("room")
         .annotate(unread=_unread())
         .order_by("-room__last_active_at", "-room_id")
     )

@@ -96,7 +96,7 @@ def room_for_joining(
     if "\x00" in name:
         return None
     optional = {"user_id": actor.user_id, "username_key": username_key, "since_id": since_id}
-    optional = {name: value for name, value in optional.items() if value is not None}
+    optional = {argument: value for argument, value in optional.items() if value is not None}
     statement = _joining("user_id" in optional, "username_key" in optional, "since_id" in optional)
     rows = statement(key=name.strip().lower(), guest_key=actor.guest_key, now=timezone.now(), **optional)
     if not rows:
