@@ -17,32 +17,41 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django_asgi_app = get_asgi_application()  # sets Django up before the imports below
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from rooms.ws.auth import SocketAuth  # noqa: E402
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
-from rooms.ws.daphne import close_cleanly_on_protocol_errors, leave_request_bodies_to_django  # noqa: E402
+from rooms.ws.daphne import (  # noqa: E402
+    close_cleanly_on_protocol_errors,
+    forget_opening_handshakes,
+    leave_request_bodies_to_django,
+    light_application_queues,
+)
 from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
-from rooms.ws.routing import websocket_urlpatterns  # noqa: E402
+from rooms.ws.routing import ByType, HandOffRouter, websocket_urlpatterns  # noqa: E402
 from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
 leave_request_bodies_to_django()
+light_application_queues()
+forget_opening_handshakes()
 
 
 def chat_stack(consumer):
-    """/ws/chat/'s checks around a consumer: the Origin, then the session and user (an outage refuses).
+    """/ws/chat/'s checks around a consumer: the Origin, then admission, the session and user (an outage refuses).
 
-    SocketAuth is Channels' AuthMiddlewareStack in one layer (rooms/ws/auth.py says why).
+    SocketAuth is Channels' AuthMiddlewareStack and the DatabaseOutageGuard in one
+    layer (rooms/ws/auth.py says why).
     """
-    return SameOriginValidator(DatabaseOutageGuard(SocketAuth(consumer)))
+    return SameOriginValidator(SocketAuth(consumer))
 
 
-application = ProtocolTypeRouter(
+# The routers and the Origin check hand each WebSocket on rather than staying on its stack (rooms/ws/routing.py).
+application = ByType(
     {
         "http": URLRouter([path("socket.io/", polling_app), re_path(r"", django_asgi_app)]),
-        "websocket": URLRouter(
+        "websocket": HandOffRouter(
             [
                 path(
                     "socket.io/",

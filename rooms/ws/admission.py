@@ -7,9 +7,9 @@ a client waits for its handshake, it gives up and retries, and the server
 still does the abandoned work: fewer are let in the harder they try. So while
 more than WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a handshake
 is refused at once, before the session is read, as during a database outage
-("try again": daphne answers the upgrade with 403; rooms/ws/availability.py's
-DatabaseOutageGuard, the outermost layer after the Origin check, asks here),
-and the page retries with its backoff and jitter (static/js/socket.js). A
+("try again": daphne answers the upgrade with 403; the layer after the Origin
+check asks here: rooms/ws/auth.py's SocketAuth on /ws/chat/, rooms/ws/availability.py's
+DatabaseOutageGuard on /socket.io/), and the page retries with its backoff and jitter (static/js/socket.js). A
 socket already open is never refused anything here.
 """
 

@@ -16,16 +16,26 @@ from rooms.errors import Close
 from rooms.ws.admission import admission
 
 
+async def refuse_try_again(send) -> None:
+    """Refuse a WebSocket handshake as "try again later" (daphne answers the upgrade with 403)."""
+    await send({"type": "websocket.close", "code": Close.TRY_AGAIN})
+
+
 class DatabaseOutageGuard:
+    """Around a middleware stack that reads the database at the handshake (Channels' AuthMiddlewareStack).
+
+    /ws/chat/'s own SocketAuth (rooms/ws/auth.py) does the same for itself, so that
+    no extra layer stays on each socket's stack.
+    """
+
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
         if admission.behind():
-            await send({"type": "websocket.close", "code": Close.TRY_AGAIN})
-            return None
+            return await refuse_try_again(send)
         try:
             return await self.application(scope, receive, send)
         except DATABASE_OUTAGE as error:
             watch.failed("websocket handshake", error)
-            await send({"type": "websocket.close", "code": Close.TRY_AGAIN})
+            await refuse_try_again(send)

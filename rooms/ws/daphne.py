@@ -1,5 +1,10 @@
 """Daphne set up for chatsite: its WebSocket engine (autobahn) closes broken connections with a status code,
-and its HTTP engine (Twisted) leaves request bodies to Django."""
+and its HTTP engine (Twisted) leaves request bodies to Django; an idle socket keeps less of daphne's
+bookkeeping (its input queue, its opening handshake)."""
+
+import asyncio
+from collections import deque
+from functools import partial
 
 
 def close_cleanly_on_protocol_errors() -> None:
@@ -57,3 +62,134 @@ def leave_request_bodies_to_django() -> None:
 
     WebRequest.__init__ = __init__
     WebRequest._chatsite_unparsed_bodies = True
+
+
+class Mailbox:
+    """An application instance's input queue: what daphne's `asyncio.Queue` does for it, in a few bytes.
+
+    Daphne makes one `asyncio.Queue` per connection and uses two of its methods,
+    `put_nowait` (the protocol, for every frame and the disconnect) and `get` (the
+    application's `receive`). Its four deques (items, getters, putters and the
+    `join` event's waiters) cost 3 KiB per socket that an idle socket never uses
+    (bench/idle_memory.py). Here the items live in a deque made only while one
+    waits, and the one waiting `receive` is a future; as in asyncio.Queue the
+    item stays queued until the receiver has run, so a `receive` cancelled at
+    the moment it was woken loses nothing. Unbounded, as daphne's queue is.
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self):
+        self._items = None
+        self._waiter = None
+
+    def put_nowait(self, item) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self):
+        while not self._items:
+            if self._waiter is not None and not self._waiter.done():
+                raise RuntimeError("Mailbox.get is already being awaited")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+
+def light_application_queues() -> None:
+    """Give each of daphne's application instances a Mailbox (above) for its input queue.
+
+    Daphne's `Server.create_application` makes the queue inline, so it is
+    replaced here by the same steps with a Mailbox (daphne 4.2's code).
+    """
+    try:
+        from daphne.server import Server
+    except ImportError:  # served by something other than daphne
+        return
+    if getattr(Server, "_chatsite_mailboxes", False):
+        return
+
+    def create_application(self, protocol, scope):
+        assert "application_instance" not in self.connections[protocol]
+        input_queue = Mailbox()
+        scope.setdefault("asgi", {"version": "3.0"})
+        application_instance = self.application(
+            scope=scope, receive=input_queue.get, send=partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop()
+        )
+        return input_queue
+
+    Server.create_application = create_application
+    Server._chatsite_mailboxes = True
+
+
+class _OpenedRequest:
+    """What daphne reads of the opening handshake's request once a socket is open: its path, for the log."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+
+def forget_opening_handshakes() -> None:
+    """Let an open WebSocket drop its opening handshake: the HTTP request, its headers and raw bytes.
+
+    Once a socket is open nothing reads them again, yet each stays for the
+    socket's life (bench/idle_memory.py, about 3 KiB per idle socket):
+    Twisted's HTTP channel, still the transport's producer (it pauses reading
+    while the send buffer is full), keeps the upgrade request in its
+    `requests` list with its headers and the bytes it read; autobahn keeps the
+    parsed headers and both handshakes' raw text; daphne its cleaned header
+    list and autobahn's request object, of which it reads the path to log.
+    The application's scope keeps its own reference to the headers.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:  # served by something other than daphne
+        return
+    if getattr(WebSocketProtocol, "_chatsite_forgets_handshakes", False):
+        return
+    process = WebRequest.process
+
+    def upgraded_process(self):
+        result = process(self)
+        channel = self.channel
+        if self.transport is None and channel is not None and self in channel.requests:
+            # daphne handed the connection to a WebSocket protocol (`transport, self.transport = ...`)
+            channel.requests.remove(self)
+            channel._buffer = b""
+        return result
+
+    opened = WebSocketProtocol.onOpen
+
+    def onOpen(self):
+        opened(self)
+        self.request = _OpenedRequest(self.request.path)
+        self.clean_headers = None
+        self.http_headers = None
+        self.http_request_data = None
+        self.http_response_data = None
+        self.http_status_line = None
+
+    WebRequest.process = upgraded_process
+    WebSocketProtocol.onOpen = onOpen
+    WebSocketProtocol._chatsite_forgets_handshakes = True

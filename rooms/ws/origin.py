@@ -115,13 +115,20 @@ def sio_origin_allowed(scope) -> bool:
 
 
 class SameOriginValidator:
-    """ASGI middleware: refuse a WebSocket handshake whose Origin is not this site's (`allowed` says)."""
+    """ASGI middleware: refuse a WebSocket handshake whose Origin is not this site's (`allowed` says).
+
+    It hands the connection on (returns the next application's coroutine) rather
+    than awaiting it, so it is not a frame on every open socket's stack
+    (rooms/ws/routing.py says why).
+    """
+
+    _asgi_single_callable = True  # a plain __call__ that returns the awaitable (asgiref's hint)
 
     def __init__(self, application, allowed=origin_allowed):
         self.application = application
         self.allowed = allowed
 
-    async def __call__(self, scope, receive, send):
+    def __call__(self, scope, receive, send):
         if scope["type"] == "websocket" and not self.allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
-        return await self.application(scope, receive, send)
+            return WebsocketDenier()(scope, receive, send)
+        return self.application(scope, receive, send)

@@ -1,0 +1,66 @@
+"""What an idle socket keeps less of: daphne's input queue (rooms/ws/daphne.py Mailbox) and the routers' frames.
+
+What it saves is measured by bench/idle_memory.py and bench.run's idle workload (docs/performance.md);
+here, that the lighter parts behave as the ones they replace.
+"""
+
+import asyncio
+
+import pytest
+from django.urls import path, re_path
+
+from rooms.ws.daphne import Mailbox
+from rooms.ws.routing import ByType, HandOffRouter
+
+
+async def test_the_mailbox_hands_over_every_item_in_order_and_waits_when_empty():
+    mailbox = Mailbox()
+    mailbox.put_nowait(1)
+    mailbox.put_nowait(2)
+    assert [await mailbox.get(), await mailbox.get()] == [1, 2]
+    assert mailbox.qsize() == 0
+    waiting = asyncio.ensure_future(mailbox.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    mailbox.put_nowait(3)
+    assert await asyncio.wait_for(waiting, 5) == 3
+
+
+async def test_a_receive_cancelled_as_it_was_woken_leaves_the_item_for_the_next():
+    mailbox = Mailbox()
+    waiting = asyncio.ensure_future(mailbox.get())
+    await asyncio.sleep(0)
+    mailbox.put_nowait({"type": "websocket.receive", "text": "kept"})  # wakes the receiver...
+    waiting.cancel()  # ...which is cancelled before it ran
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await asyncio.wait_for(mailbox.get(), 5) == {"type": "websocket.receive", "text": "kept"}
+
+
+async def test_a_second_receive_at_the_same_time_is_refused():
+    mailbox = Mailbox()
+    first = asyncio.ensure_future(mailbox.get())
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        await mailbox.get()
+    mailbox.put_nowait("one")
+    assert await first == "one"
+
+
+async def test_the_routers_hand_the_connection_to_the_application_they_pick():
+    async def chat(scope, receive, send):
+        return ("chat", scope["path"])
+
+    async def other(scope, receive, send):
+        return ("other", scope["path"])
+
+    routes = HandOffRouter([path("ws/chat/", chat), re_path(r"", other)])
+    application = ByType({"websocket": routes})
+    assert await application({"type": "websocket", "path": "/ws/chat/"}, None, None) == ("chat", "/ws/chat/")
+    assert await application({"type": "websocket", "path": "/ws/chatx/"}, None, None) == ("other", "/ws/chatx/")
+    prefixed = {"type": "websocket", "path": "/chat/ws/chat/", "root_path": "/chat"}
+    assert await application(prefixed, None, None) == ("chat", "/chat/ws/chat/")
+    with pytest.raises(ValueError, match="No application configured"):
+        application({"type": "lifespan"}, None, None)
+    with pytest.raises(ValueError, match="capture nothing"):
+        HandOffRouter([path("ws/<str:room>/", chat)])
