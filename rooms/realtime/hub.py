@@ -90,7 +90,7 @@ class Hub:
         self._counter = 0
         self.watch = LayerWatch()
         self.posting = services.PostQueue(loop)
-        self.lobby = LobbyUpdates(loop, self._to_everyone)
+        self.lobby = LobbyUpdates(loop, self._to_everyone, audience=lambda: len(self.sockets))
         # room_list, read once for all the sockets that connect at the same moment (shared.py).
         self.lobby_rooms = SharedRead(selectors.lobby_rooms, database_sync_to_async)
         self.housekeeping = Housekeeping(self)
