@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 
 _marks = itertools.count(1)
@@ -90,3 +90,91 @@ class Prepared:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return list(compiler.results_iter(results=[rows], tuple_expected=True))
+
+
+class PreparedInsert:
+    """`Model.objects.bulk_create(objs)` for new rows (no pk yet, plain values), the INSERT compiled once per size.
+
+    Django's INSERT compiler assembles the statement value by value for every
+    batch: with 100 messages in a batch that was 11% of a busy process's
+    samples (docs/performance.md, issue 20, "Third round"), most of it
+    building the same SQL text again. Here the text for a batch of n rows is
+    compiled once by that compiler (per thread, alias and n) and each call
+    only prepares the values, with the compiler's own `pre_save_val` and
+    `prepare_value`, laid out as the compiler lays them out: row after row, or
+    (PostgreSQL, which inserts from UNNEST) one array per column. When
+    compiling, the parameters Django produced for the first batch are compared
+    with the ones prepared here; should a field or backend lay them out
+    otherwise (a field's own placeholder, a backend's insert params), this
+    falls back to bulk_create for good.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.local = threading.local()
+        self.usable = True
+
+    def __call__(self, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:
+        connection = connections[using]
+        if not (self.usable and connection.features.can_return_rows_from_bulk_insert) or any(
+            obj._is_pk_set() for obj in objs
+        ):
+            self.model._default_manager.db_manager(using).bulk_create(objs)
+            return
+        opts = self.model._meta
+        fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
+        returning = opts.db_returning_fields
+        size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            for start in range(0, len(objs), size):
+                batch = objs[start : start + size]
+                sql, compiler, by_columns = self._statement(using, fields, returning, batch)
+                if sql is None:  # the check at compile time failed: Django's own way, from now on
+                    self.model._default_manager.db_manager(using).bulk_create(batch)
+                    continue
+                cursor.execute(sql, _laid_out(by_columns, _values(compiler, fields, batch)))
+                rows = connection.ops.fetch_returned_insert_rows(cursor)
+                if len(rows) != len(batch):
+                    raise RuntimeError(f"an INSERT of {len(batch)} rows returned {len(rows)}")
+                for obj, row in zip(batch, rows, strict=True):
+                    for value, field in zip(row, returning, strict=True):
+                        setattr(obj, field.attname, value)
+                    obj._state.adding = False
+                    obj._state.db = using
+
+    def _statement(self, using, fields, returning, batch):
+        """The SQL for a batch of this size (compiled with the batch itself the first time) and its compiler."""
+        from django.db.models.sql import InsertQuery
+
+        cache = getattr(self.local, "statements", None)
+        if cache is None:
+            cache = self.local.statements = {}
+        key = (using, len(batch))
+        if key not in cache:
+            query = InsertQuery(self.model)
+            query.insert_values(fields, batch)
+            compiler = query.get_compiler(using=using)
+            compiler.returning_fields = returning
+            compiled = compiler.as_sql()
+            values = _values(compiler, fields, batch)
+            layouts = [by_columns for by_columns in (False, True) if compiled[0][1] == _laid_out(by_columns, values)]
+            if len(compiled) != 1 or not layouts or compiler.returning_params:
+                self.usable = False
+                return None, None, False
+            query.objs = []  # the compiler is kept for its value methods, not for these rows
+            cache[key] = (compiled[0][0], compiler, layouts[0])
+        return cache[key]
+
+
+def _values(compiler, fields, batch) -> list[list]:
+    """Each row's values for the INSERT, as the compiler prepares them."""
+    return [[compiler.prepare_value(field, compiler.pre_save_val(field, obj)) for field in fields] for obj in batch]
+
+
+def _laid_out(by_columns: bool, rows: list[list]) -> tuple:
+    """The INSERT's parameters: row after row (`VALUES (...), (...)`), or one array per column (PostgreSQL's UNNEST)."""
+    if by_columns:
+        return tuple(list(column) for column in zip(*rows, strict=True))
+    return tuple(value for row in rows for value in row)

@@ -79,3 +79,59 @@ def test_a_value_the_sql_does_not_carry_as_given_is_refused_at_once():
         Prepared(containing, text=str)(text="hello")
     with pytest.raises(TypeError):
         Prepared(containing, text=float)(text=1.5)
+
+
+def test_a_prepared_insert_stores_what_bulk_create_stores_in_one_statement_per_batch():
+    from django.test.utils import CaptureQueriesContext
+
+    from rooms.prepared import PreparedInsert
+
+    room = Room.objects.create(name="ins", key="ins", kind=Room.Kind.NAMED)
+    original = Message.objects.create(room=room, seq=1, author_key="k", username="u", text="first")
+    insert = PreparedInsert(Message)
+
+    def batch(start, count):
+        return [
+            Message(room=room, seq=seq, author_key=f"k{seq}", username="ü", text=f"m{seq}", client_id=f"c{seq}")
+            for seq in range(start, start + count)
+        ]
+
+    first = batch(2, 3)
+    first[1].reply_to = original  # a related object: its id is what is stored
+    with CaptureQueriesContext(connection) as queries:
+        insert(first)
+    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == 1
+    assert all(m.pk is not None and not m._state.adding for m in first)
+    stored = {m.pk: m for m in Message.objects.filter(seq__gte=2)}
+    for message in first:
+        row = stored[message.pk]  # the ids came back in the order of the rows
+        assert (row.seq, row.author_key, row.username, row.text, row.client_id, row.created_at) == (
+            message.seq,
+            message.author_key,
+            message.username,
+            message.text,
+            message.client_id,
+            message.created_at,
+        )
+    assert stored[first[1].pk].reply_to_id == original.pk and stored[first[0].pk].reply_to_id is None
+
+    again = batch(5, 3)  # the same size: the statement compiled for the first is used again
+    insert(again)
+    assert insert.usable and len(insert.local.statements) == 1
+    assert [m.text for m in Message.objects.filter(pk__in=[m.pk for m in again]).order_by("seq")] == [
+        "m5",
+        "m6",
+        "m7",
+    ]
+
+    # 200 rows: on SQLite more than one statement can carry (its parameter limit), split as bulk_create splits them
+    many = batch(8, 200)
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    size = connection.ops.bulk_batch_size(fields, many)
+    with CaptureQueriesContext(connection) as queries:
+        insert(many)
+    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == -(-200 // size)
+    assert Message.objects.filter(room=room).count() == 1 + 3 + 3 + 200
+    assert sorted(Message.objects.filter(pk__in=[m.pk for m in many]).values_list("seq", flat=True)) == list(
+        range(8, 208)
+    )
