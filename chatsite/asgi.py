@@ -4,7 +4,7 @@ Run with `daphne chatsite.asgi:application` (or `manage.py runserver`, which is
 daphne's). The WebSocket side checks the Origin (scheme, host and port must be
 this site's: rooms/ws/origin.py) before any consumer code runs, then loads the
 session and the user (a database outage meanwhile refuses the handshake as
-"try again later": rooms/ws/availability.py). /socket.io/ (rooms/ws/sio/), over
+"try again later": rooms/ws/auth.py). /socket.io/ (rooms/ws/sio/), over
 HTTP long-polling and WebSocket, makes the same Origin check with room for
 non-browser clients (rooms/ws/origin.py `sio_origin_allowed`).
 """
