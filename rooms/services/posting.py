@@ -223,9 +223,9 @@ def message_post_batch(*, posts: list[Post]) -> list[Result]:
     while the previous batch is being written (docs/performance.md).
 
     The batch first runs in bulk: one statement for every room's positions
-    (two on PostgreSQL, which locks the rooms first), one INSERT for all the messages. If any post is refused or repeats a
-    client_id, that is rolled back and the batch runs again post by post,
-    with a savepoint around each.
+    (two on PostgreSQL, which locks the rooms first), one INSERT for all the
+    messages. If any post is refused or repeats a client_id, that is rolled
+    back and the batch runs again post by post, with a savepoint around each.
     """
     if any(post.room.is_direct for post in posts):
         return _post_each(posts)  # a conversation's posts are checked and counted for its members one by one

@@ -8,9 +8,11 @@ still does the abandoned work: fewer are let in the harder they try. So while
 more than WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a handshake
 is refused at once, before the session is read, as during a database outage
 ("try again": daphne answers the upgrade with 403; the layer after the Origin
-check asks here: rooms/ws/auth.py's SocketAuth on /ws/chat/, rooms/ws/availability.py's
-DatabaseOutageGuard on /socket.io/), and the page retries with its backoff and jitter (static/js/socket.js). A
-socket already open is never refused anything here.
+check asks here: rooms/ws/auth.py's SocketAuth on /ws/chat/,
+rooms/ws/availability.py's DatabaseOutageGuard on /socket.io/ over WebSocket,
+rooms/ws/sio/transports.py's polling_app for a long-polling handshake, answered
+503), and the page retries with its backoff and jitter (static/js/socket.js).
+A socket already open is never refused anything here.
 """
 
 import logging

@@ -1,9 +1,11 @@
 """Admission at the handshake over a real daphne (rooms/ws/admission.py): while more than
-WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a new socket is refused as "try again"
-at once, the sockets already open keep going, and once the process catches up it lets them in."""
+WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a new socket (and a Socket.IO long-polling
+handshake) is refused as "try again" at once, the sockets already open keep going, and once the process catches up it lets them in."""
 
 import asyncio
 import time
+import urllib.error
+import urllib.request
 
 import websockets
 
@@ -25,6 +27,17 @@ async def refused(url: str) -> bool:
     return False
 
 
+def polling_refused(base_url: str) -> bool:
+    """A Socket.IO long-polling handshake: True if refused "try again later" (503), False if it opens a session."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/socket.io/?EIO=4&transport=polling", timeout=30) as answer:
+            assert answer.read().startswith(b"0{")  # Engine.IO's open packet
+            return False
+    except urllib.error.HTTPError as refusal:
+        assert refusal.code == 503 and b"Try again later" in refusal.read()
+        return True
+
+
 async def test_a_process_behind_on_its_database_refuses_handshakes_until_it_catches_up(tmp_path):
     with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX=str(QUEUE_MAX)) as server:
         joiners = [await WSClient(server.ws_url, name=f"j{n}").open() for n in range(JOINERS)]
@@ -41,6 +54,7 @@ async def test_a_process_behind_on_its_database_refuses_handshakes_until_it_catc
                 assert time.monotonic() < deadline, "a handshake was let in with the database thread backed up"
                 await asyncio.sleep(0.05)
             assert await refused(server.ws_url)  # and the next one too, while it stays behind
+            assert await asyncio.to_thread(polling_refused, server.url)  # and Socket.IO's long-polling handshake
 
         # Caught up: the joins that waited go through, none lost, and newcomers are let in again.
         for n, joiner in enumerate(joiners):
@@ -50,6 +64,7 @@ async def test_a_process_behind_on_its_database_refuses_handshakes_until_it_catc
         while await refused(server.ws_url):
             assert time.monotonic() < deadline, "still refusing once the database thread had caught up"
             await asyncio.sleep(0.05)
+        assert not await asyncio.to_thread(polling_refused, server.url)
         newcomer = await WSClient(server.ws_url, name="late").open()
         assert (await newcomer.expect("room_list"))["rooms"]
         assert (await newcomer.join("general", "late"))["members"] == [*(f"joiner{n}" for n in range(JOINERS)), "late"]

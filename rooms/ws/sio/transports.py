@@ -25,6 +25,7 @@ from engineio import packet as eio
 from rooms.availability import DATABASE_OUTAGE, watch
 from rooms.errors import Close
 from rooms.realtime.wire import Wire
+from rooms.ws.admission import admission
 from rooms.ws.origin import sio_origin_allowed
 from rooms.ws.sio import engine
 from rooms.ws.sio.engine import DECODE_ERRORS, BadPacket, BurstPayload, EngineError
@@ -198,6 +199,8 @@ async def polling_app(scope, receive, send):
         return await _answer(send, EngineError(EngineError.FORBIDDEN, status=403))
     if engine.query_of(scope).get("sid"):
         return await polling(scope, receive, send)
+    if admission.behind():  # before the session is read, as a WebSocket's handshake (rooms/ws/admission.py)
+        return await _answer(send, EngineError(EngineError.BAD_REQUEST, status=503, message="Try again later"))
     try:
         return await polling_with_identity(scope, receive, sending)
     except DATABASE_OUTAGE as error:
