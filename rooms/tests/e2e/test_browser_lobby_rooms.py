@@ -59,9 +59,27 @@ def test_the_lobby_shows_the_busiest_fifty_and_the_search_finds_and_opens_any_ot
     expect(ann.locator("#sidebar-more")).to_have_text(f"{TOPICS + ROOMS - 50} more rooms in the lobby")
 
 
+# The events each of the page's sockets hears, by name, in window.__heard.
+HEARD = """
+window.__heard = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (e) => window.__heard.push(JSON.parse(e.data).event));
+  }
+};
+"""
+
+
 def test_every_room_a_to_z_a_page_at_a_time_and_a_new_match_arrives_live(open_page):
     ann = open_page("/")
+    ann.add_init_script(HEARD)
+    ann.reload()
     expect(room_buttons(ann, "room-list")).to_have_count(50)
+    # The lists are live once the socket's room_list is in: before it, these links load pages from the server
+    # (?q=&after=…, a page of 50 on its own), and a room_list arriving mid-search starts the search again.
+    ann.wait_for_function("() => window.__heard.includes('room_list')")
     ann.get_by_role("link", name="All rooms, A to Z").click()
     found = room_buttons(ann, "room-results")
     expect(found).to_have_count(50)
