@@ -326,6 +326,7 @@ async def run_chat(
     t0 = time.monotonic()
     opened = await _gather_limited([u.open() for u in users], CONNECT_CONCURRENCY)
     connect_failures = [e for e in opened if isinstance(e, BaseException)]
+    open_seconds = time.monotonic() - t0
     # Joins one room at a time, users in parallel, so the first join creates the room.
     join_failures = []
     for room_users in by_room:
@@ -391,6 +392,7 @@ async def run_chat(
         "connections": len(users),
         "connected": len(users) - len(connect_failures) - len(join_failures),
         "connect_s": round(connect_seconds, 2),
+        "open_s": round(open_seconds, 2),
         "offered_per_s": workload.offered,
         "sent": total_sent,
         "acked": sum(len(log.acked) for log in logs),

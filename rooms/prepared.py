@@ -11,6 +11,10 @@ call runs that SQL with the arguments put where the placeholders' parameters
 were. The rows come back through the same compiler's converters, as
 `values_list` would return them.
 
+A queryset of model instances (not `values_list`) comes back as instances,
+built from the rows as Django's ModelIterable builds them (`from_db`, the
+`select_related` populators, the annotations), without its compiling.
+
 Only for querysets whose SQL does not depend on the values (no `__in` of a
 list whose length varies, no branch on an argument): `Prepared` checks that
 every placeholder reached the parameters unchanged, and refuses otherwise.
@@ -24,6 +28,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
 
 _marks = itertools.count(1)
 
@@ -68,7 +73,10 @@ class Prepared:
         if using not in compiled:
             placeholders = {name: _placeholder(kind) for name, kind in self.arguments.items()}
             adapters = {name: _adapter(kind, using) for name, kind in self.arguments.items()}
-            compiler = self.build(**placeholders).query.get_compiler(using)
+            queryset = self.build(**placeholders)
+            if queryset._known_related_objects:
+                raise ValueError(f"{self.build.__qualname__}: a related manager's queryset is not prepared")
+            compiler = queryset.query.get_compiler(using)
             sql, params = compiler.as_sql()
             slots = {}
             for name, value in placeholders.items():
@@ -76,11 +84,12 @@ class Prepared:
                 slots[name] = [i for i, param in enumerate(params) if param == value]
                 if not slots[name]:
                     raise ValueError(f"{self.build.__qualname__}: `{name}` is not among the SQL's parameters as given")
-            compiled[using] = (compiler, sql, tuple(params), slots, adapters)
+            models = _model_builder(compiler, using) if queryset._iterable_class is ModelIterable else None
+            compiled[using] = (compiler, sql, tuple(params), slots, adapters, models)
         return compiled[using]
 
-    def __call__(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[tuple]:
-        compiler, sql, params, slots, adapters = self._compiled(using)
+    def __call__(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list:
+        compiler, sql, params, slots, adapters, models = self._compiled(using)
         params = list(params)
         for name, positions in slots.items():
             value = adapters[name](values[name])
@@ -89,11 +98,36 @@ class Prepared:
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        if models is not None:
+            return [models(row) for row in compiler.results_iter(results=[rows])]
         return list(compiler.results_iter(results=[rows], tuple_expected=True))
 
 
+def _model_builder(compiler, using: str) -> Callable[[Any], Any]:
+    """Row -> instance, as ModelIterable.__iter__ makes it from this compiler's select (Django 5.2)."""
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, using)
+
+    def build(row):
+        obj = model.from_db(using, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in annotation_col_map.items():
+            setattr(obj, name, row[position])
+        return obj
+
+    return build
+
+
 class PreparedInsert:
-    """`Model.objects.bulk_create(objs)` for new rows (no pk yet, plain values), the INSERT compiled once per size.
+    """`Model.objects.bulk_create(objs)` for new rows, the INSERT compiled once per size.
+
+    New rows of a model with an auto key (no pk yet: the keys come back), or of
+    a model whose key the caller gives (a CharField primary key, set on every
+    row); plain values either way.
 
     Django's INSERT compiler assembles the statement value by value for every
     batch: with 100 messages in a batch that was 11% of a busy process's
@@ -116,14 +150,20 @@ class PreparedInsert:
 
     def __call__(self, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:
         connection = connections[using]
-        if not (self.usable and connection.features.can_return_rows_from_bulk_insert) or any(
-            obj._is_pk_set() for obj in objs
-        ):
+        given = {obj._is_pk_set() for obj in objs}
+        opts = self.model._meta
+        if given == {True} and opts.auto_field is None:
+            # Keys the caller gives (a CharField primary key): nothing comes back from the INSERT.
+            fields = [f for f in opts.concrete_fields if not f.generated]
+            returning = []
+        elif given == {False} and connection.features.can_return_rows_from_bulk_insert:
+            fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
+            returning = opts.db_returning_fields
+        else:
+            fields = None
+        if not self.usable or fields is None:
             self.model._default_manager.db_manager(using).bulk_create(objs)
             return
-        opts = self.model._meta
-        fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
-        returning = opts.db_returning_fields
         size = max(connection.ops.bulk_batch_size(fields, objs), 1)
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
@@ -135,7 +175,7 @@ class PreparedInsert:
                     self.model._default_manager.db_manager(using).bulk_create(batch)
                     continue
                 cursor.execute(sql, _laid_out(by_columns, _values(compiler, fields, batch)))
-                rows = connection.ops.fetch_returned_insert_rows(cursor)
+                rows = connection.ops.fetch_returned_insert_rows(cursor) if returning else [()] * len(batch)
                 if len(rows) != len(batch):
                     raise RuntimeError(f"an INSERT of {len(batch)} rows returned {len(rows)}")
                 for obj, row in zip(batch, rows, strict=True):
@@ -151,7 +191,7 @@ class PreparedInsert:
         cache = getattr(self.local, "statements", None)
         if cache is None:
             cache = self.local.statements = {}
-        key = (using, len(batch))
+        key = (using, len(batch), bool(returning))
         if key not in cache:
             query = InsertQuery(self.model)
             query.insert_values(fields, batch)

@@ -14,6 +14,7 @@ from django.db.models import F
 
 from rooms.models import Attachment, LinkPreview, Message, Reaction, Room
 from rooms.payloads import message_data, preview_data, reactions_data, timestamp
+from rooms.prepared import Prepared
 from rooms.previews import first_link
 
 
@@ -102,11 +103,29 @@ def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -
     return frames
 
 
+_join_pages: dict[int, Prepared] = {}  # by page size: the page every join reads, compiled once (rooms/prepared.py)
+
+
+def _join_page(*, room_id: int, upto_seq: int, limit: int) -> list[Message]:
+    """The newest `limit` + 1 visible messages up to `upto_seq`, newest first: what a join shows."""
+    prepared = _join_pages.get(limit)
+    if prepared is None:
+        prepared = _join_pages[limit] = Prepared(
+            lambda room_id, upto_seq: _visible(room_id).filter(seq__lte=upto_seq).order_by("-seq")[: limit + 1],
+            room_id=int,
+            upto_seq=int,
+        )
+    return prepared(room_id=room_id, upto_seq=upto_seq)
+
+
 def room_history(
     *, room: Room, before_id: int | None = None, limit: int | None = None, upto_seq: int | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of visible messages, oldest first, and whether older ones exist."""
     limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
+    if before_id is None and upto_seq is not None:
+        page = _join_page(room_id=room.pk, upto_seq=upto_seq, limit=limit)
+        return payloads(list(reversed(page[:limit])), room.name), len(page) > limit
     query = _visible(room.pk)
     # Within a room seq order is id order. Each filter gets the ordering its index
     # serves (room, id) or (room, seq), so the page is read straight off the index;

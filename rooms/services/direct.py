@@ -12,8 +12,9 @@ import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from chatsite.names import name_key
 from rooms import events, rules
@@ -129,15 +130,40 @@ def membership_enter(*, room: Room, actor: Actor, username: str, found: Any = _U
     if found is None:
         if room.is_direct:
             raise ChatError(Code.ROOM_NOT_FOUND)
-        newest = Message.objects.filter(room_id=room.pk).aggregate(newest=Max("id"))["newest"] or 0
         # Under the room's lock (presence_enter), so two joins of one person do not race; a membership
         # made meanwhile by anything else is kept as it is (no savepoint, no error).
-        membership = Membership(room_id=room.pk, person_key=actor.guest_key, username=username, last_read_id=newest)
-        Membership.objects.bulk_create([membership], ignore_conflicts=True)
+        newest = _membership_start(room_id=room.pk, person_key=actor.guest_key, username=username)
+        if newest is None:  # that other membership was there first
+            newest = Message.objects.filter(room_id=room.pk).aggregate(newest=Max("id"))["newest"] or 0
         return newest
     if found[2] != username:
         Membership.objects.filter(pk=found[0]).update(username=username)
     return found[1]
+
+
+_STARTED_WITH = ("room", "person_key", "username", "last_read_id", "joined_at")  # the columns _membership_start writes
+
+
+def _membership_start(*, room_id: int, person_key: str, username: str) -> int | None:
+    """A new membership read up to the room's newest message, and that message's id (0: none yet).
+
+    One statement, INSERT ... SELECT, where the ORM takes two (the newest id,
+    then the row): a person's first join of a room is counted in statements
+    (docs/performance.md, "Joins"). None when the membership exists already.
+    """
+    quote = connection.ops.quote_name
+    membership, message = Membership._meta, Message._meta
+    columns = ", ".join(quote(membership.get_field(name).column) for name in _STARTED_WITH)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(membership.db_table)} ({columns}) "
+            f"SELECT %s, %s, %s, COALESCE(MAX({quote(message.pk.column)}), 0), %s FROM {quote(message.db_table)} "
+            f"WHERE {quote(message.get_field('room').column)} = %s "
+            f"ON CONFLICT DO NOTHING RETURNING {quote(membership.get_field('last_read_id').column)}",
+            [room_id, person_key, username, connection.ops.adapt_datetimefield_value(timezone.now()), room_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def direct_check_post(*, room: Room, actor: Actor) -> None:

@@ -31,6 +31,7 @@ from rooms.errors import ChatError, Code
 from rooms.identity import Actor
 from rooms.models import Connection, Presence, Room, ServerProcess
 from rooms.payloads import member_list_data, room_data, timestamp
+from rooms.prepared import Prepared, PreparedInsert
 from rooms.selectors import room_roster, roster_of
 from rooms.services.direct import membership_enter, person_online_announce
 
@@ -147,6 +148,19 @@ def _lock_for_join(room_id: int) -> tuple[int, int, int] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
+# A join's statements, compiled once (rooms/prepared.py): every socket that joins a room runs them.
+_present = Prepared(
+    lambda room_id: (
+        Presence.objects.filter(room_id=room_id)
+        .order_by("joined_at", "id")
+        .values_list("pk", "guest_key", "username", "username_key")
+    ),
+    room_id=int,
+)
+_insert_presence = PreparedInsert(Presence)
+_insert_connection = PreparedInsert(Connection)
+
+
 def presence_enter(
     *, room: Room, actor: Actor, username: str, connection_id: str, process_id: str, moving: bool = False
 ) -> Entered:
@@ -188,20 +202,18 @@ def presence_enter(
         if locked is None:
             raise ChatError(Code.ROOM_NOT_FOUND)
         version, last_seq, reactions_seq = locked
-        present = list(
-            Presence.objects.filter(room_id=room.pk)
-            .order_by("joined_at", "id")
-            .values_list("pk", "guest_key", "username", "username_key")
-        )
+        present = _present(room_id=room.pk)
         mine = next((row for row in present if row[1] == actor.guest_key), None)
         if any(row[3] == username_key and row[1] != actor.guest_key for row in present):
             raise taken  # every presence change of the room takes its lock: this is exact
         announce, before = None, ""
         try:  # no savepoint: a refusal here undoes the whole join anyway
             if mine is None:
-                presence_id = Presence.objects.create(
+                presence = Presence(
                     room_id=room.pk, guest_key=actor.guest_key, username=username, username_key=username_key
-                ).pk
+                )
+                _insert_presence([presence])
+                presence_id = presence.pk
                 present.append((presence_id, actor.guest_key, username, username_key))
                 announce = "join"
             else:
@@ -212,7 +224,7 @@ def presence_enter(
                     announce = "rename"
         except IntegrityError:
             raise taken from None  # the unique name in the room, should anything change presence without its lock
-        Connection.objects.create(id=connection_id, presence_id=presence_id, process_id=process_id)
+        _insert_connection([Connection(id=connection_id, presence_id=presence_id, process_id=process_id)])
         # A conversation's membership is read again under the lock: whoever left it meanwhile is out.
         known = {"found": facts.membership} if facts is not None and not room.is_direct else {}
         last_read = membership_enter(room=room, actor=actor, username=username, **known)

@@ -4,8 +4,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rooms.models import Ban, Message, Room
@@ -82,8 +84,6 @@ def test_a_value_the_sql_does_not_carry_as_given_is_refused_at_once():
 
 
 def test_a_prepared_insert_stores_what_bulk_create_stores_in_one_statement_per_batch():
-    from django.test.utils import CaptureQueriesContext
-
     from rooms.prepared import PreparedInsert
 
     room = Room.objects.create(name="ins", key="ins", kind=Room.Kind.NAMED)
@@ -135,3 +135,57 @@ def test_a_prepared_insert_stores_what_bulk_create_stores_in_one_statement_per_b
     assert sorted(Message.objects.filter(pk__in=[m.pk for m in many]).values_list("seq", flat=True)) == list(
         range(8, 208)
     )
+
+
+def test_a_queryset_of_instances_comes_back_as_the_queryset_builds_them():
+    from django.contrib.auth import get_user_model
+
+    room = Room.objects.create(name="objs", key="objs", kind=Room.Kind.NAMED)
+    author = get_user_model().objects.create_user(username="writer", password="x" * 12, avatar="stem1")
+    first = Message.objects.create(room=room, seq=1, author_key="k", username="writer", text="one", author_user=author)
+    Message.objects.create(room=room, seq=2, author_key="g", username="guest", text="two", reply_to=first)
+    Message.objects.create(room=room, seq=3, author_key="g", username="guest", text="three", reply_to=first)
+
+    def page(*, room_id, upto):
+        return (
+            Message.objects.filter(room_id=room_id, seq__lte=upto)
+            .annotate(author_avatar=F("author_user__avatar"))
+            .select_related("reply_to")
+            .order_by("-seq")[:2]
+        )
+
+    prepared = Prepared(page, room_id=int, upto=int)
+    for upto in (1, 2, 3, 0):
+        got, expected = prepared(room_id=room.pk, upto=upto), list(page(room_id=room.pk, upto=upto))
+        assert [(m.pk, m.text, m.created_at, m.author_avatar) for m in got] == [
+            (m.pk, m.text, m.created_at, m.author_avatar) for m in expected
+        ]
+    newest = prepared(room_id=room.pk, upto=3)
+    assert [m.text for m in newest] == ["three", "two"] and isinstance(newest[0], Message)
+    with CaptureQueriesContext(connection) as queries:
+        assert newest[0].reply_to.text == "one"  # populated with the row: no query of its own
+    assert len(queries) == 0
+    assert prepared(room_id=room.pk, upto=1)[0].author_avatar == "stem1"
+    assert not newest[0]._state.adding  # saved rows, as from_db makes them
+
+
+def test_a_prepared_insert_takes_rows_whose_key_is_given():
+    from rooms.models import Connection, Presence, ServerProcess
+    from rooms.prepared import PreparedInsert
+
+    room = Room.objects.create(name="keys", key="keys", kind=Room.Kind.NAMED)
+    process = ServerProcess.objects.create(id="p1", host="h", pid=1)
+    presence = Presence(room=room, guest_key="g1", username="ann", username_key="ann")
+    PreparedInsert(Presence)([presence])
+    assert presence.pk == Presence.objects.get(guest_key="g1").pk  # the auto key came back
+    insert = PreparedInsert(Connection)
+    with CaptureQueriesContext(connection) as queries:
+        insert([Connection(id="c1", presence=presence, process=process)])
+        insert([Connection(id="c2", presence=presence, process=process)])
+    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == 2
+    assert insert.usable and len(insert.local.statements) == 1  # compiled for the first, used for the second
+    stored = Connection.objects.order_by("id").values_list("id", "presence_id", "process_id")
+    assert list(stored) == [("c1", presence.pk, "p1"), ("c2", presence.pk, "p1")]
+    # The key is the caller's: a second row with it is refused, not replaced.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert([Connection(id="c1", presence=presence, process=process)])

@@ -86,3 +86,24 @@ def test_a_round_of_room_counts_is_one_query_however_many_members_and_skips_thos
     Presence.objects.filter(guest_key="g:many1").delete()
     told = {key for key, _, _, _ in selectors.absent_unread(room_ids=[general.pk])}
     assert "g:many0" not in told and "g:many1" not in told and len(told) == 198
+
+
+def test_a_first_membership_starts_read_up_to_the_newest_message_in_one_statement():
+    from rooms.services.direct import membership_enter
+
+    room = Room.objects.create(name="firsts", key="firsts", kind=Room.Kind.NAMED)
+    assert membership_enter(room=room, actor=Actor(guest_key="g-early"), username="early") == 0  # nothing said yet
+    for n in range(3):
+        Message.objects.create(room=room, seq=n + 1, author_key="g-early", username="early", text=f"m{n}")
+    Message.objects.create(room=Room.objects.create(name="other", key="other"), seq=1, author_key="x", text="later")
+    newest = Message.objects.filter(room=room).latest("id").pk
+    with CaptureQueriesContext(connection) as queries:
+        # found=None: the join read the (absent) membership with the room already (presence_enter)
+        assert membership_enter(room=room, actor=Actor(guest_key="g-late"), username="late", found=None) == newest
+    assert len(queries) == 1
+    assert Membership.objects.get(room=room, person_key="g-late").last_read_id == newest
+    # A membership that is there already is kept as it is, and the join still starts at the newest message.
+    from rooms.services.direct import _membership_start
+
+    assert _membership_start(room_id=room.pk, person_key="g-early", username="renamed") is None
+    assert Membership.objects.get(room=room, person_key="g-early").username == "early"

@@ -28,10 +28,10 @@ HOUSEKEEPING = {"process_heartbeat", "presence_sweep", "rooms_purge_empty", "roo
 
 # The budget: the room with everything known of the person there, the room's lock with its positions,
 # who is present, the new presence, the socket's connection, the page of history, and a first-ever
-# membership (with the room's newest message id it starts read up to); and, the person's first room
+# membership, started read up to the room's newest message in the same statement; and, the person's first room
 # (not a move from another), whom to tell they came online: those they share a conversation with,
 # unless they are present elsewhere, in one statement (services.person_online_announce).
-FIRST_JOIN = 9
+FIRST_JOIN = 8
 RETURNING_JOIN = 7  # a member since before: no membership to write
 RESUME = 6  # with since_id: no history page
 
