@@ -24,6 +24,7 @@ from rooms.ws.auth import SocketAuth  # noqa: E402
 from rooms.ws.availability import DatabaseOutageGuard  # noqa: E402
 from rooms.ws.daphne import (  # noqa: E402
     close_cleanly_on_protocol_errors,
+    defer_connection_dumps,
     forget_opening_handshakes,
     leave_request_bodies_to_django,
     light_application_queues,
@@ -33,6 +34,7 @@ from rooms.ws.routing import ByType, HandOffRouter, websocket_urlpatterns  # noq
 from rooms.ws.sio.transports import polling_app, websocket_app  # noqa: E402
 
 close_cleanly_on_protocol_errors()
+defer_connection_dumps()
 leave_request_bodies_to_django()
 light_application_queues()
 forget_opening_handshakes()

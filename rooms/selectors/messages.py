@@ -103,19 +103,15 @@ def messages_changed(*, room: Room, after_rseq: int, upto_id: int, limit: int) -
     return frames
 
 
-_join_pages: dict[int, Prepared] = {}  # by page size: the page every join reads, compiled once (rooms/prepared.py)
+_pages: dict[tuple[str, int], Prepared] = {}  # the pages every join and catch-up reads, compiled once per size
 
 
-def _join_page(*, room_id: int, upto_seq: int, limit: int) -> list[Message]:
-    """The newest `limit` + 1 visible messages up to `upto_seq`, newest first: what a join shows."""
-    prepared = _join_pages.get(limit)
+def _page(name: str, limit: int, build, **arguments: int) -> list[Message]:
+    """`build(**arguments)` with `limit` in its SQL (a LIMIT is written into it): compiled once per name and size."""
+    prepared = _pages.get((name, limit))
     if prepared is None:
-        prepared = _join_pages[limit] = Prepared(
-            lambda room_id, upto_seq: _visible(room_id).filter(seq__lte=upto_seq).order_by("-seq")[: limit + 1],
-            room_id=int,
-            upto_seq=int,
-        )
-    return prepared(room_id=room_id, upto_seq=upto_seq)
+        prepared = _pages[(name, limit)] = Prepared(build, **dict.fromkeys(arguments, int))
+    return prepared(**arguments)
 
 
 def room_history(
@@ -124,7 +120,13 @@ def room_history(
     """A page of visible messages, oldest first, and whether older ones exist."""
     limit = settings.HISTORY_PAGE_SIZE if limit is None else min(limit, settings.HISTORY_MAX_PAGE)
     if before_id is None and upto_seq is not None:
-        page = _join_page(room_id=room.pk, upto_seq=upto_seq, limit=limit)
+        page = _page(  # the page a join shows
+            "join",
+            limit,
+            lambda room_id, upto_seq: _visible(room_id).filter(seq__lte=upto_seq).order_by("-seq")[: limit + 1],
+            room_id=room.pk,
+            upto_seq=upto_seq,
+        )
         return payloads(list(reversed(page[:limit])), room.name), len(page) > limit
     query = _visible(room.pk)
     # Within a room seq order is id order. Each filter gets the ordering its index
@@ -169,7 +171,14 @@ def room_history_around(
 
 def messages_after(*, room: Room, after_seq: int, upto_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """Visible messages with after_seq < seq <= upto_seq, in order, as (seq, data)."""
-    page = list(_visible(room.pk).filter(seq__gt=after_seq, seq__lte=upto_seq).order_by("seq")[:limit])
+    page = _page(
+        "after",
+        limit,
+        lambda room_id, after, upto: _visible(room_id).filter(seq__gt=after, seq__lte=upto).order_by("seq")[:limit],
+        room_id=room.pk,
+        after=after_seq,
+        upto=upto_seq,
+    )
     return list(zip((m.seq for m in page), payloads(page, room.name), strict=True))
 
 

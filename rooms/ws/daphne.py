@@ -1,8 +1,9 @@
 """Daphne set up for chatsite: its WebSocket engine (autobahn) closes broken connections with a status code,
 and its HTTP engine (Twisted) leaves request bodies to Django; an idle socket keeps less of daphne's
-bookkeeping (its input queue, its opening handshake)."""
+bookkeeping (its input queue, its opening handshake), and a new connection costs no debug text nobody logs."""
 
 import asyncio
+import pprint
 from collections import deque
 from functools import partial
 
@@ -193,3 +194,41 @@ def forget_opening_handshakes() -> None:
     WebRequest.process = upgraded_process
     WebSocketProtocol.onOpen = onOpen
     WebSocketProtocol._chatsite_forgets_handshakes = True
+
+
+class _Deferred:
+    """pprint.pformat(value), worked out only if something turns it into text (a log line that is written)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+    __repr__ = __str__
+
+
+def defer_connection_dumps() -> None:
+    """Stop autobahn pretty-printing its settings for every new TCP connection, for a debug line not written.
+
+    Autobahn's `WebSocketProtocol._connectionMade` calls
+    `self.log.debug("\\n{attrs}", attrs=pformat(configAttrLog))`: the argument, a
+    pretty-printed table of some forty options, is built before the logger
+    knows that debug lines are off. In a reconnect storm, where every attempt
+    (let in or refused "try again") is a new connection, that was 5.6% of the
+    process's samples (py-spy, bench/storm.py, docs/performance.md). The module's
+    `pformat` becomes `_Deferred`, formatted when a written line asks for the
+    text; its one caller that returns the text itself (`Timings.__str__`) keeps
+    pprint's own.
+    """
+    try:
+        from autobahn.websocket import protocol
+    except ImportError:  # served by something other than daphne
+        return
+    if getattr(protocol, "_chatsite_deferred_dumps", False):
+        return
+    protocol.pformat = _Deferred
+    protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)
+    protocol._chatsite_deferred_dumps = True

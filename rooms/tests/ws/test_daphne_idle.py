@@ -64,3 +64,38 @@ async def test_the_routers_hand_the_connection_to_the_application_they_pick():
         application({"type": "lifespan"}, None, None)
     with pytest.raises(ValueError, match="capture nothing"):
         HandOffRouter([path("ws/<str:room>/", chat)])
+
+
+def test_a_new_connection_pretty_prints_nothing_for_a_debug_line_not_written(monkeypatch):
+    import pprint
+
+    from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+    from autobahn.websocket import protocol
+    from twisted.internet.testing import StringTransport
+
+    from rooms.ws.daphne import defer_connection_dumps
+
+    printed = []
+    real = pprint.PrettyPrinter.pformat
+    monkeypatch.setattr(pprint.PrettyPrinter, "pformat", lambda self, obj: printed.append(obj) or real(self, obj))
+    factory = WebSocketServerFactory()
+    factory.protocol = WebSocketServerProtocol  # Twisted's, as daphne's own protocol is
+
+    def connect():
+        connection = factory.buildProtocol(None)
+        connection.makeConnection(StringTransport())  # autobahn's _connectionMade: its settings' table for log.debug
+        assert connection.state == protocol.WebSocketProtocol.STATE_CONNECTING
+
+    monkeypatch.setattr(protocol, "pformat", pprint.pformat)  # autobahn as it ships
+    connect()
+    assert len(printed) == 1  # the table, printed for nothing
+    monkeypatch.undo()
+    defer_connection_dumps()
+    monkeypatch.setattr(pprint.PrettyPrinter, "pformat", lambda self, obj: printed.append(obj) or real(self, obj))
+    printed.clear()
+    connect()
+    assert printed == []
+    assert str(protocol.pformat({"written": 1})) == "{'written': 1}" and printed  # a line written gets its text
+    timings = protocol.Timings()
+    timings.track("open")
+    assert isinstance(str(timings), str) and "open" in str(timings)
