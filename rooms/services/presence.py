@@ -97,28 +97,33 @@ def announce_presence(
 ) -> None:
     """Member list, count and (for a join or leave) the notice, after commit."""
     if kind is not None:
-        verb = {"join": "joined", "leave": "left"}.get(kind, "")
-        events.to_room(
-            room.pk,
-            "system_message",
-            {
-                "room": room.name,
-                "kind": kind,
-                "username": username,
-                "text": text or f"{username} {verb}",
-                "ts": timestamp(timezone.now()),
-            },
-            exclude=guest_key,
-            # A socket that joined at this version or later already has this member in its list.
-            version=version,
-            stream=events.NOTICES,
-        )
+        _announce_notice(room, version=version, kind=kind, username=username, guest_key=guest_key, text=text)
     events.to_room(room.pk, "member_list", member_list_data(room.name, members, accounts), version=version)
     update = room_data(room, len(members))
     if room.is_public:
         events.to_lobby("room_update", update, room_id=room.pk, version=version)
     else:
         events.to_room(room.pk, "room_update", update, version=version, stream=events.COUNT)
+
+
+def _announce_notice(room: Room, *, version: int, kind: str, username: str, guest_key: str, text: str = "") -> None:
+    """`system_message`: someone joined, left or was renamed (not to that person's own sockets), after commit."""
+    verb = {"join": "joined", "leave": "left"}.get(kind, "")
+    events.to_room(
+        room.pk,
+        "system_message",
+        {
+            "room": room.name,
+            "kind": kind,
+            "username": username,
+            "text": text or f"{username} {verb}",
+            "ts": timestamp(timezone.now()),
+        },
+        exclude=guest_key,
+        # A socket that joined at this version or later already has this member in its list.
+        version=version,
+        stream=events.NOTICES,
+    )
 
 
 def _belongs_to_another_account(username_key: str, actor: Actor) -> bool:
@@ -320,11 +325,41 @@ def presence_remove(*, room: Room, guest_key: str, text: str) -> str | None:
 
 
 def _process_leave(process_id: str) -> int:
-    """Every socket a server process held leaves its room, announced as usual; how many people left."""
-    return sum(
-        presence_leave(connection_id=connection_id)
-        for connection_id in Connection.objects.filter(process_id=process_id).values_list("id", flat=True)
-    )
+    """Every socket a server process held leaves its room, a room at a time; how many people left.
+
+    What presence_leave does for each socket, done for all of a room's at
+    once: a process stopping (or swept after it died) with 5,000 sockets took
+    5,000 presence_leave calls, each with its lock, its roster and its member
+    list to the whole room, some fifteen seconds of the database thread: longer
+    than a deploy waits for a process to stop (docs/performance.md, the reconnect
+    storm). Each person who left is announced (`system_message`); the room hears
+    one `member_list` and one count.
+    """
+    room_ids = Connection.objects.filter(process_id=process_id).values_list("presence__room_id", flat=True)
+    return sum(_room_leave(room_id, process_id) for room_id in sorted(set(room_ids)))
+
+
+def _room_leave(room_id: int, process_id: str) -> int:
+    """The sockets of `process_id` in one room leave it; the people left with no socket there go."""
+    with transaction.atomic():
+        version = lock_room(room_id, touch=True)
+        Connection.objects.filter(process_id=process_id, presence__room_id=room_id).delete()
+        gone = list(
+            Presence.objects.filter(room_id=room_id, connections__isnull=True)
+            .order_by("joined_at", "id")
+            .values_list("pk", "guest_key", "username")
+        )
+        if not gone:
+            return 0
+        Presence.objects.filter(pk__in=[pk for pk, _, _ in gone]).delete()
+        if version is not None:
+            room = Room.objects.get(pk=room_id)
+            for _, guest_key, username in gone:
+                _announce_notice(room, version=version, kind="leave", username=username, guest_key=guest_key)
+            announce_presence(room, version=version, **roster(room_id))
+        for _, guest_key, _ in gone:
+            person_online_announce(person=guest_key, online=False, unless_present_outside=room_id)
+    return len(gone)
 
 
 def presence_sweep() -> int:
