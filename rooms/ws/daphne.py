@@ -4,6 +4,7 @@ bookkeeping (its input queue, its opening handshake), and a new connection costs
 
 import asyncio
 import pprint
+import time
 from collections import deque
 from functools import partial
 
@@ -232,3 +233,46 @@ def defer_connection_dumps() -> None:
     protocol.pformat = _Deferred
     protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)
     protocol._chatsite_deferred_dumps = True
+
+
+def refuse_upgrades_while_behind() -> None:
+    """Answer a WebSocket upgrade 503 "Try again later" before anything is built for it, while admission refuses.
+
+    In a reconnect storm most attempts are refused (rooms/ws/admission.py): 21,000
+    of 26,000 in bench/storm.py's 5,000 sockets. Refused inside the application,
+    each one still cost all of a socket's opening: autobahn's protocol and its
+    handshake, daphne's application instance and the ASGI stack, then daphne's
+    403. Here the upgrade request is answered as soon as Twisted has parsed it,
+    as the Socket.IO long-polling handshake is (rooms/ws/sio/transports.py),
+    with a Retry-After of a second; the application's own check stays for
+    servers other than daphne and for a process that falls behind in between.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # served by something other than daphne
+        return
+    if getattr(WebRequest, "_chatsite_early_refusal", False):
+        return
+    from rooms.ws.admission import admission
+
+    process = WebRequest.process
+
+    def refusing_process(self):
+        upgrade = self.requestHeaders.getRawHeaders(b"upgrade") or [b""]
+        if upgrade[0].lower() == b"websocket" and admission.behind():
+            self.request_start = time.time()  # for daphne's access log of the answer, as process() sets it
+            if hasattr(self.client, "host") and hasattr(self.client, "port"):
+                self.client_addr = [str(self.client.host), self.client.port]
+            self.handle_reply(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"Content-Type", b"text/plain; charset=utf-8"), (b"Retry-After", b"1")],
+                }
+            )
+            self.handle_reply({"type": "http.response.body", "body": b"Try again later.\n"})
+            return None
+        return process(self)
+
+    WebRequest.process = refusing_process
+    WebRequest._chatsite_early_refusal = True

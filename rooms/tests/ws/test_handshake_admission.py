@@ -17,11 +17,13 @@ JOINERS = 4  # their joins wait on the database: more calls outstanding than QUE
 
 
 async def refused(url: str) -> bool:
-    """Open a socket: True if the handshake is refused (daphne's 403, "try again"), False if it opens."""
+    """Open a socket: True if the handshake is refused (503 "try again later"), False if it opens."""
     try:
         client = await WSClient(url, name="newcomer").open()
     except websockets.InvalidStatus as refusal:
-        assert refusal.response.status_code == 403
+        # Answered before daphne builds anything for the socket (rooms/ws/daphne.py refuse_upgrades_while_behind)
+        assert refusal.response.status_code == 503 and b"Try again later" in refusal.response.body
+        assert refusal.response.headers["Retry-After"] == "1"
         return True
     await client.close()
     return False
