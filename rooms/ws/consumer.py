@@ -352,21 +352,19 @@ class ChatConsumer(HubSocket):
         local = await self.hub.enter_room(self, room.pk)
         entered = None
         try:
-            entered = await db(services.presence_enter)(
+            entered, snapshot, failed = await db(_enter_and_read)(
                 room=room,
                 actor=self.actor,
                 username=username,
                 connection_id=self.connection_id,
                 process_id=self.hub.process_id,
                 moving=moving,
-            )
-            snapshot = await db(selectors.join_snapshot)(
-                room=room,
                 since_id=since_id,
                 reactions_since=reactions_since,
-                positions=(entered.last_seq, entered.reactions_seq),
                 since_seq=facts.since_seq if facts is not None else None,
             )
+            if failed is not None:
+                raise failed
         except BaseException:
             self.room = None
             self.stream.stop()
@@ -437,3 +435,26 @@ class ChatConsumer(HubSocket):
             await self._leave()
         if close_code is not None:
             await self.close(code=close_code)
+
+
+def _enter_and_read(*, room, since_id, reactions_since, since_seq, **enter):
+    """presence_enter, then the join's history (selectors.join_snapshot), in one trip to the database thread.
+
+    Each trip costs the event loop a hand-off and a wake-up (asgiref's
+    executor, its context, its futures: a tenth of a reconnect storm's
+    samples, docs/performance.md). The presence is entered (committed) before
+    the history is read; should the read fail, what was entered comes back
+    with the error, so the socket can take its presence back.
+    """
+    entered = services.presence_enter(room=room, **enter)
+    try:
+        snapshot = selectors.join_snapshot(
+            room=room,
+            since_id=since_id,
+            reactions_since=reactions_since,
+            positions=(entered.last_seq, entered.reactions_seq),
+            since_seq=since_seq,
+        )
+    except Exception as error:
+        return entered, None, error
+    return entered, snapshot, None

@@ -151,3 +151,30 @@ async def test_a_room_closed_while_someone_is_joining_leaves_them_out_cleanly(co
     assert (await ann.expect("error", skip=NOISE))["code"] == "not_in_room"
     assert not await database_sync_to_async(Presence.objects.filter(room_id=room[0].pk).exists)()
     assert await database_sync_to_async(Room.objects.filter(pk=room[0].pk, closed_at__isnull=False).exists)()
+
+
+async def test_a_join_whose_history_cannot_be_read_takes_its_presence_back(connect, monkeypatch):
+    """The presence is entered and the history read in one trip to the database thread: the read failing
+    (the database gone between the two) leaves no presence behind, and the same join again goes through."""
+    from django.db import OperationalError
+
+    real_snapshot = selectors.join_snapshot
+    failures = []
+
+    def snapshot_once_unreachable(**arguments):
+        if not failures:
+            failures.append(arguments["room"].name)
+            raise OperationalError("the database went away")
+        return real_snapshot(**arguments)
+
+    bob = await connect(username="bob")
+    await bob.join("general")
+    monkeypatch.setattr(selectors, "join_snapshot", snapshot_once_unreachable)
+    ann = await connect(username="ann")
+    await ann.send("join_room", {"room_name": "general"})
+    assert (await ann.expect("error", skip=NOISE))["code"] == "unavailable"
+    assert failures == ["general"]
+    present = await database_sync_to_async(lambda: sorted(Presence.objects.values_list("username", flat=True)))()
+    assert present == ["bob"]  # ann's presence, committed before the read, was taken back
+    confirm = await ann.join("general")
+    assert confirm["members"] == ["bob", "ann"] and confirm["username"] == "ann"
