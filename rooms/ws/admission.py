@@ -7,11 +7,13 @@ a client waits for its handshake, it gives up and retries, and the server
 still does the abandoned work: fewer are let in the harder they try. So while
 more than WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a handshake
 is refused at once, before the session is read, as during a database outage
-("try again": daphne answers the upgrade with 403; the layer after the Origin
-check asks here: rooms/ws/auth.py's SocketAuth on /ws/chat/,
-rooms/ws/availability.py's DatabaseOutageGuard on /socket.io/ over WebSocket,
-rooms/ws/sio/transports.py's polling_app for a long-polling handshake, answered
-503), and the page retries with its backoff and jitter (static/js/socket.js).
+("try again"). Under daphne the upgrade request itself is answered 503 before
+any of the socket is built (rooms/ws/daphne.py refuse_upgrades_while_behind);
+behind that, and under other servers, the layer after the Origin check asks
+here and daphne answers the upgrade with 403: rooms/ws/auth.py's SocketAuth on
+/ws/chat/, rooms/ws/availability.py's DatabaseOutageGuard on /socket.io/ over
+WebSocket; rooms/ws/sio/transports.py's polling_app asks for a long-polling
+handshake, answered 503. The page retries with its backoff and jitter (static/js/socket.js).
 A socket already open is never refused anything here.
 """
 
