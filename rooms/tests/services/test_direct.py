@@ -107,3 +107,6 @@ def test_a_first_membership_starts_read_up_to_the_newest_message_in_one_statemen
 
     assert _membership_start(room_id=room.pk, person_key="g-early", username="renamed") is None
     assert Membership.objects.get(room=room, person_key="g-early").username == "early"
+    # A join that read no membership, one being made meanwhile: the row is kept, the join starts at the newest.
+    assert membership_enter(room=room, actor=Actor(guest_key="g-early"), username="early", found=None) == newest
+    assert Membership.objects.filter(room=room, person_key="g-early").count() == 1
