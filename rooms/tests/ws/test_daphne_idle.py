@@ -5,6 +5,8 @@ here, that the lighter parts behave as the ones they replace.
 """
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from django.urls import path, re_path
@@ -99,3 +101,15 @@ def test_a_new_connection_pretty_prints_nothing_for_a_debug_line_not_written(mon
     timings = protocol.Timings()
     timings.track("open")
     assert isinstance(str(timings), str) and "open" in str(timings)
+
+
+def test_what_the_process_imported_at_startup_is_out_of_the_collectors_way():
+    """chatsite.asgi freezes what starting the site left, so a full collection does not walk it again."""
+    probe = (
+        "import gc, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'chatsite.settings'; "
+        "import chatsite.asgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    frozen, tracked = map(int, done.stdout.split())
+    assert frozen > 50_000, done.stdout  # Django, the URL conf, the models...
+    assert tracked < frozen / 10, done.stdout  # ...and next to nothing left for the collector to walk
