@@ -232,7 +232,7 @@ else:
 
 # --- Sessions, auth, security -----------------------------------------------
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "chatsite.sessions"  # the database store, its read prepared (chatsite/sessions.py)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
