@@ -36,7 +36,7 @@ class SocketAuth:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError("SocketAuth serves WebSockets only; HTTP goes through Django's middleware")
-        if admission.behind():
+        if admission.refuses(scope):
             return await refuse_try_again(send)
         cookies = {}
         for name, value in scope.get("headers", []):

@@ -32,7 +32,7 @@ class DatabaseOutageGuard:
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        if admission.behind():
+        if admission.refuses(scope):
             return await refuse_try_again(send)
         try:
             return await self.application(scope, receive, send)

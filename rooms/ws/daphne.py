@@ -3,10 +3,14 @@ and its HTTP engine (Twisted) leaves request bodies to Django; an idle socket ke
 bookkeeping (its input queue, its opening handshake), and a new connection costs no debug text nobody logs."""
 
 import asyncio
+import logging
 import pprint
+import socket
 import time
 from collections import deque
 from functools import partial
+
+logger = logging.getLogger(__name__)
 
 
 def close_cleanly_on_protocol_errors() -> None:
@@ -236,16 +240,31 @@ def defer_connection_dumps() -> None:
 
 
 def refuse_upgrades_while_behind() -> None:
-    """Answer a WebSocket upgrade 503 "Try again later" before anything is built for it, while admission refuses.
+    """Pace WebSocket upgrade requests to the database thread: let one in, hold it for its turn, or answer 503.
 
-    In a reconnect storm most attempts are refused (rooms/ws/admission.py): 21,000
-    of 26,000 in bench/storm.py's 5,000 sockets. Refused inside the application,
-    each one still cost all of a socket's opening: autobahn's protocol and its
-    handshake, daphne's application instance and the ASGI stack, then daphne's
-    403. Here the upgrade request is answered as soon as Twisted has parsed it,
-    as the Socket.IO long-polling handshake is (rooms/ws/sio/transports.py),
-    with a Retry-After of a second; the application's own check stays for
-    servers other than daphne and for a process that falls behind in between.
+    In a reconnect storm most attempts met a process behind on its database
+    (rooms/ws/admission.py): 21,000 of 26,000 in bench/storm.py's 5,000
+    sockets. Refused inside the application, each one still cost all of a
+    socket's opening: autobahn's protocol and its handshake, daphne's
+    application instance and the ASGI stack, then daphne's 403. So the upgrade
+    request is dealt with as soon as Twisted has parsed it, before any of that
+    is built. Refused there (503 "Try again later", Retry-After 1), each page
+    still backed off, up to 15 s, and the process sat partly idle while the
+    pages waited out their backoff: the storm's tail (docs/performance.md,
+    "Sixth round"). Now every upgrade is paced: let in at once while the
+    database thread has room for its opening (`admission.room()`) and nobody
+    is held, otherwise held (`_Waiting`), the oldest let in as the thread
+    catches up, so the process works through a storm at its own pace and no
+    page waits longer than its turn. Counting every upgrade, not only those
+    met while the process is already behind, matters at a storm's start: an
+    idle process took 4,584 handshakes in one go, before any of them had made
+    a database call, and fell so far behind that daphne killed 4,947
+    application instances. A request held WS_HANDSHAKE_WAIT_SECONDS,
+    or one past WS_HANDSHAKE_WAIT_MAX held at once, is answered 503 as before;
+    a client that gave up while held is dropped without any work. The
+    application's own check stays for servers other than daphne and, with no
+    wait (WS_HANDSHAKE_WAIT_SECONDS=0), for a process that falls behind in
+    between.
     """
     try:
         from daphne.http_protocol import WebRequest
@@ -253,26 +272,125 @@ def refuse_upgrades_while_behind() -> None:
         return
     if getattr(WebRequest, "_chatsite_early_refusal", False):
         return
-    from rooms.ws.admission import admission
+    from django.conf import settings
+
+    from rooms.ws.admission import LET_IN_HEADER, admission
 
     process = WebRequest.process
+    waiting = _Waiting(process)
 
     def refusing_process(self):
         upgrade = self.requestHeaders.getRawHeaders(b"upgrade") or [b""]
-        if upgrade[0].lower() == b"websocket" and admission.behind():
-            self.request_start = time.time()  # for daphne's access log of the answer, as process() sets it
-            if hasattr(self.client, "host") and hasattr(self.client, "port"):
-                self.client_addr = [str(self.client.host), self.client.port]
-            self.handle_reply(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"Content-Type", b"text/plain; charset=utf-8"), (b"Retry-After", b"1")],
-                }
-            )
-            self.handle_reply({"type": "http.response.body", "body": b"Try again later.\n"})
+        if upgrade[0].lower() == b"websocket":
+            self.requestHeaders.removeHeader(LET_IN_HEADER)  # only this process marks a handshake it let in
+            if settings.WS_HANDSHAKE_WAIT_SECONDS <= 0:  # holding turned off: refused while behind, as before
+                if admission.behind():
+                    _refuse(self)
+                    return None
+                return process(self)
+            # Every upgrade is counted against the database thread's room, not only those met while the process
+            # is behind: a storm's first burst, thousands in one tick of an idle process, would otherwise all be
+            # let in at once, before any of them has made a database call.
+            if not waiting and admission.room() > 0:
+                self.requestHeaders.setRawHeaders(LET_IN_HEADER, [admission.let_in()])
+                return process(self)
+            if len(waiting) < settings.WS_HANDSHAKE_WAIT_MAX:
+                admission.note(held=True)
+                waiting.hold(self)  # behind the ones held before it
+            else:
+                admission.note(held=False)
+                _refuse(self)
             return None
         return process(self)
 
     WebRequest.process = refusing_process
     WebRequest._chatsite_early_refusal = True
+
+
+def _refuse(request) -> None:
+    """Answer an upgrade request 503 "Try again later" (the page retries with its backoff)."""
+    request.request_start = time.time()  # for daphne's access log of the answer, as process() sets it
+    if hasattr(request.client, "host") and hasattr(request.client, "port"):
+        request.client_addr = [str(request.client.host), request.client.port]
+    request.handle_reply(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"Content-Type", b"text/plain; charset=utf-8"), (b"Retry-After", b"1")],
+        }
+    )
+    request.handle_reply({"type": "http.response.body", "body": b"Try again later.\n"})
+
+
+def _gone(request) -> bool:
+    """The client of a held request hung up: as Twisted marks the request when it reads the end of the
+    connection, or, should it not have read it yet, as a peek at the socket shows (b"" once closed)."""
+    if getattr(request, "_disconnected", False) or request.channel is None or request.transport is None:
+        return True  # Twisted saw the connection end (and closed the request's content)
+    if getattr(request.content, "closed", False):
+        return True
+    sock = getattr(request.transport, "socket", None)  # a TLS transport has none: assumed still there
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+class _Waiting:
+    """Upgrade requests held while the process is behind on its database, oldest first.
+
+    Checked every PUMP_SECONDS while any wait: the oldest are let in (daphne's
+    own processing of the request) while the database thread has room for
+    their openings (`admission.room()`: each opening has one call out at a
+    time), those held too long are refused, those whose client left dropped.
+    """
+
+    PUMP_SECONDS = 0.01
+
+    def __init__(self, process):
+        self.process = process
+        self.requests: deque = deque()
+        self.timer = None
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    def hold(self, request) -> None:
+        self.requests.append((time.monotonic(), request))
+        if self.timer is None:
+            from twisted.internet import reactor
+
+            self.timer = reactor.callLater(self.PUMP_SECONDS, self.pump)
+
+    def pump(self) -> None:
+        from django.conf import settings
+        from twisted.internet import reactor
+
+        from rooms.ws.admission import LET_IN_HEADER, admission
+
+        self.timer = None
+        now, room = time.monotonic(), admission.room()
+        while self.requests:
+            since, request = self.requests[0]
+            if _gone(request):
+                self.requests.popleft()
+                continue
+            expired = now - since > settings.WS_HANDSHAKE_WAIT_SECONDS
+            if not expired and room <= 0:
+                break
+            self.requests.popleft()
+            try:
+                if expired:
+                    _refuse(request)
+                else:
+                    room -= 1
+                    request.requestHeaders.setRawHeaders(LET_IN_HEADER, [admission.let_in()])
+                    self.process(request)
+            except Exception:  # one broken request must not keep the others waiting
+                logger.warning("could not let a held WebSocket handshake in", exc_info=True)
+        if self.requests:
+            self.timer = reactor.callLater(self.PUMP_SECONDS, self.pump)

@@ -3,8 +3,9 @@
 refused as "try again", it shows "Reconnecting…" and keeps what is typed, and once the server
 catches up it is back in the room with everything, once.
 
-Its own server with WS_HANDSHAKE_QUEUE_MAX=2: with SQLite's write lock held from here, four
-joins waiting on the database thread put the process past it.
+Its own server with WS_HANDSHAKE_QUEUE_MAX=2 and no wait (WS_HANDSHAKE_WAIT_SECONDS=0; a held
+handshake: test_browser_handshake_held.py): with SQLite's write lock held from here, four joins
+waiting on the database thread put the process past it.
 """
 
 import contextlib
@@ -24,8 +25,10 @@ JOINERS = 4
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    """Overrides conftest's for this module: a handshake is refused past 2 outstanding database calls."""
-    with sqlite_server(tmp_path_factory.mktemp("behind"), WS_HANDSHAKE_QUEUE_MAX="2") as server:
+    """Overrides conftest's for this module: a handshake is refused (not held) past 2 outstanding database calls."""
+    with sqlite_server(
+        tmp_path_factory.mktemp("behind"), WS_HANDSHAKE_QUEUE_MAX="2", WS_HANDSHAKE_WAIT_SECONDS="0"
+    ) as server:
         yield server
 
 

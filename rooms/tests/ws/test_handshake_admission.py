@@ -1,8 +1,12 @@
 """Admission at the handshake over a real daphne (rooms/ws/admission.py): while more than
-WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a new socket (and a Socket.IO long-polling
-handshake) is refused as "try again" at once, the sockets already open keep going, and once the process catches up it lets them in."""
+WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a new socket waits its turn (daphne holds the
+upgrade request up to WS_HANDSHAKE_WAIT_SECONDS, rooms/ws/daphne.py) or, past that or with no wait, is
+refused as "try again" (and so is a Socket.IO long-polling handshake), the sockets already open keep going,
+and once the process catches up it lets them in."""
 
 import asyncio
+import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -41,7 +45,7 @@ def polling_refused(base_url: str) -> bool:
 
 
 async def test_a_process_behind_on_its_database_refuses_handshakes_until_it_catches_up(tmp_path):
-    with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX=str(QUEUE_MAX)) as server:
+    with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX=str(QUEUE_MAX), WS_HANDSHAKE_WAIT_SECONDS="0") as server:
         joiners = [await WSClient(server.ws_url, name=f"j{n}").open() for n in range(JOINERS)]
         for joiner in joiners:
             await joiner.expect("inbox")  # its connect's reads are done: nothing outstanding for it
@@ -73,3 +77,76 @@ async def test_a_process_behind_on_its_database_refuses_handshakes_until_it_catc
         for client in [*joiners, newcomer]:
             await client.close()
         assert "refusing handshakes (try again)" in server.log()
+
+
+def upgrade_and_hang_up(host: str, port: int) -> int:
+    """Send a WebSocket upgrade request and close the connection unanswered; the local port it came from."""
+    with socket.create_connection((host, port), timeout=10) as raw:
+        raw.sendall(
+            f"GET /ws/chat/ HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://{host}:{port}\r\n\r\n".encode()
+        )
+        return raw.getsockname()[1]
+
+
+async def test_a_handshake_while_the_process_is_behind_waits_its_turn_unless_it_waits_too_long(tmp_path):
+    wait = 3
+    with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX=str(QUEUE_MAX), WS_HANDSHAKE_WAIT_SECONDS=str(wait)) as server:
+        joiners = [await WSClient(server.ws_url, name=f"j{n}").open() for n in range(JOINERS)]
+        for joiner in joiners:
+            await joiner.expect("inbox")
+        host, port = server.ws_url.split("//")[1].split("/")[0].split(":")
+
+        with database_write_lock(server.env["DATABASE_URL"]):
+            for n, joiner in enumerate(joiners):
+                await joiner.send("join_room", {"room_name": "general", "username": f"joiner{n}"})
+            deadline = time.monotonic() + 10
+            while "holding handshakes" not in server.log():  # the process is behind: newcomers are held
+                assert time.monotonic() < deadline, "no handshake was held with the database thread backed up"
+                probe = asyncio.create_task(refused(server.ws_url))
+                await asyncio.sleep(0.2)
+                probe.cancel()
+            # Held past its wait: answered "try again later" as before.
+            started = time.monotonic()
+            assert await refused(server.ws_url)
+            assert time.monotonic() - started >= wait - 0.5  # answered when its wait ran out, not at once
+            # One that hangs up while held costs nothing once the process catches up.
+            quitter = await asyncio.to_thread(upgrade_and_hang_up, host, int(port))
+            # And one that waits its turn is let in once the process catches up.
+            upgraded = server.log().count("WSCONNECTING")
+            newcomer = asyncio.create_task(WSClient(server.ws_url, name="late").open())
+            await asyncio.sleep(0.5)
+            assert not newcomer.done()  # neither refused nor open while the database is held
+            assert server.log().count("WSCONNECTING") == upgraded  # held: daphne has not started on it
+
+        late = await newcomer  # let in: not refused, no retry
+        assert (await late.expect("room_list"))["rooms"] is not None
+        for n, joiner in enumerate(joiners):
+            assert (await joiner.expect("join_confirm", wait=20))["username"] == f"joiner{n}"
+        confirm = await late.join("general", "late")
+        assert confirm["members"] == [*(f"joiner{n}" for n in range(JOINERS)), "late"]
+        for client in [*joiners, late]:
+            await client.close()
+        log = server.log()
+        assert re.search(rf":{late.ws.local_address[1]} .*WSCONNECTING", log)
+        assert not re.search(rf":{quitter} .*WSCONNECTING", log)  # never upgraded: dropped while held
+        assert "holding handshakes until the database thread catches up" in log
+
+
+async def test_a_burst_of_handshakes_on_an_idle_process_is_let_in_at_the_database_threads_pace(tmp_path):
+    burst = 24  # all at once, as a restarted server's pages come back: far more openings than QUEUE_MAX
+    with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX=str(QUEUE_MAX), WS_HANDSHAKE_WAIT_SECONDS="30") as server:
+        clients = await asyncio.gather(*(WSClient(server.ws_url, name=f"b{n}").open() for n in range(burst)))
+        for client in clients:
+            assert (await client.expect("inbox", wait=20))["conversations"] == []  # every one let in, none refused
+        confirm = await clients[0].join("general", "burst0")
+        assert confirm["members"] == ["burst0"]
+        for client in clients:
+            await client.close()
+        log = server.log()
+        # The process was idle when the burst came, so nothing was behind yet; each upgrade was still counted
+        # against the database thread's room and the rest held, not let in at once and refused by the check after.
+        assert "holding handshakes until the database thread catches up" in log
+        assert "refusing handshakes" not in log
+        assert log.count("WSCONNECTING") == burst  # one upgrade each: nobody had to retry
