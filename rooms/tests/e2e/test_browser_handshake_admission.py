@@ -42,6 +42,20 @@ KEEP_SOCKETS = """
 """
 
 
+@contextlib.contextmanager
+def joins_waiting_on_the_database(sockets: contextlib.ExitStack, server, room: str):
+    """JOINERS sockets (kept open in `sockets`) whose joins of `room` wait on SQLite's write lock, held
+    for the block: meanwhile the process is past WS_HANDSHAKE_QUEUE_MAX=2."""
+    joiners = [sockets.enter_context(connect(server.ws_url, origin=server.url)) for _ in range(JOINERS)]
+    for joiner in joiners:
+        while json.loads(joiner.recv(10))["event"] != "inbox":
+            pass  # its connect's reads are done
+    with database_write_lock(server.env["DATABASE_URL"]):
+        for n, joiner in enumerate(joiners):
+            joiner.send(json.dumps({"event": "join_room", "data": {"room_name": room, "username": f"j{n}"}}))
+        yield
+
+
 def test_a_page_refused_while_the_server_is_behind_comes_back_with_everything_once(open_page, chat_server):
     room, ann, bob = ann_and_bob(open_page, "behind")
     bob.context.add_init_script(KEEP_SOCKETS)
@@ -51,13 +65,7 @@ def test_a_page_refused_while_the_server_is_behind_comes_back_with_everything_on
     expect(message(bob, "before the storm")).to_have_count(1)
 
     with contextlib.ExitStack() as sockets:
-        joiners = [sockets.enter_context(connect(chat_server.ws_url, origin=chat_server.url)) for _ in range(JOINERS)]
-        for joiner in joiners:
-            while json.loads(joiner.recv(10))["event"] != "inbox":
-                pass  # its connect's reads are done
-        with database_write_lock(chat_server.env["DATABASE_URL"]):
-            for n, joiner in enumerate(joiners):
-                joiner.send(json.dumps({"event": "join_room", "data": {"room_name": room, "username": f"j{n}"}}))
+        with joins_waiting_on_the_database(sockets, chat_server, room):
             bob.evaluate("() => window.__sockets.at(-1).close()")  # bob's network drops
             expect(bob.locator("#connection-status")).to_have_text("Reconnecting…")
             bob.wait_for_function("() => window.__sockets.length >= 3")  # tried again, and again: refused

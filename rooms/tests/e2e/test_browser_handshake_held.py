@@ -9,15 +9,13 @@ waiting on the database thread put the process past it.
 """
 
 import contextlib
-import json
 
 import pytest
 from playwright.sync_api import expect
-from websockets.sync.client import connect
 
-from rooms.tests.e2e.test_browser_handshake_admission import JOINERS, KEEP_SOCKETS
+from rooms.tests.e2e.test_browser_handshake_admission import KEEP_SOCKETS, joins_waiting_on_the_database
 from rooms.tests.support.pages import ann_and_bob, message, send
-from rooms.tests.support.servers import database_write_lock, sqlite_server
+from rooms.tests.support.servers import sqlite_server
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +38,7 @@ def test_a_page_that_reconnects_while_the_server_is_behind_waits_its_turn_and_is
     expect(message(bob, "before the storm")).to_have_count(1)
 
     with contextlib.ExitStack() as sockets:
-        joiners = [sockets.enter_context(connect(chat_server.ws_url, origin=chat_server.url)) for _ in range(JOINERS)]
-        for joiner in joiners:
-            while json.loads(joiner.recv(10))["event"] != "inbox":
-                pass  # its connect's reads are done
-        with database_write_lock(chat_server.env["DATABASE_URL"]):
-            for n, joiner in enumerate(joiners):
-                joiner.send(json.dumps({"event": "join_room", "data": {"room_name": room, "username": f"j{n}"}}))
+        with joins_waiting_on_the_database(sockets, chat_server, room):
             attempts = bob.evaluate("() => window.__sockets.length")
             bob.evaluate("() => window.__sockets.at(-1).close()")  # bob's network drops
             expect(bob.locator("#connection-status")).to_have_text("Reconnecting…")

@@ -1,7 +1,8 @@
-"""What an idle socket keeps less of: daphne's input queue (rooms/ws/daphne.py Mailbox) and the routers' frames.
+"""What an idle socket keeps less of: daphne's input queue (rooms/ws/daphne.py Mailbox) and the routers' frames;
+and what the process's startup left, frozen out of the collector's way (chatsite/asgi.py).
 
-What it saves is measured by bench/idle_memory.py and bench.run's idle workload (docs/performance.md);
-here, that the lighter parts behave as the ones they replace.
+What it saves is measured by bench/idle_memory.py, bench.run's idle workload and bench.storm
+(docs/performance.md); here, that the lighter parts behave as the ones they replace, and that the freeze is made.
 """
 
 import asyncio
