@@ -87,12 +87,14 @@ class Admission:
         self.refused, self.held, self.reported_at = 0, 0, now
 
     def room(self) -> int:
-        """How many more held handshakes may be let in now: each opening has one database call out at a
-        time, and those let in that have not reached their check yet are counted as one each."""
+        """How many more handshakes may be let in now: as `behind()`, one is while at most
+        WS_HANDSHAKE_QUEUE_MAX calls are outstanding (with 0, one at a time while none is), each opening
+        having one database call out at a time and those let in that have not reached their check yet
+        counted as one each."""
         now = time.monotonic()
         while self.letting_in and now - self.letting_in[0] > LETTING_IN_SECONDS:
             self.letting_in.popleft()
-        return settings.WS_HANDSHAKE_QUEUE_MAX - dbthread.outstanding() - len(self.letting_in)
+        return settings.WS_HANDSHAKE_QUEUE_MAX + 1 - dbthread.outstanding() - len(self.letting_in)
 
     def let_in(self) -> bytes:
         """A held handshake is let in: counted until it arrives; the LET_IN_HEADER value to mark it with."""

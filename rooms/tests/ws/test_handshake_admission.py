@@ -150,3 +150,15 @@ async def test_a_burst_of_handshakes_on_an_idle_process_is_let_in_at_the_databas
         assert "holding handshakes until the database thread catches up" in log
         assert "refusing handshakes" not in log
         assert log.count("WSCONNECTING") == burst  # one upgrade each: nobody had to retry
+
+
+async def test_with_a_queue_bound_of_zero_handshakes_still_get_in_one_at_a_time(tmp_path):
+    # WS_HANDSHAKE_QUEUE_MAX=0: not let in while any database call is outstanding, so one opening at a time.
+    with sqlite_server(tmp_path, WS_HANDSHAKE_QUEUE_MAX="0", WS_HANDSHAKE_WAIT_SECONDS="30") as server:
+        clients = await asyncio.gather(*(WSClient(server.ws_url, name=f"z{n}").open() for n in range(6)))
+        for client in clients:
+            assert (await client.expect("inbox", wait=20))["conversations"] == []
+        for client in clients:
+            await client.close()
+        assert server.log().count("WSCONNECTING") == 6
+        assert "refusing handshakes" not in server.log()
