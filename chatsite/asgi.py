@@ -29,7 +29,7 @@ from rooms.ws.daphne import (  # noqa: E402
     forget_opening_handshakes,
     leave_request_bodies_to_django,
     light_application_queues,
-    refuse_upgrades_while_behind,
+    pace_upgrades,
 )
 from rooms.ws.origin import SameOriginValidator, sio_origin_allowed  # noqa: E402
 from rooms.ws.routing import ByType, HandOffRouter, websocket_urlpatterns  # noqa: E402
@@ -40,7 +40,7 @@ defer_connection_dumps()
 leave_request_bodies_to_django()
 light_application_queues()
 forget_opening_handshakes()
-refuse_upgrades_while_behind()  # wraps forget_opening_handshakes' process: refused before any of it runs
+pace_upgrades()  # wraps forget_opening_handshakes' process: held or refused before any of it runs
 
 
 def chat_stack(consumer):

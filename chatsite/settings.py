@@ -554,7 +554,7 @@ POST_BUSY_RETRY_SECONDS = env_float("POST_BUSY_RETRY_SECONDS", 1.0, minimum=0.1)
 # "try again" (the page retries with backoff) instead of queueing behind them: a reconnect storm stays
 # within what the process gets through (docs/performance.md).
 WS_HANDSHAKE_QUEUE_MAX = env_int("WS_HANDSHAKE_QUEUE_MAX", 200, minimum=0)
-# Under daphne an upgrade request that arrives meanwhile is held, not refused, for at most this many seconds
+# Under daphne an upgrade request that finds no room for its opening is held, not refused, for at most this many seconds
 # (oldest first, let in as the process catches up; 0: refused at once), and at most WS_HANDSHAKE_WAIT_MAX of
 # them at a time (the next are refused): a page waits its turn instead of backing off while the process idles.
 WS_HANDSHAKE_WAIT_SECONDS = env_float("WS_HANDSHAKE_WAIT_SECONDS", 30.0, minimum=0.0)

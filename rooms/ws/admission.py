@@ -8,7 +8,7 @@ still does the abandoned work: fewer are let in the harder they try. So while
 more than WS_HANDSHAKE_QUEUE_MAX database calls are outstanding, a handshake
 is not let in: refused at once, before the session is read, as during a database outage
 ("try again"). Under daphne every upgrade request is paced before any of
-the socket is built (rooms/ws/daphne.py refuse_upgrades_while_behind): let in
+the socket is built (rooms/ws/daphne.py pace_upgrades): let in
 while `room()` says the thread has room for its opening, otherwise held and let
 in as the process catches up, or answered 503 once it has waited
 WS_HANDSHAKE_WAIT_SECONDS; a request it lets in carries LET_IN_HEADER and is
@@ -32,10 +32,10 @@ from rooms import dbthread
 logger = logging.getLogger(__name__)
 
 REPORT_EVERY_SECONDS = 10.0  # refusals are logged as one line per this interval, not one per handshake
-# A held handshake daphne let in (rooms/ws/daphne.py) is counted against the database thread's room until its
-# own check here, which comes a moment later, once autobahn and daphne have built the socket; at most this long.
+# A handshake daphne let in (rooms/ws/daphne.py) is counted against the database thread's room until its own
+# check here, which comes a moment later, once autobahn and daphne have built the socket; at most this long.
 LETTING_IN_SECONDS = 2.0
-# The header daphne puts on a held upgrade request it lets in (after dropping any a client sent): the layer
+# The header daphne puts on an upgrade request it lets in (after dropping any a client sent): the layer
 # after the Origin check lets that socket through, its place on the database thread already counted.
 LET_IN_HEADER = b"x-chatsite-let-in"
 
@@ -48,7 +48,9 @@ class Admission:
         self.held = 0
         self.reported_at = 0.0
         self.token = secrets.token_hex(16).encode()  # this process's LET_IN_HEADER value
-        self.letting_in: deque[float] = deque()  # when each held handshake let in but not arrived yet was let in
+        self.letting_in: deque[float] = (
+            deque()
+        )  # when each handshake let in that has not reached its check yet was let in
 
     def behind(self) -> bool:
         """True while more than WS_HANDSHAKE_QUEUE_MAX calls are outstanding; the handshake asking is counted as refused."""
@@ -97,12 +99,12 @@ class Admission:
         return settings.WS_HANDSHAKE_QUEUE_MAX + 1 - dbthread.outstanding() - len(self.letting_in)
 
     def let_in(self) -> bytes:
-        """A held handshake is let in: counted until it arrives; the LET_IN_HEADER value to mark it with."""
+        """A handshake is let in: counted until it reaches its check; the LET_IN_HEADER value to mark it with."""
         self.letting_in.append(time.monotonic())
         return self.token
 
     def refuses(self, scope) -> bool:
-        """The check of the layer after the Origin check: `behind()`, except for a handshake daphne held and let in."""
+        """The check of the layer after the Origin check: `behind()`, except for a handshake daphne let in (already counted)."""
         for name, value in scope.get("headers", ()):
             if name == LET_IN_HEADER:
                 if value == self.token:

@@ -239,7 +239,7 @@ def defer_connection_dumps() -> None:
     protocol._chatsite_deferred_dumps = True
 
 
-def refuse_upgrades_while_behind() -> None:
+def pace_upgrades() -> None:
     """Pace WebSocket upgrade requests to the database thread: let one in, hold it for its turn, or answer 503.
 
     In a reconnect storm most attempts met a process behind on its database
@@ -270,7 +270,7 @@ def refuse_upgrades_while_behind() -> None:
         from daphne.http_protocol import WebRequest
     except ImportError:  # served by something other than daphne
         return
-    if getattr(WebRequest, "_chatsite_early_refusal", False):
+    if getattr(WebRequest, "_chatsite_paced", False):
         return
     from django.conf import settings
 
@@ -279,7 +279,7 @@ def refuse_upgrades_while_behind() -> None:
     process = WebRequest.process
     waiting = _Waiting(process)
 
-    def refusing_process(self):
+    def pacing_process(self):
         upgrade = self.requestHeaders.getRawHeaders(b"upgrade") or [b""]
         if upgrade[0].lower() == b"websocket":
             self.requestHeaders.removeHeader(LET_IN_HEADER)  # only this process marks a handshake it let in
@@ -303,8 +303,8 @@ def refuse_upgrades_while_behind() -> None:
             return None
         return process(self)
 
-    WebRequest.process = refusing_process
-    WebRequest._chatsite_early_refusal = True
+    WebRequest.process = pacing_process
+    WebRequest._chatsite_paced = True
 
 
 def _refuse(request) -> None:
@@ -341,7 +341,7 @@ def _gone(request) -> bool:
 
 
 class _Waiting:
-    """Upgrade requests held while the process is behind on its database, oldest first.
+    """Upgrade requests held until the database thread has room for their openings, oldest first.
 
     Checked every PUMP_SECONDS while any wait: the oldest are let in (daphne's
     own processing of the request) while the database thread has room for

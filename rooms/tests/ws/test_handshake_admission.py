@@ -25,7 +25,7 @@ async def refused(url: str) -> bool:
     try:
         client = await WSClient(url, name="newcomer").open()
     except websockets.InvalidStatus as refusal:
-        # Answered before daphne builds anything for the socket (rooms/ws/daphne.py refuse_upgrades_while_behind)
+        # Answered before daphne builds anything for the socket (rooms/ws/daphne.py pace_upgrades)
         assert refusal.response.status_code == 503 and b"Try again later" in refusal.response.body
         assert refusal.response.headers["Retry-After"] == "1"
         return True
