@@ -23,6 +23,7 @@ members' unread counts (rooms/realtime/unread.py).
 """
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import threading
@@ -120,6 +121,24 @@ class BatchMessage(TypedDict):
 
 
 HubMessage = RoomMessage | LobbyMessage | EvictMessage | IdentifyMessage | RenameMessage | PersonMessage | BatchMessage
+
+PUBLISH_BATCH = 200  # most messages in one channel-layer send
+
+
+def batched(waiting: list[tuple[str, HubMessage]]) -> tuple[str, HubMessage]:
+    """Messages waiting to be published (at most PUBLISH_BATCH), as one channel-layer send, in order.
+
+    One message alone goes as itself. Several go as one `hub.batch`: to their
+    group when all are for one group, else to the lobby group, which every hub
+    subscribes to (a hub drops what is for rooms it has no socket in).
+    """
+    if len(waiting) == 1:
+        return waiting[0]
+    groups = {group for group, _ in waiting}
+    group = groups.pop() if len(groups) == 1 else LOBBY_GROUP
+    return group, {"type": "hub.batch", "messages": [message for _, message in waiting]}
+
+
 Sink = Callable[[str, HubMessage], None]
 
 WrittenSink = Callable[[int], None]
@@ -192,15 +211,61 @@ def publish(group: str, message: HubMessage) -> None:
         logger.warning("could not publish to %s", group, exc_info=True)
 
 
+# Messages published after shutdown inside `sent_together()`, sent at its end (None: not inside one).
+_together: list[tuple[str, HubMessage]] | None = None
+
+
 def _publish_after_shutdown(group: str, message: HubMessage) -> None:
     """The server's event loop stopped (SIGTERM) while a disconnect handler was still leaving.
 
     async_to_sync would hand the send to that loop and wait for ever, so the
     process would hang instead of exiting. Other processes can still hear it
     through a shared layer, sent from a short-lived loop of this thread; an
-    in-process layer has nobody left to tell.
+    in-process layer has nobody left to tell. Inside `sent_together()` it
+    waits for the others of the block.
     """
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
         return
+    if _together is not None:
+        _together.append((group, message))
+        return
     asyncio.run(asyncio.wait_for(layer.group_send(group, message), 2))
+
+
+@contextlib.contextmanager
+def sent_together():
+    """What is published after shutdown within the block goes out at its end, from one loop, in order.
+
+    A stopping process's members leaving (housekeeping's deregister) announce
+    a notice for each person and a member list for each room: published one
+    by one, each took its own event loop and Redis connection, 1.8 ms apiece,
+    some nine seconds for 5,000 people (docs/performance.md, "Seventh
+    round"). Here they go as the hub's publisher sends them (`batched`), each
+    send within 2 s; should the layer fail, what is left is dropped with one
+    warning: the database holds the leaves, and hubs reconcile from it.
+    """
+    global _together
+    outer, _together = _together, []
+    try:
+        yield
+    finally:
+        waiting, _together = _together, outer
+        if waiting:
+            if outer is not None:
+                outer.extend(waiting)
+            else:
+                asyncio.run(_send_together(get_channel_layer(), waiting))
+
+
+async def _send_together(layer, waiting: list[tuple[str, HubMessage]]) -> None:
+    for start in range(0, len(waiting), PUBLISH_BATCH):
+        group, message = batched(waiting[start : start + PUBLISH_BATCH])
+        try:
+            await asyncio.wait_for(layer.group_send(group, message), 2)
+        except LAYER_OUTAGE as error:
+            logger.warning("could not publish %d message(s) at exit: %s", len(waiting) - start, error)
+            return
+        except Exception:
+            logger.warning("could not publish %d message(s) at exit", len(waiting) - start, exc_info=True)
+            return

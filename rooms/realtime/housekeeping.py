@@ -12,6 +12,7 @@ from rooms import selectors, services
 from rooms.availability import DATABASE_OUTAGE, watch
 from rooms.dbthread import database_sync_to_async
 from rooms.errors import Close
+from rooms.realtime import bus
 
 if TYPE_CHECKING:
     from rooms.realtime.hub import Hub
@@ -50,7 +51,8 @@ class Housekeeping:
         # presence then stays, and only the people really gone are announced as leaving.
         time.sleep(settings.SHUTDOWN_GRACE_SECONDS)
         try:
-            left = services.process_deregister(process_id=process_id)
+            with bus.sent_together():  # every leave's announcements in one go, not an event loop each
+                left = services.process_deregister(process_id=process_id)
         except Exception:
             logger.warning("could not deregister process %s at exit; the sweep will", process_id, exc_info=True)
         else:

@@ -6,12 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from channels.layers import InMemoryChannelLayer
 
-from rooms.realtime.bus import LOBBY_GROUP, BatchMessage, HubMessage
+from rooms.realtime.bus import PUBLISH_BATCH, HubMessage, batched
 from rooms.realtime.outages import LAYER_OUTAGE, LayerWatch
 
 logger = logging.getLogger(__name__)
-
-PUBLISH_BATCH = 200  # most messages in one channel-layer send
 
 
 class Publisher:
@@ -34,9 +32,7 @@ class Publisher:
         Under load a group commit queues many messages in one go; publishing
         them one by one costs several Redis round trips each, in the sender and
         in every receiver (docs/performance.md). Whatever is waiting goes out
-        as one `hub.batch`: to its group when all of it is for one group, else
-        to the lobby group, which every hub subscribes to (a hub drops what is
-        for rooms it has no socket in). One message alone goes as itself.
+        as one `hub.batch` (bus.batched).
         """
         while True:
             waiting = [await self.outbox.get()]
@@ -48,13 +44,8 @@ class Publisher:
                 # queue and per-send expiry scan (docs/performance.md).
                 for _, message in waiting:
                     await self.deliver(message)
-            elif len(waiting) == 1:
-                await self.send(*waiting[0])
             else:
-                groups = {group for group, _ in waiting}
-                group = groups.pop() if len(groups) == 1 else LOBBY_GROUP
-                batch: BatchMessage = {"type": "hub.batch", "messages": [message for _, message in waiting]}
-                await self.send(group, batch)
+                await self.send(*batched(waiting))
 
     async def send(self, group: str, message: HubMessage) -> None:
         # While the layer is up, a failure gets one more try: a restarted Redis leaves

@@ -165,3 +165,55 @@ async def test_what_commits_together_crosses_redis_as_one_send_in_order(layer_cl
             await one.stop()
             await one.layer.flush()
         await sync_to_async(connections.close_all)()  # the hubs' database thread's, so the test database can go
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("layer_class", [RedisChannelLayer, RedisPubSubChannelLayer])
+async def test_what_a_stopped_process_announces_at_exit_goes_out_together_in_order(layer_class, monkeypatch):
+    """After daphne's loop stopped, a deregister's many leaves reach the other processes in a few sends."""
+    from redis.asyncio import Redis
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail("integration tests need REDIS_URL (see README)")
+    prefix = f"chatsite-test-{uuid.uuid4().hex[:8]}"
+    receiver = hub.Hub(asyncio.get_running_loop())
+    receiver.layer = layer_class(hosts=[redis_url], prefix=prefix)
+    await asyncio.wait_for(receiver.start(), 15)
+    general = await asyncio.wait_for(database_sync_to_async(Room.objects.get)(key="general"), 15)
+    here = Recorder()
+    receiver.rooms[general.pk] = receiver.local_room(general)
+    receiver.rooms[general.pk].sockets.add(here)
+    await asyncio.wait_for(receiver._subscribe(bus.room_group(general.pk)), 15)
+    # The stopping process: its own layer, and its loop no longer running (as at exit, after SIGTERM).
+    stopped = asyncio.new_event_loop()
+    monkeypatch.setattr(bus, "_installed", (lambda group, message: None, stopped, 0))
+    monkeypatch.setattr(bus, "get_channel_layer", lambda: layer_class(hosts=[redis_url], prefix=prefix))
+    texts = [f"leave {number}" for number in range(250)]
+
+    def at_exit():
+        with bus.sent_together():
+            for seq, text in enumerate(texts, start=1):
+                frame = payloads.encode("receive_message", {"text": text})
+                bus.publish(
+                    bus.room_group(general.pk), {"type": "hub.room", "room": general.pk, "text": frame, "seq": seq}
+                )
+
+    redis = Redis.from_url(redis_url)
+    try:
+        connections_before = (await asyncio.wait_for(redis.info("stats"), 15))["total_connections_received"]
+        await asyncio.wait_for(asyncio.to_thread(at_exit), 15)
+        opened = (await asyncio.wait_for(redis.info("stats"), 15))["total_connections_received"] - connections_before
+        while len(here.texts) < len(texts):
+            await asyncio.wait_for(here.arrived.wait(), 10)
+            here.arrived.clear()
+        assert here.texts == texts
+        # Published one by one, each took an event loop and a connection of its own (250 or more).
+        assert opened <= 5
+    finally:
+        monkeypatch.undo()  # the receiver's own sink is the one installed again, for its stop to take away
+        stopped.close()
+        await asyncio.wait_for(redis.aclose(), 15)
+        await asyncio.wait_for(receiver.stop(), 15)
+        await asyncio.wait_for(receiver.layer.flush(), 15)
+        await sync_to_async(connections.close_all)()
