@@ -99,6 +99,39 @@ def conversation_partners(*, person: str, unless_present_outside: int | None = N
     return [key for (key,) in rows]
 
 
+def partners_of_those_gone(*, people: list[str], room_id: int) -> dict[str, list[str]]:
+    """conversation_partners of each of `people`, who just left `room_id`, for those not present elsewhere.
+
+    {person: the keys of everyone online who shares a direct conversation with them}; at most two
+    queries for any number of people (a stopping process's members leave a room at a time).
+    """
+    elsewhere = set(
+        Presence.objects.filter(guest_key__in=people).exclude(room_id=room_id).values_list("guest_key", flat=True)
+    )
+    gone = [person for person in people if person not in elsewhere]
+    if not gone:
+        return {}
+    # Their rooms first by person (SQLite otherwise walks every open conversation for each of them).
+    theirs = Membership.objects.filter(person_key__in=gone).values("room_id")
+    rows = (
+        Membership.objects.filter(room_id__in=theirs, room__kind=Room.Kind.DIRECT, room__closed_at__isnull=True)
+        # everyone in their conversations, and whether online
+        .annotate(online=Exists(Presence.objects.filter(guest_key=OuterRef("person_key"))))
+        .values_list("room_id", "person_key", "online")
+    )
+    members: dict[int, list[tuple[str, bool]]] = {}
+    for room_id, key, online in rows:
+        members.setdefault(room_id, []).append((key, online))
+    leaving = set(gone)
+    found: dict[str, set[str]] = {}
+    for people_there in members.values():
+        for key, _ in people_there:
+            if key in leaving:
+                found.setdefault(key, set()).update(k for k, online in people_there if online and k != key)
+    partners = {person: sorted(keys) for person, keys in found.items() if keys}
+    return partners
+
+
 def _people(room_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """(person key, name) of each conversation's members, in the order they were added; one query."""
     people: dict[int, list[tuple[str, str]]] = {}

@@ -33,7 +33,7 @@ from rooms.models import Connection, Presence, Room, ServerProcess
 from rooms.payloads import member_list_data, room_data, timestamp
 from rooms.prepared import Prepared, PreparedInsert
 from rooms.selectors import room_roster, roster_of
-from rooms.services.direct import membership_enter, person_online_announce
+from rooms.services.direct import membership_enter, people_offline_announce, person_online_announce
 
 logger = logging.getLogger(__name__)
 
@@ -357,8 +357,7 @@ def _room_leave(room_id: int, process_id: str) -> int:
             for _, guest_key, username in gone:
                 _announce_notice(room, version=version, kind="leave", username=username, guest_key=guest_key)
             announce_presence(room, version=version, **roster(room_id))
-        for _, guest_key, _ in gone:
-            person_online_announce(person=guest_key, online=False, unless_present_outside=room_id)
+        people_offline_announce(people=[guest_key for _, guest_key, _ in gone], room_id=room_id)
     return len(gone)
 
 

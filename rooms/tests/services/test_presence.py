@@ -6,12 +6,14 @@ from io import StringIO
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.utils import timezone
 
 from rooms import services
-from rooms.identity import Actor
-from rooms.models import Connection, Message, Presence, Room, ServerProcess
+from rooms.identity import GUEST_KEY, Actor
+from rooms.models import Connection, Membership, Message, Presence, Room, ServerProcess
+from rooms.payloads import author_token
 from rooms.tests.support.client import LOBBY_NOISE, updated_rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -248,7 +250,7 @@ def plant_ghosts(rooms: dict[str, list[str]], *, keep: str = "") -> None:
     stale = timezone.now() - timedelta(hours=1)
     dead = ServerProcess.objects.create(id="deadbeef", host="gone", pid=1)
     ServerProcess.objects.filter(pk=dead.pk).update(heartbeat_at=stale)
-    live = ServerProcess.objects.create(id="alive", host="here", pid=2)
+    live = ServerProcess.objects.get_or_create(id="alive", defaults={"host": "here", "pid": 2})[0]
     for name, people in rooms.items():
         room = Room.objects.get_or_create(key=name, defaults={"name": name, "kind": Room.Kind.NAMED})[0]
         for username in people:
@@ -279,8 +281,9 @@ async def test_a_dead_process_with_many_members_is_swept_a_room_at_a_time(joined
     assert left == 12 + 8  # "stays" still has a socket: present
     # The dead process found, its rooms, and at the end its row (with what Django's delete checks: 6);
     # per room its lock, the sockets, who has none left, their rows (Django's delete: 3), the room and its
-    # roster (9); whom to tell each person went offline (1 each). Each leave on its own took about ten.
-    assert statements <= 6 + 2 * 9 + 20, statements_seen
+    # roster (9); whom to tell its people went offline: who of them is present elsewhere, and the
+    # partners of the rest (2, whatever the number of people). Each leave on its own took about ten.
+    assert statements <= 6 + 2 * (9 + 2), statements_seen
     heard = [data["username"] for _ in ghosts for data in [await ann.expect("system_message", skip=NOISE, wait=5)]]
     assert heard == ghosts  # each one's notice, in the order they came
     assert (await ann.expect("member_list", skip=NOISE))["members"] == ["stays", "ann"]
@@ -294,6 +297,49 @@ async def test_a_dead_process_with_many_members_is_swept_a_room_at_a_time(joined
     presences, sockets = await left_behind()
     assert "stays" in presences and not [name for name in presences if name.startswith(("ghost", "far"))]
     assert "live-stays" in sockets and not [s for s in sockets if s.startswith("dead-")]
+
+
+@database_sync_to_async
+def converse(*pairs: tuple[str, str]) -> None:
+    """A direct conversation between each pair of person keys."""
+    for number, people in enumerate(pairs):
+        room = Room.objects.create(
+            kind=Room.Kind.DIRECT, name=f"dm-{number}", key=f"dm-{number}", title="dm", people_key="|".join(people)
+        )
+        Membership.objects.bulk_create(Membership(room=room, person_key=key, username=key) for key in people)
+
+
+@database_sync_to_async
+def present_elsewhere(guest_key: str, room_name: str) -> None:
+    """That person also has a socket, on a live process, in another room."""
+    room = Room.objects.get_or_create(key=room_name, defaults={"name": room_name, "kind": Room.Kind.NAMED})[0]
+    presence = Presence.objects.create(room=room, guest_key=guest_key, username="roamer", username_key="roamer")
+    live = ServerProcess.objects.get_or_create(id="alive", defaults={"host": "here", "pid": 2})[0]
+    Connection.objects.create(id=f"live-{guest_key}", presence=presence, process=live)
+
+
+async def test_a_swept_process_s_people_go_offline_for_those_they_talk_with_but_not_those_still_online(
+    joined, settings
+):
+    """The sweep's leaves, a room at a time, tell each person's conversation partners who went offline."""
+    settings.PRESENCE_TIMEOUT_SECONDS = 1
+    ann = await joined("tech", "ann")
+    ann_key = await database_sync_to_async(lambda: SessionStore(session_key=ann.session_key)[GUEST_KEY])()
+    # quiet talks only with someone who is not online: nobody to tell.
+    await converse((ann_key, "g-gone"), (ann_key, "g-roams"), ("g-quiet", "g-nobody"), ("g-far", ann_key))
+    await present_elsewhere("g-roams", "music")  # still online after the sweep
+    await plant_ghosts({"general": ["gone", "quiet", "roams"], "elsewhere": ["far"]})
+    await database_sync_to_async(services.presence_sweep)()  # or the hub's housekeeping did, just before
+
+    heard = []
+    while len(heard) < 2:
+        heard.append(await ann.expect("online", skip=(*NOISE, "unread"), wait=5))
+    assert heard == [
+        {"author": author_token("g-gone"), "online": False},
+        {"author": author_token("g-far"), "online": False},
+    ]
+    assert [data for name, data in await ann.collect(seconds=0.5) if name == "online"] == []
+    assert await database_sync_to_async(lambda: Presence.objects.filter(guest_key="g-roams").count())() == 1
 
 
 def test_purge_rooms_command_sweeps_and_deletes_on_demand(settings, transactional_db):
