@@ -116,14 +116,19 @@ class Recorder:
         self.arrived.set()
 
 
+def redis_layer_place() -> tuple[str, str]:
+    """The integration tests' Redis, and a prefix of this test's own for the layers on it."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail("integration tests need REDIS_URL (see README)")
+    return redis_url, f"chatsite-test-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("layer_class", [RedisChannelLayer, RedisPubSubChannelLayer])
 async def test_what_commits_together_crosses_redis_as_one_send_in_order(layer_class, monkeypatch):
     """Under load a hub publishes everything waiting as one `hub.batch`; the other process unpacks it in order."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("integration tests need REDIS_URL (see README)")
-    prefix = f"chatsite-test-{uuid.uuid4().hex[:8]}"
+    redis_url, prefix = redis_layer_place()
     loop = asyncio.get_running_loop()
     sender, receiver = hub.Hub(loop), hub.Hub(loop)
     for one in (sender, receiver):
@@ -173,10 +178,7 @@ async def test_what_a_stopped_process_announces_at_exit_goes_out_together_in_ord
     """After daphne's loop stopped, a deregister's many leaves reach the other processes in a few sends."""
     from redis.asyncio import Redis
 
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("integration tests need REDIS_URL (see README)")
-    prefix = f"chatsite-test-{uuid.uuid4().hex[:8]}"
+    redis_url, prefix = redis_layer_place()
     receiver = hub.Hub(asyncio.get_running_loop())
     receiver.layer = layer_class(hosts=[redis_url], prefix=prefix)
     await asyncio.wait_for(receiver.start(), 15)
