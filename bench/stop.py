@@ -11,8 +11,8 @@ present elsewhere, so some leaves have someone to tell. Then the stopping
 process's exit runs as daphne's does after SIGTERM: the event loop gone (the
 bus's messages take its after-shutdown path), and `Housekeeping.deregister`
 (rooms/realtime/housekeeping.py) with no grace wait. Reported: its seconds,
-the statements it ran, the people who left, and on Redis the connections it
-opened. Everything is on 127.0.0.1 and the database is dropped afterwards.
+the statements it ran, the sockets still counted on it afterwards (0), and
+on Redis the connections it opened. Everything is on 127.0.0.1 and the database is dropped afterwards.
 """
 
 import argparse

@@ -239,9 +239,9 @@ def sent_together():
 
     A stopping process's members leaving (housekeeping's deregister) announce
     a notice for each person and a member list for each room: published one
-    by one, each took its own event loop and Redis connection, 1.8 ms apiece,
-    some nine seconds for 5,000 people (docs/performance.md, "Seventh
-    round"). Here they go as the hub's publisher sends them (`batched`), each
+    by one, each took its own event loop and Redis connection: 6,200 of
+    them and 27 s for 5,000 people on PostgreSQL and Redis (bench/stop.py,
+    docs/performance.md, "Seventh round"). Here they go as the hub's publisher sends them (`batched`), each
     send within 2 s; should the layer fail, what is left is dropped with one
     warning: the database holds the leaves, and hubs reconcile from it.
     """

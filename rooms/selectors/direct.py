@@ -128,8 +128,7 @@ def partners_of_those_gone(*, people: list[str], room_id: int) -> dict[str, list
         for key, _ in people_there:
             if key in leaving:
                 found.setdefault(key, set()).update(k for k, online in people_there if online and k != key)
-    partners = {person: sorted(keys) for person, keys in found.items() if keys}
-    return partners
+    return {person: sorted(keys) for person, keys in found.items() if keys}
 
 
 def _people(room_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
